@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Shared API machinery"
+
+    def ready(self) -> None:
+        from core import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from core.throttling import parse_rate
+
+        for scope, rate in settings.THROTTLE_RATES.items():
+            try:
+                parse_rate(rate)
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"THROTTLE_RATES[{scope!r}]: {exc}") from exc

@@ -1,0 +1,33 @@
+"""The default cache: files shared by every local process, with atomic add() and incr().
+
+Django's FileBasedCache implements add() and incr() as a read followed by a write, so two
+processes counting the same rate limit can both read 4 and both write 5. Holding an exclusive
+file lock around those two steps makes them atomic across processes.
+"""
+
+import os
+from contextlib import contextmanager
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.filebased import FileBasedCache
+from django.core.files import locks
+
+
+class LockedFileBasedCache(FileBasedCache):
+    @contextmanager
+    def _exclusive(self):
+        self._createdir()
+        with open(os.path.join(self._dir, "counters.lock"), "a+b") as lock_file:
+            locks.lock(lock_file, locks.LOCK_EX)
+            try:
+                yield
+            finally:
+                locks.unlock(lock_file)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        with self._exclusive():
+            return super().add(key, value, timeout, version)
+
+    def incr(self, key, delta=1, version=None):
+        with self._exclusive():
+            return super().incr(key, delta, version)

@@ -1,0 +1,81 @@
+"""Cached API reads that are never stale after a write.
+
+Every cached response is stored under a key that includes the current *generation* of the data
+it shows ("customers", "mechanics", "tickets"). A write bumps the generation, so the next read
+misses and rebuilds. The bump happens at once (the writer's own transaction reads its changes)
+and again on commit, so a reader that raced the transaction cannot leave its stale copy under
+the generation that readers use after the commit.
+"""
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+CUSTOMERS = "customers"
+MECHANICS = "mechanics"
+TICKETS = "tickets"
+
+_HEADERS_KEPT = ("X-Total-Count", "Link")
+
+
+def _generation_key(namespace: str) -> str:
+    return f"generation:{namespace}"
+
+
+def _bump(namespaces: tuple[str, ...]) -> None:
+    cache.set_many({_generation_key(ns): uuid.uuid4().hex for ns in namespaces}, timeout=None)
+
+
+def invalidate(*namespaces: str) -> None:
+    """Make every cached read of these namespaces miss from now on."""
+    _bump(namespaces)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _bump(namespaces))
+
+
+def current_generation(namespace: str) -> str:
+    key = _generation_key(namespace)
+    generation = cache.get(key)
+    if generation is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(key)
+    return generation
+
+
+def _response_key(namespace: str, request: Request) -> str:
+    path = request.path.rstrip("/") or "/"
+    query = request.META.get("QUERY_STRING", "")
+    return f"response:{namespace}:{current_generation(namespace)}:{path}?{query}"
+
+
+def cached_response(
+    request: Request,
+    namespace: str,
+    ttl: int,
+    build: Callable[[], Response],
+    clock: Callable[[], float] = time.time,
+) -> Response:
+    """Serve `build()`'s 200 response from the cache for `ttl` seconds.
+
+    Call it only after authentication, permissions and throttles have passed: the key holds
+    no caller identity, so it may only cache what every allowed caller sees alike.
+    """
+    key = _response_key(namespace, request)
+    entry = cache.get(key)
+    if entry is not None:
+        stored_at, data, headers = entry
+        response = Response(data, headers=headers)
+        response["X-Cache"] = "hit"
+        response["Age"] = str(max(0, int(clock() - stored_at)))
+        return response
+    response = build()
+    if response.status_code == 200:
+        headers = {name: response[name] for name in _HEADERS_KEPT if response.has_header(name)}
+        cache.set(key, (clock(), response.data, headers), timeout=ttl)
+    response["X-Cache"] = "miss"
+    return response

@@ -1,0 +1,25 @@
+from rest_framework.permissions import BasePermission
+
+from core.authentication import as_customer, is_staff
+
+
+class IsStaff(BasePermission):
+    """Shop staff only. The default for every view that does not say otherwise."""
+
+    def has_permission(self, request, view) -> bool:
+        return is_staff(request.user)
+
+
+class IsCustomer(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return as_customer(request.user) is not None
+
+
+class IsStaffOrCustomer(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return is_staff(request.user) or as_customer(request.user) is not None
+
+
+def path_id(view, name: str = "pk") -> int | None:
+    raw = view.kwargs.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() else None

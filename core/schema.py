@@ -1,0 +1,23 @@
+"""drf-spectacular descriptions of our authentication classes."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+
+
+class PrincipalJWTScheme(OpenApiAuthenticationExtension):
+    target_class = "core.authentication.PrincipalJWTAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer", bearer_format="JWT")
+
+
+class NoAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "core.authentication.NoAuthentication"
+    name = "none"
+
+    def get_security_requirement(self, auto_schema):
+        return {}
+
+    def get_security_definition(self, auto_schema):
+        return None

@@ -1,0 +1,43 @@
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Customer(models.Model):
+    """A customer of the shop, and the principal of a customer token (not a Django user)."""
+
+    name = models.CharField(max_length=255)
+    email = models.EmailField(max_length=255, unique=True)
+    phone = models.CharField(max_length=32)
+    password = models.CharField(max_length=255)
+
+    # Lets DRF and Django treat a signed-in customer like an authenticated user object.
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_active = True
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Emails are stored lower-case, so the plain unique index ignores case everywhere.
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="customer_email_lowercase"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="customer_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    def set_password(self, raw_password: str) -> None:
+        self.password = make_password(raw_password)
+
+    def check_password(self, raw_password: str) -> bool:
+        def upgrade(raw: str) -> None:
+            self.set_password(raw)
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, setter=upgrade)

@@ -1,0 +1,11 @@
+from django.db.models import QuerySet
+
+from customers.models import Customer
+
+
+def customer_list() -> QuerySet[Customer]:
+    return Customer.objects.order_by("id")
+
+
+def email_taken(email: str, exclude_id: int | None = None) -> bool:
+    return Customer.objects.filter(email=email.strip().lower()).exclude(pk=exclude_id).exists()

@@ -1,0 +1,10 @@
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from core.caching import CUSTOMERS, invalidate
+from customers.models import Customer
+
+
+@receiver([post_save, post_delete], sender=Customer, dispatch_uid="customers-invalidate")
+def customer_changed(**kwargs) -> None:
+    invalidate(CUSTOMERS)

@@ -1,0 +1,25 @@
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Inventory(models.Model):
+    """A part or supply the shop puts on tickets."""
+
+    name = models.CharField(max_length=360)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "inventory item"
+        verbose_name_plural = "inventory"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="inventory_price_not_negative"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="inventory_name_not_empty"),
+            # PostgreSQL and SQLite index lower(name); MariaDB has no expression indexes and
+            # relies on the case-insensitive collation of the plain index below.
+            models.UniqueConstraint(Lower("name"), name="inventory_name_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["name"], name="inventory_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,11 @@
+from django.db.models import QuerySet
+
+from inventory.models import Inventory
+
+
+def inventory_list() -> QuerySet[Inventory]:
+    return Inventory.objects.order_by("id")
+
+
+def name_taken(name: str, exclude_id: int | None = None) -> bool:
+    return Inventory.objects.filter(name__iexact=name.strip()).exclude(pk=exclude_id).exists()

@@ -1,0 +1,41 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.permissions import AllowAny
+
+from core.openapi import ERROR_RESPONSES, LIST_ERRORS
+from core.pagination import HeaderPagination
+from core.permissions import IsStaff
+from inventory import selectors, services
+from inventory.serializers import InventorySerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List inventory items (anyone)", auth=[], responses={200: InventorySerializer(many=True), 400: LIST_ERRORS[400]}),
+    retrieve=extend_schema(summary="One inventory item (anyone)", auth=[], responses={200: InventorySerializer, 404: ERROR_RESPONSES[404]}),
+    create=extend_schema(summary="Add an inventory item", responses={201: InventorySerializer, **ERROR_RESPONSES}),
+    update=extend_schema(summary="Replace an inventory item", responses={200: InventorySerializer, **ERROR_RESPONSES}),
+    partial_update=extend_schema(summary="Change some fields of an inventory item", responses={200: InventorySerializer, **ERROR_RESPONSES}),
+    destroy=extend_schema(summary="Delete an item used on no ticket", responses={204: None, **ERROR_RESPONSES}),
+)
+@extend_schema(tags=["inventory"])
+class InventoryViewSet(viewsets.ModelViewSet):
+    serializer_class = InventorySerializer
+    pagination_class = HeaderPagination
+    lookup_value_regex = r"[0-9]+"
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [AllowAny()]
+        return [IsStaff()]
+
+    def get_queryset(self):
+        return selectors.inventory_list()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.inventory_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.inventory_update(serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.inventory_delete(instance)

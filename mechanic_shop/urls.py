@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("core.urls")),
+    path("", include("customers.urls")),
+    path("", include("mechanics.urls")),
+    path("", include("tickets.urls")),
+    path("", include("inventory.urls")),
+]
+
+handler400 = "core.views.json_bad_request"
+handler403 = "core.views.json_forbidden"
+handler404 = "core.views.json_not_found"
+handler500 = "core.views.json_server_error"

@@ -1,0 +1,23 @@
+from django.db.models import Count, QuerySet
+
+from mechanics.models import Mechanic
+
+
+def mechanic_list() -> QuerySet[Mechanic]:
+    return Mechanic.objects.order_by("id")
+
+
+def email_taken(email: str, exclude_id: int | None = None) -> bool:
+    return Mechanic.objects.filter(email=email.strip().lower()).exclude(pk=exclude_id).exists()
+
+
+def top_mechanics(limit: int = 3) -> list[dict]:
+    """The `limit` mechanics on the most tickets, most first, ties to the lower id.
+
+    One aggregate query; mechanics with no tickets fill the list when fewer have any.
+    """
+    return list(
+        Mechanic.objects.annotate(ticket_count=Count("ticket_links"))
+        .order_by("-ticket_count", "id")
+        .values("id", "name", "email", "ticket_count")[:limit]
+    )

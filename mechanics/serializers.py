@@ -1,0 +1,27 @@
+from rest_framework import serializers
+
+from mechanics import selectors
+from mechanics.models import Mechanic
+from mechanics.services import DUPLICATE_EMAIL
+
+
+class MechanicSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(max_length=255)
+    salary = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+    class Meta:
+        model = Mechanic
+        fields = ["id", "name", "email", "phone", "salary"]
+
+    def validate_email(self, value: str) -> str:
+        value = value.strip().lower()
+        if selectors.email_taken(value, exclude_id=self.instance.pk if self.instance else None):
+            raise serializers.ValidationError(DUPLICATE_EMAIL)
+        return value
+
+
+class TopMechanicSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    ticket_count = serializers.IntegerField()

@@ -1,0 +1,90 @@
+import re
+from collections import Counter
+
+from rest_framework import serializers
+
+from tickets.models import Ticket
+
+MAX_ID = 2**63 - 1
+VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{1,17}$")
+
+
+class TicketMechanicSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TicketPartSerializer(serializers.Serializer):
+    inventory_id = serializers.IntegerField()
+    name = serializers.CharField(source="inventory.name")
+    price = serializers.DecimalField(source="inventory.price", max_digits=10, decimal_places=2)
+    quantity = serializers.IntegerField()
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    VIN = serializers.CharField(source="vin", max_length=17)
+    service_description = serializers.CharField(max_length=1000)
+    customer_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    mechanics = TicketMechanicSerializer(many=True, read_only=True)
+    parts = TicketPartSerializer(source="part_lines", many=True, read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "VIN", "service_date", "service_description", "customer_id", "mechanics", "parts"]
+
+    def validate_VIN(self, value: str) -> str:
+        value = value.strip().upper()
+        if not VIN_PATTERN.match(value):
+            raise serializers.ValidationError("A VIN has 1 to 17 letters and digits, without I, O or Q.")
+        return value
+
+
+class MechanicAssignmentSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    ticket_id = serializers.IntegerField()
+    mechanic_id = serializers.IntegerField()
+
+
+def _id_list() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list, max_length=1000
+    )
+
+
+class UpdateMechanicsSerializer(serializers.Serializer):
+    add_mechanic_ids = _id_list()
+    remove_mechanic_ids = _id_list()
+
+
+class PartRequestSerializer(serializers.Serializer):
+    inventory_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647, default=1)
+
+
+class AddPartsSerializer(serializers.Serializer):
+    add_inventory_items = PartRequestSerializer(many=True, allow_empty=False, max_length=1000)
+
+    def validate_add_inventory_items(self, items: list[dict]) -> list[dict]:
+        counts = Counter(item["inventory_id"] for item in items)
+        if duplicates := sorted(iid for iid, count in counts.items() if count > 1):
+            raise serializers.ValidationError(f"Each inventory_id may appear once; repeated: {duplicates}.")
+        return items
+
+    @property
+    def quantities(self) -> dict[int, int]:
+        return {item["inventory_id"]: item["quantity"] for item in self.validated_data["add_inventory_items"]}
+
+
+class AddPartsResultSerializer(serializers.Serializer):
+    ticket_id = serializers.IntegerField()
+    added_inventory_ids = serializers.ListField(child=serializers.IntegerField())
+    duplicate_inventory_ids = serializers.ListField(child=serializers.IntegerField())
+    requested_count = serializers.IntegerField()
+    added_count = serializers.SerializerMethodField()
+    duplicate_count = serializers.SerializerMethodField()
+
+    def get_added_count(self, result) -> int:
+        return len(result.added_inventory_ids)
+
+    def get_duplicate_count(self, result) -> int:
+        return len(result.duplicate_inventory_ids)

@@ -1,0 +1,130 @@
+"""Writes to tickets: creation, updates, mechanic assignment and parts lines.
+
+Multi-row changes run in one transaction that first locks the ticket row, so concurrent changes
+to the same ticket queue up instead of interleaving.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+
+from core.caching import TICKETS, invalidate
+from core.errors import InvalidInput, NotFound
+from customers.models import Customer
+from inventory.models import Inventory
+from mechanics.models import Mechanic
+from tickets.models import Ticket, TicketInventory, TicketMechanic
+
+
+def _customer_exists(customer_id: int) -> None:
+    if not Customer.objects.filter(pk=customer_id).exists():
+        raise NotFound(f"Customer {customer_id} not found.")
+
+
+def _locked_ticket(ticket_id: int) -> Ticket:
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} not found.")
+    return ticket
+
+
+def _mechanic(mechanic_id: int) -> Mechanic:
+    mechanic = Mechanic.objects.filter(pk=mechanic_id).first()
+    if mechanic is None:
+        raise NotFound(f"Mechanic {mechanic_id} not found.")
+    return mechanic
+
+
+def ticket_create(*, customer_id: int, vin: str, service_date: date, service_description: str) -> Ticket:
+    _customer_exists(customer_id)
+    return Ticket.objects.create(
+        customer_id=customer_id, vin=vin, service_date=service_date, service_description=service_description
+    )
+
+
+def ticket_update(ticket: Ticket, **changes) -> Ticket:
+    if "customer_id" in changes and changes["customer_id"] != ticket.customer_id:
+        _customer_exists(changes["customer_id"])
+    for field in ("customer_id", "vin", "service_date", "service_description"):
+        if field in changes:
+            setattr(ticket, field, changes[field])
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def assign_mechanic(ticket_id: int, mechanic_id: int) -> bool:
+    """Put the mechanic on the ticket. False when they already were."""
+    ticket = _locked_ticket(ticket_id)
+    mechanic = _mechanic(mechanic_id)
+    try:
+        with transaction.atomic():
+            _, created = TicketMechanic.objects.get_or_create(ticket=ticket, mechanic=mechanic)
+    except IntegrityError:  # the mechanic was deleted while we assigned them
+        raise NotFound(f"Mechanic {mechanic_id} not found.")
+    return created
+
+
+@transaction.atomic
+def remove_mechanic(ticket_id: int, mechanic_id: int) -> None:
+    ticket = _locked_ticket(ticket_id)
+    _mechanic(mechanic_id)
+    deleted, _ = TicketMechanic.objects.filter(ticket=ticket, mechanic_id=mechanic_id).delete()
+    if not deleted:
+        raise NotFound(f"Mechanic {mechanic_id} is not assigned to ticket {ticket_id}.")
+
+
+def _missing(model, ids: set[int]) -> set[int]:
+    return ids - set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def update_mechanics(ticket_id: int, add_ids: Iterable[int], remove_ids: Iterable[int]) -> Ticket:
+    """Add and remove several mechanics at once: all of it, or nothing when an id is unknown."""
+    add, remove = set(add_ids), set(remove_ids)
+    if both := add & remove:
+        raise InvalidInput(
+            "A mechanic cannot be added and removed at once.",
+            {"add_mechanic_ids": [f"Also in remove_mechanic_ids: {sorted(both)}."]},
+        )
+    ticket = _locked_ticket(ticket_id)
+    if missing := _missing(Mechanic, add | remove):
+        raise NotFound(f"Mechanics not found: {', '.join(map(str, sorted(missing)))}.", missing)
+    assigned = set(ticket.mechanic_links.values_list("mechanic_id", flat=True))
+    TicketMechanic.objects.bulk_create(
+        [TicketMechanic(ticket=ticket, mechanic_id=mid) for mid in sorted(add - assigned)]
+    )
+    ticket.mechanic_links.filter(mechanic_id__in=remove).delete()
+    invalidate(TICKETS)
+    return ticket
+
+
+@dataclass(frozen=True)
+class PartsResult:
+    ticket_id: int
+    added_inventory_ids: list[int]
+    duplicate_inventory_ids: list[int]
+
+    @property
+    def requested_count(self) -> int:
+        return len(self.added_inventory_ids) + len(self.duplicate_inventory_ids)
+
+
+@transaction.atomic
+def add_parts(ticket_id: int, quantities: dict[int, int]) -> PartsResult:
+    """Add parts lines {inventory_id: quantity}. Items already on the ticket are reported and
+    left as they are; an unknown inventory id adds nothing at all."""
+    if not quantities:
+        raise InvalidInput("Invalid input.", {"add_inventory_items": ["Give at least one item."]})
+    ticket = _locked_ticket(ticket_id)
+    if missing := _missing(Inventory, set(quantities)):
+        raise NotFound(f"Inventory items not found: {', '.join(map(str, sorted(missing)))}.", missing)
+    on_ticket = set(ticket.part_lines.filter(inventory_id__in=quantities).values_list("inventory_id", flat=True))
+    new_ids = sorted(set(quantities) - on_ticket)
+    TicketInventory.objects.bulk_create(
+        [TicketInventory(ticket=ticket, inventory_id=iid, quantity=quantities[iid]) for iid in new_ids]
+    )
+    invalidate(TICKETS)
+    return PartsResult(ticket.pk, new_ids, sorted(on_ticket))
