@@ -8,3 +8,5 @@ from mechanic_shop.settings import *  # noqa: E402,F403
 
 # Argon2 is deliberately slow; tests that need the real hasher name it themselves.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
