@@ -13,11 +13,21 @@ class PrincipalJWTScheme(OpenApiAuthenticationExtension):
 
 
 class NoAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Sign-in endpoints take no token: an empty requirement, and no scheme to define."""
+
     target_class = "core.authentication.NoAuthentication"
-    name = "none"
+    name: list[str] = []
 
     def get_security_requirement(self, auto_schema):
         return {}
 
     def get_security_definition(self, auto_schema):
-        return None
+        return []
+
+
+def strip_trailing_slashes(result, generator, request, public):
+    """Document paths as API.md writes them (`/customers/{id}`); both spellings are served."""
+    result["paths"] = {
+        (path.rstrip("/") or "/"): operations for path, operations in result["paths"].items()
+    }
+    return result

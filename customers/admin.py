@@ -1,10 +1,61 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
+from django.db.models import Count
 
 from customers.models import Customer
 
 
+class CustomerAdminForm(forms.ModelForm):
+    """Sets the password through Django's hashers; the stored hash is never shown."""
+
+    new_password = forms.CharField(
+        label="New password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep the current password. " + password_validators_help_text_html(),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["name", "email", "phone"]
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("new_password")
+        if not password and self.instance.pk is None:
+            self.add_error("new_password", "A new customer needs a password.")
+        elif password:
+            candidate = Customer(name=cleaned.get("name", ""), email=cleaned.get("email", ""))
+            try:
+                validate_password(password, user=candidate)
+            except forms.ValidationError as exc:
+                self.add_error("new_password", exc)
+        return cleaned
+
+    def save(self, commit=True):
+        customer = super().save(commit=False)
+        if self.cleaned_data.get("new_password"):
+            customer.set_password(self.cleaned_data["new_password"])
+        if commit:
+            customer.save()
+        return customer
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "email", "phone"]
+    form = CustomerAdminForm
+    list_display = ["id", "name", "email", "phone", "ticket_count"]
     search_fields = ["name", "email", "phone"]
-    exclude = ["password"]
+    ordering = ["id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(ticket_count=Count("tickets"))
+
+    @admin.display(ordering="ticket_count", description="tickets")
+    def ticket_count(self, customer) -> int:
+        return customer.ticket_count
