@@ -1,8 +1,27 @@
-from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+from decimal import Decimal
+
+import orjson
+from django.utils.functional import Promise
+from rest_framework.renderers import BaseRenderer
 
 
-class JSONRenderer(DRFJSONRenderer):
-    """DRF's JSON renderer, compact, with a charset so clients never guess the encoding."""
+def _default(value):
+    if isinstance(value, Decimal):
+        # Money has at most two decimals, which a double represents to the cent.
+        return float(value)
+    if isinstance(value, Promise):  # lazily translated messages
+        return str(value)
+    raise TypeError(f"Cannot serialize {type(value).__name__}")
 
-    charset = "utf-8"
-    compact = True
+
+class JSONRenderer(BaseRenderer):
+    """Compact UTF-8 JSON rendered by orjson (several times faster than the json module)."""
+
+    media_type = "application/json"
+    format = "json"
+    charset = None  # orjson writes UTF-8; application/json needs no charset parameter
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=_default)
