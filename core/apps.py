@@ -11,6 +11,12 @@ class CoreConfig(AppConfig):
         from core import schema  # noqa: F401  (registers the OpenAPI auth extensions)
         from core.throttling import parse_rate
 
+        unknown = set(settings.THROTTLE_RATES) - set(settings.DEFAULT_THROTTLE_RATES)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"THROTTLE_RATES names unknown scopes {sorted(unknown)}; "
+                f"known: {sorted(settings.DEFAULT_THROTTLE_RATES)}."
+            )
         for scope, rate in settings.THROTTLE_RATES.items():
             try:
                 parse_rate(rate)

@@ -6,10 +6,10 @@ changed without invalidating the token.
 """
 
 from django.contrib.auth import get_user_model
-from rest_framework.authentication import BaseAuthentication
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -34,23 +34,53 @@ def tokens_for_staff(user) -> RefreshToken:
     return refresh
 
 
+def _by_id(queryset, raw_id):
+    """The row whose primary key is the claim `raw_id`, else None (also for ids of the wrong type)."""
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)):
+        return None
+    try:
+        return queryset.filter(pk=raw_id).first()
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def principal_for_token(token):
-    """The active Customer or staff user a validated token names, else AuthenticationFailed."""
+    """The active Customer or staff user a validated token names, else AuthenticationFailed.
+
+    The errors carry plain sentences: simplejwt's own exceptions would put a dict in the body.
+    """
     role = token.get(ROLE_CLAIM)
     if role == CUSTOMER_ROLE:
-        customer = Customer.objects.filter(pk=token.get(CUSTOMER_ID_CLAIM)).first()
+        customer = _by_id(Customer.objects, token.get(CUSTOMER_ID_CLAIM))
         if customer is None:
             raise AuthenticationFailed(_("The customer of this token no longer exists."), code="user_not_found")
         return customer
     if role == STAFF_ROLE:
-        user = get_user_model().objects.filter(pk=token.get(api_settings.USER_ID_CLAIM)).first()
+        user = _by_id(get_user_model().objects, token.get(api_settings.USER_ID_CLAIM))
         if user is None or not user.is_active or not user.is_staff:
             raise AuthenticationFailed(_("The staff account of this token is not active."), code="user_inactive")
         return user
-    raise InvalidToken(_("The token names no known role."))
+    raise AuthenticationFailed(_("The token names no known role."), code="token_not_valid")
+
+
+def _sentence(detail) -> str:
+    """simplejwt raises with a dict detail ({"detail", "code", "messages": [{"message"}]});
+    the API's error body wants one sentence."""
+    if not isinstance(detail, dict):
+        return str(detail)
+    for message in detail.get("messages") or []:
+        if isinstance(message, dict) and message.get("message"):
+            return f"{message['message']}."
+    return str(detail.get("detail", _("The token is not valid.")))
 
 
 class PrincipalJWTAuthentication(JWTAuthentication):
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed as exc:
+            raise AuthenticationFailed(_sentence(exc.detail)) from exc
+
     def get_user(self, validated_token):
         return principal_for_token(validated_token)
 

@@ -6,6 +6,9 @@ file lock around those two steps makes them atomic across processes.
 """
 
 import os
+import pickle
+import time
+import zlib
 from contextlib import contextmanager
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -29,5 +32,20 @@ class LockedFileBasedCache(FileBasedCache):
             return super().add(key, value, timeout, version)
 
     def incr(self, key, delta=1, version=None):
+        # Keeps the key's expiry, as Redis INCR does: Django's incr() re-sets the value with the
+        # default timeout, which let a rate-limit counter vanish 5 minutes into an hour's window.
         with self._exclusive():
-            return super().incr(key, delta, version)
+            fname = self._key_to_file(key, version)
+            try:
+                with open(fname, "rb") as f:
+                    expiry = pickle.load(f)
+                    value = pickle.loads(zlib.decompress(f.read()))
+            except (FileNotFoundError, EOFError):
+                raise ValueError(f"Key '{key}' not found") from None
+            now = time.time()
+            if expiry is not None and expiry <= now:
+                self._delete(fname)
+                raise ValueError(f"Key '{key}' not found")
+            new_value = value + delta
+            self.set(key, new_value, None if expiry is None else expiry - now, version)
+            return new_value

@@ -7,6 +7,7 @@ and again on commit, so a reader that raced the transaction cannot leave its sta
 the generation that readers use after the commit.
 """
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -47,10 +48,19 @@ def current_generation(namespace: str) -> str:
     return generation
 
 
+# Only these query parameters change what a cached endpoint returns; keying on them alone keeps
+# clients from filling the cache with arbitrary query strings.
+_KEYED_PARAMS = ("page", "per_page")
+
+
 def _response_key(namespace: str, request: Request) -> str:
+    # The host is part of the key because cached Link headers are absolute URLs; the digest
+    # keeps client-chosen values of any length within cache-key limits.
     path = request.path.rstrip("/") or "/"
-    query = request.META.get("QUERY_STRING", "")
-    return f"response:{namespace}:{current_generation(namespace)}:{path}?{query}"
+    params = "&".join(f"{name}={request.query_params.get(name, '')}" for name in _KEYED_PARAMS)
+    target = f"{request.scheme}://{request.get_host()}{path}?{params}"
+    digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"response:{namespace}:{current_generation(namespace)}:{digest}"
 
 
 def cached_response(

@@ -56,6 +56,15 @@ def _validation_body(detail) -> dict:
     return body
 
 
+def _sentence(detail) -> str:
+    """One human-readable sentence from whatever detail an exception carries."""
+    if isinstance(detail, dict):
+        detail = detail.get("detail") or next(iter(detail.values()), None)
+    if isinstance(detail, list):
+        detail = detail[0] if detail else None
+    return str(detail) if detail else "Error."
+
+
 def _translate(exc: Exception) -> Exception:
     """Map errors raised below the API layer onto DRF exceptions."""
     if isinstance(exc, errors.NotFound):
@@ -91,7 +100,7 @@ def api_exception_handler(exc, context):
         response.data = _validation_body(translated.detail)
     else:
         detail = translated.detail if isinstance(translated, exceptions.APIException) else None
-        response.data = {"error": str(detail) if detail is not None else "Error."}
+        response.data = {"error": _sentence(detail)}
         if isinstance(exc, errors.NotFound) and exc.missing_ids is not None:
             response.data["missing_ids"] = exc.missing_ids
     if isinstance(translated, exceptions.Throttled) and translated.wait is not None:

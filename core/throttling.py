@@ -8,6 +8,7 @@ that shares the cache. Windows are fixed and aligned to the epoch, like the orig
 fixed-window limiter.
 """
 
+import re
 import time
 
 from django.conf import settings
@@ -18,13 +19,26 @@ from rest_framework.throttling import BaseThrottle
 _EXPIRY_MARGIN = 60
 
 
+_PERIODS = {
+    **dict.fromkeys(("s", "sec", "second", "seconds"), 1),
+    **dict.fromkeys(("m", "min", "minute", "minutes"), 60),
+    **dict.fromkeys(("h", "hour", "hours"), 3600),
+    **dict.fromkeys(("d", "day", "days"), 86400),
+}
+_RATE = re.compile(r"([0-9]+)/([a-z]+)")
+
+
 def parse_rate(rate: str) -> tuple[int, int]:
-    """'15/hour' -> (15, 3600). Periods: s, m, h, d or any word starting with one."""
-    count, _, period = rate.partition("/")
-    durations = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if not count.strip().isdigit() or not period or period[0] not in durations:
+    """'15/hour' -> (15, 3600). Periods: s, m, h, d, or sec/min/hour/day spelled out.
+
+    Strict on purpose: the login rate also goes to django-ratelimit, which reads only the
+    period's first letter and falls back to per-second on anything else, so a lax parser here
+    would let '5/month' mean 5 a minute and ' 10/minute' crash every login.
+    """
+    match = _RATE.fullmatch(rate) if isinstance(rate, str) else None
+    if match is None or match[2] not in _PERIODS:
         raise ValueError(f"Invalid rate {rate!r}; expected e.g. '5/hour' or '10/minute'.")
-    return int(count), durations[period[0]]
+    return int(match[1]), _PERIODS[match[2]]
 
 
 def client_address(request) -> str:

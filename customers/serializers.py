@@ -21,10 +21,12 @@ class CustomerSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(DUPLICATE_EMAIL)
         return value
 
-    def validate(self, attrs):
-        if self.instance is None and "password" not in attrs:
-            raise serializers.ValidationError({"password": ["This field is required."]})
-        return attrs
+    def get_fields(self):
+        fields = super().get_fields()
+        # Sign-up needs a password, an update may leave it out; as a field rule (not in
+        # validate()) a missing password is reported together with the other field errors.
+        fields["password"].required = self.instance is None
+        return fields
 
 
 class CustomerLoginSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core import caching
@@ -59,7 +60,15 @@ class CustomerViewSet(viewsets.ModelViewSet):
         request=CustomerLoginSerializer,
         responses={200: LoginResponseSerializer, **ERROR_RESPONSES},
     )
-    @action(detail=False, methods=["post"], authentication_classes=[NoAuthentication], throttle_classes=[])
+    # AllowAny, like /auth/login: with no authenticator on this route, CustomerAccess would turn
+    # a wrong method (GET /customers/login) into a 401 instead of a 405.
+    @action(
+        detail=False,
+        methods=["post"],
+        authentication_classes=[NoAuthentication],
+        permission_classes=[AllowAny],
+        throttle_classes=[],
+    )
     def login(self, request):
         serializer = CustomerLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -15,11 +15,12 @@ class Inventory(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gte=0), name="inventory_price_not_negative"),
             models.CheckConstraint(condition=~models.Q(name=""), name="inventory_name_not_empty"),
-            # PostgreSQL and SQLite index lower(name); MariaDB has no expression indexes and
-            # relies on the case-insensitive collation of the plain index below.
+            # PostgreSQL and SQLite index lower(name). MariaDB has no expression indexes (Django
+            # skips this one there) and relies on the case-insensitive collation of the plain
+            # unique index below, which elsewhere is implied by this one and serves lookups.
             models.UniqueConstraint(Lower("name"), name="inventory_name_ci_unique"),
+            models.UniqueConstraint(fields=["name"], name="inventory_name_unique"),
         ]
-        indexes = [models.Index(fields=["name"], name="inventory_name_idx")]
 
     def __str__(self) -> str:
         return self.name

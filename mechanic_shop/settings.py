@@ -83,8 +83,9 @@ TEMPLATES = [
 WSGI_APPLICATION = "mechanic_shop.wsgi.application"
 
 # --- Database -------------------------------------------------------------------------------
+# An empty variable counts as unset, so `DATABASE_URL=` in .env falls back to the default too.
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": environ.Env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -107,8 +108,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The default store is a directory of files that every local process shares, guarded by a lock
 # so that counters (rate limits) increment atomically across processes.
 CACHES = {
-    "default": env.cache_url(
-        "CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}"
+    "default": environ.Env.cache_url_config(
+        env.str("CACHE_URL", default="") or f"filecache://{BASE_DIR / 'var' / 'cache'}"
     ),
 }
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
@@ -175,7 +176,11 @@ DEFAULT_THROTTLE_RATES = {
     "login": "10/minute",
 }
 THROTTLING_ENABLED = env.bool("THROTTLING_ENABLED", default=True)
-THROTTLE_RATES = {**DEFAULT_THROTTLE_RATES, **env.dict("THROTTLE_RATES", default={})}
+# "a=1/hour, b=2/day": spaces around names and rates are not part of them.
+THROTTLE_RATES = {
+    **DEFAULT_THROTTLE_RATES,
+    **{scope.strip(): rate.strip() for scope, rate in env.dict("THROTTLE_RATES", default={}).items()},
+}
 # How many reverse proxies in front of us append to X-Forwarded-For; 0 trusts only the socket.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 

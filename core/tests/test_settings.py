@@ -45,3 +45,9 @@ def test_invalid_throttle_rate_is_refused_at_startup():
     result = manage("check", DEBUG="true", THROTTLE_RATES="tickets_list=lots")
     assert result.returncode != 0
     assert "THROTTLE_RATES['tickets_list']" in result.stderr
+
+
+def test_unknown_throttle_scope_is_refused_at_startup():
+    result = manage("check", DEBUG="true", THROTTLE_RATES="mechanic_list=1/hour")
+    assert result.returncode != 0
+    assert "unknown scopes ['mechanic_list']" in result.stderr

@@ -1,0 +1,339 @@
+"""The role table of API.md ("Who may call what"), one row per endpoint and caller.
+
+Callers: anonymous, a customer ("me"), and staff. Paths name either my records or another
+customer's, so every "own only, else 403" cell is checked from both sides. ROLE_MATRIX is the
+flattened table: len(ROLE_MATRIX) is the number of (endpoint, caller) cells tested.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from conftest import CUSTOMER_PASSWORD
+from core.authentication import tokens_for_customer, tokens_for_staff
+from tickets.models import Ticket
+
+ANON, CUSTOMER, STAFF = "anonymous", "customer", "staff"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    # The default file cache is shared with every other test run on this machine; a clear() from
+    # one of them must not empty the cached responses these tests warm on purpose.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "role-matrix"}
+    }
+    cache.clear()  # a LocMemCache of this name outlives the test otherwise
+
+
+class World:
+    """The records a path or body may name, created on first use so that each test holds only
+    what it needs (a customer with tickets could not be deleted, a mechanic on a ticket neither)."""
+
+    def __init__(self, make_customer, make_mechanic, make_item, make_ticket, make_staff):
+        self._make_customer, self._make_mechanic = make_customer, make_mechanic
+        self._make_item, self._make_ticket, self._make_staff = make_item, make_ticket, make_staff
+
+    @cached_property
+    def me(self):
+        return self._make_customer(email="me@example.com")
+
+    @cached_property
+    def other(self):
+        return self._make_customer(email="other@example.com")
+
+    @cached_property
+    def staff(self):
+        return self._make_staff()
+
+    @cached_property
+    def mechanic(self):
+        """A mechanic on no ticket."""
+        return self._make_mechanic(email="free-mechanic@example.com")
+
+    @cached_property
+    def ticket_mechanic(self):
+        """The mechanic assigned to both my ticket and the other customer's."""
+        return self._make_mechanic(email="busy-mechanic@example.com")
+
+    @cached_property
+    def item(self):
+        return self._make_item(name="Spark plug")
+
+    @cached_property
+    def my_ticket(self):
+        return self._make_ticket(customer=self.me, mechanics=[self.ticket_mechanic])
+
+    @cached_property
+    def other_ticket(self):
+        return self._make_ticket(customer=self.other, mechanics=[self.ticket_mechanic])
+
+    def __getitem__(self, name: str) -> int:
+        return getattr(self, name).pk
+
+    def client(self, caller: str) -> APIClient:
+        client = APIClient()
+        if caller == CUSTOMER:
+            token = tokens_for_customer(self.me).access_token
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        elif caller == STAFF:
+            token = tokens_for_staff(self.staff).access_token
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+
+@pytest.fixture
+def world(make_customer, make_mechanic, make_item, make_ticket, make_staff) -> World:
+    return World(make_customer, make_mechanic, make_item, make_ticket, make_staff)
+
+
+def ticket_body(**extra):
+    return lambda w: {
+        "VIN": "1HGCM82633A004352",
+        "service_date": "2026-12-01",
+        "service_description": "Brake check",
+        **{key: value(w) if callable(value) else value for key, value in extra.items()},
+    }
+
+
+def new_customer_body(w):
+    return {"name": "New Person", "email": "new.person@example.com", "phone": "555-7000", "password": CUSTOMER_PASSWORD}
+
+
+def customer_replacement_body(w):
+    return {"name": "Renamed", "email": "renamed@example.com", "phone": "555-7001"}
+
+
+def mechanic_body(w):
+    return {"name": "Mo Mechanic", "email": "mo@example.com", "phone": "555-7002", "salary": 61000.5}
+
+
+def item_body(w):
+    return {"name": "Air filter", "price": 12.5}
+
+
+my_id = lambda w: w["me"]  # noqa: E731
+other_id = lambda w: w["other"]  # noqa: E731
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # placeholders name World attributes
+    body: object  # None or a callable World -> dict
+    anonymous: int
+    customer: int
+    staff: int
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+E = Endpoint
+# The rows of API.md's table, with the status each caller gets. "me" is the calling customer.
+ENDPOINTS = [
+    # --- customers
+    E("post", "/customers", new_customer_body, 201, 201, 201),
+    E("get", "/customers", None, 401, 403, 200),
+    E("get", "/customers/{me}", None, 401, 200, 200),
+    E("get", "/customers/{other}", None, 401, 403, 200),
+    E("put", "/customers/{me}", customer_replacement_body, 401, 200, 200),
+    E("put", "/customers/{other}", customer_replacement_body, 401, 403, 200),
+    E("patch", "/customers/{me}", lambda w: {"phone": "555-9999"}, 401, 200, 200),
+    E("patch", "/customers/{other}", lambda w: {"phone": "555-9999"}, 401, 403, 200),
+    E("delete", "/customers/{me}", None, 401, 204, 204),
+    E("delete", "/customers/{other}", None, 401, 403, 204),
+    # --- mechanics: staff only
+    E("get", "/mechanics", None, 401, 403, 200),
+    E("post", "/mechanics", mechanic_body, 401, 403, 201),
+    E("get", "/mechanics/top-3-mechanics", None, 401, 403, 200),
+    E("get", "/mechanics/{mechanic}", None, 401, 403, 200),
+    E("put", "/mechanics/{mechanic}", mechanic_body, 401, 403, 200),
+    E("patch", "/mechanics/{mechanic}", lambda w: {"salary": 70000}, 401, 403, 200),
+    E("delete", "/mechanics/{mechanic}", None, 401, 403, 204),
+    # --- tickets
+    E("get", "/tickets", None, 401, 403, 200),
+    E("get", "/tickets/{my_ticket}", None, 401, 200, 200),
+    E("get", "/tickets/{other_ticket}", None, 401, 403, 200),
+    E("get", "/tickets/my-tickets", None, 401, 200, 403),
+    E("post", "/tickets", ticket_body(customer_id=my_id), 401, 201, 201),
+    E("post", "/tickets", ticket_body(customer_id=other_id), 401, 403, 201),
+    # A customer's ticket is theirs without saying so; staff must name the customer.
+    E("post", "/tickets", ticket_body(), 401, 201, 400),
+    E("put", "/tickets/{my_ticket}", ticket_body(), 401, 200, 200),
+    E("put", "/tickets/{my_ticket}", ticket_body(customer_id=my_id), 401, 200, 200),
+    E("put", "/tickets/{my_ticket}", ticket_body(customer_id=other_id), 401, 403, 200),
+    E("put", "/tickets/{other_ticket}", ticket_body(), 401, 403, 200),
+    E("patch", "/tickets/{my_ticket}", lambda w: {"service_description": "Tyres"}, 401, 200, 200),
+    E("patch", "/tickets/{my_ticket}", lambda w: {"customer_id": w["other"]}, 401, 403, 200),
+    E("patch", "/tickets/{other_ticket}", lambda w: {"service_description": "Tyres"}, 401, 403, 200),
+    E("put", "/tickets/{my_ticket}/assign-mechanic/{mechanic}", None, 401, 403, 200),
+    E("put", "/tickets/{other_ticket}/assign-mechanic/{mechanic}", None, 401, 403, 200),
+    E("put", "/tickets/{my_ticket}/remove-mechanic/{ticket_mechanic}", None, 401, 403, 200),
+    E("put", "/tickets/{other_ticket}/remove-mechanic/{ticket_mechanic}", None, 401, 403, 200),
+    E("put", "/tickets/{my_ticket}/update-mechanics", lambda w: {"add_mechanic_ids": [w["mechanic"]]}, 401, 403, 200),
+    E("put", "/tickets/{other_ticket}/update-mechanics", lambda w: {"add_mechanic_ids": [w["mechanic"]]}, 401, 403, 200),
+    E("post", "/tickets/{my_ticket}/inventory", lambda w: {"add_inventory_items": [{"inventory_id": w["item"], "quantity": 2}]}, 401, 403, 200),
+    E("post", "/tickets/{other_ticket}/inventory", lambda w: {"add_inventory_items": [{"inventory_id": w["item"], "quantity": 2}]}, 401, 403, 200),
+    # --- inventory: anyone reads, staff write
+    E("get", "/inventory", None, 200, 200, 200),
+    E("get", "/inventory/{item}", None, 200, 200, 200),
+    E("post", "/inventory", item_body, 401, 403, 201),
+    E("put", "/inventory/{item}", item_body, 401, 403, 200),
+    E("patch", "/inventory/{item}", lambda w: {"price": 3}, 401, 403, 200),
+    E("delete", "/inventory/{item}", None, 401, 403, 204),
+]
+
+ROLE_MATRIX = [
+    pytest.param(endpoint, caller, getattr(endpoint, caller), id=f"{endpoint}-{caller}")
+    for endpoint in ENDPOINTS
+    for caller in (ANON, CUSTOMER, STAFF)
+]
+
+
+def call(client: APIClient, endpoint: Endpoint, world: World):
+    path = endpoint.path.format_map(world)
+    body = endpoint.body(world) if endpoint.body else None
+    return getattr(client, endpoint.method)(path, body, format="json")
+
+
+@pytest.mark.parametrize(("endpoint", "caller", "expected"), ROLE_MATRIX)
+def test_role_table(world, endpoint, caller, expected):
+    response = call(world.client(caller), endpoint, world)
+
+    assert response.status_code == expected, response.content
+    if expected == 401:
+        assert response["WWW-Authenticate"].startswith("Bearer")
+    if expected >= 400:
+        assert isinstance(response.json()["error"], str)
+
+
+def test_matrix_has_a_row_for_every_routed_action():
+    """A new action on a ViewSet must get its row in the table."""
+    from django.urls import resolve
+
+    from customers.urls import router as customers_router
+    from inventory.urls import router as inventory_router
+    from mechanics.urls import router as mechanics_router
+    from tickets.urls import router as tickets_router
+
+    routed = set()
+    for router in (customers_router, inventory_router, mechanics_router, tickets_router):
+        for url in router.urls:
+            viewset = url.callback.cls
+            for method, action in url.callback.actions.items():
+                if method in viewset.http_method_names and action not in ("login",):
+                    routed.add((viewset.__name__, action))
+    covered = set()
+    for endpoint in ENDPOINTS:
+        callback = resolve(endpoint.path.format_map(_AnyId())).func
+        covered.add((callback.cls.__name__, callback.actions[endpoint.method]))
+
+    assert routed - covered == set()
+
+
+class _AnyId(dict):
+    def __missing__(self, key):
+        return 1
+
+
+# --- what a forbidden call leaves behind -----------------------------------------------------
+
+FORBIDDEN_CUSTOMER_WRITES = [
+    e for e in ENDPOINTS if e.method != "get" and e.customer == 403 and e.path.count("/") >= 2
+]
+
+
+@pytest.mark.parametrize("endpoint", FORBIDDEN_CUSTOMER_WRITES, ids=str)
+def test_forbidden_customer_write_changes_nothing(world, endpoint):
+    record_path = "/".join(endpoint.path.format_map(world).split("/")[:3])
+    staff = world.client(STAFF)
+    before = staff.get(record_path).json()
+
+    response = call(world.client(CUSTOMER), endpoint, world)
+    cache.clear()  # read the database, not a copy cached before the call
+    after = staff.get(record_path)
+
+    assert response.status_code == 403
+    assert after.status_code == 200
+    assert after.json() == before
+
+
+def test_customer_ticket_without_customer_id_is_their_own(world):
+    response = world.client(CUSTOMER).post("/tickets", ticket_body()(world), format="json")
+
+    assert response.status_code == 201
+    assert response.json()["customer_id"] == world["me"]
+    assert Ticket.objects.get(pk=response.json()["id"]).customer_id == world["me"]
+
+
+def test_customer_cannot_open_a_ticket_for_another_customer(world):
+    response = world.client(CUSTOMER).post("/tickets", ticket_body(customer_id=other_id)(world), format="json")
+
+    assert response.status_code == 403
+    assert not Ticket.objects.filter(customer=world.other).exists()
+
+
+def test_customer_cannot_move_own_ticket_to_another_customer(world):
+    ticket_id = world["my_ticket"]
+
+    response = world.client(CUSTOMER).patch(f"/tickets/{ticket_id}", {"customer_id": world["other"]}, format="json")
+
+    assert response.status_code == 403
+    assert Ticket.objects.get(pk=ticket_id).customer_id == world["me"]
+
+
+def test_my_tickets_lists_only_the_callers_tickets(world):
+    mine, _theirs = world["my_ticket"], world["other_ticket"]
+
+    response = world.client(CUSTOMER).get("/tickets/my-tickets")
+
+    assert response.status_code == 200
+    assert [t["id"] for t in response.json()] == [mine]
+
+
+# --- 401/403 come before any cached response -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "customer_status"),
+    [
+        ("/customers/{other}", 403),
+        ("/tickets", 403),
+        ("/mechanics", 403),
+        ("/mechanics/{mechanic}", 403),
+    ],
+)
+def test_cached_response_is_not_served_to_callers_who_may_not_see_it(world, path, customer_status):
+    path = path.format_map(world)
+    staff = world.client(STAFF)
+    assert staff.get(path).status_code == 200
+    warmed = staff.get(path)
+    assert warmed["X-Cache"] == "hit"  # the cache really holds the staff answer
+
+    as_customer = world.client(CUSTOMER).get(path)
+    as_anonymous = world.client(ANON).get(path)
+    with_bad_token = APIClient(HTTP_AUTHORIZATION="Bearer not-a-token").get(path)
+
+    assert as_customer.status_code == customer_status
+    assert as_anonymous.status_code == 401
+    assert as_anonymous["WWW-Authenticate"].startswith("Bearer")
+    assert with_bad_token.status_code == 401
+    for response in (as_customer, as_anonymous, with_bad_token):
+        assert "X-Cache" not in response
+        assert set(response.json()) == {"error"}
+
+
+def test_customer_cached_record_served_to_its_owner_only(world):
+    path = f"/customers/{world['me']}"
+    assert world.client(CUSTOMER).get(path).status_code == 200
+    assert world.client(CUSTOMER).get(path)["X-Cache"] == "hit"
+
+    other_customer = APIClient(HTTP_AUTHORIZATION=f"Bearer {tokens_for_customer(world.other).access_token}")
+    response = other_customer.get(path)
+
+    assert response.status_code == 403
+    assert "email" not in response.json()
