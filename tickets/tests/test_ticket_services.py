@@ -1,0 +1,312 @@
+"""tickets.services called directly, without HTTP."""
+
+import os
+import threading
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from core.errors import InvalidInput, NotFound
+from tickets import services
+from tickets.models import Ticket, TicketInventory, TicketMechanic
+
+pytestmark = pytest.mark.django_db
+
+
+def mechanic_ids(ticket: Ticket) -> list[int]:
+    return sorted(TicketMechanic.objects.filter(ticket=ticket).values_list("mechanic_id", flat=True))
+
+
+def part_lines(ticket: Ticket) -> dict[int, int]:
+    return dict(TicketInventory.objects.filter(ticket=ticket).values_list("inventory_id", "quantity"))
+
+
+class Boom(Exception):
+    pass
+
+
+def explode(*args, **kwargs):
+    raise Boom
+
+
+# --- ticket_create / ticket_update ---------------------------------------------------------------
+
+
+def test_ticket_create_stores_the_ticket(customer):
+    ticket = services.ticket_create(
+        customer_id=customer.pk, vin="ABC123", service_date=date(2026, 11, 25), service_description="Brakes"
+    )
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.customer_id, stored.vin, stored.service_date, stored.service_description) == (
+        customer.pk,
+        "ABC123",
+        date(2026, 11, 25),
+        "Brakes",
+    )
+
+
+def test_ticket_create_for_unknown_customer_raises_not_found(db):
+    with pytest.raises(NotFound) as caught:
+        services.ticket_create(customer_id=424242, vin="ABC", service_date=date(2026, 1, 1), service_description="x")
+    assert "424242" in caught.value.message
+    assert not Ticket.objects.exists()
+
+
+def test_ticket_update_to_unknown_customer_raises_and_keeps_the_ticket(make_ticket):
+    ticket = make_ticket()
+    owner = ticket.customer_id
+    with pytest.raises(NotFound):
+        services.ticket_update(ticket, customer_id=424242, vin="NEWVIN")
+    assert Ticket.objects.get(pk=ticket.pk).customer_id == owner
+    assert Ticket.objects.get(pk=ticket.pk).vin == "1HGCM82633A004352"
+
+
+def test_ticket_update_changes_only_given_fields(make_ticket, make_customer):
+    ticket = make_ticket()
+    other = make_customer()
+    services.ticket_update(ticket, customer_id=other.pk, service_description="Tyres")
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.customer_id, stored.service_description, stored.vin) == (other.pk, "Tyres", "1HGCM82633A004352")
+
+
+# --- assign_mechanic / remove_mechanic -----------------------------------------------------------
+
+
+def test_assign_mechanic_returns_true_then_false(make_ticket, make_mechanic):
+    ticket, mechanic = make_ticket(), make_mechanic()
+    assert services.assign_mechanic(ticket.pk, mechanic.pk) is True
+    assert services.assign_mechanic(ticket.pk, mechanic.pk) is False
+    assert mechanic_ids(ticket) == [mechanic.pk]
+
+
+@pytest.mark.parametrize("bad_id", [0, 999999, 2**70])
+def test_assign_mechanic_to_unknown_ticket_raises_not_found(make_mechanic, bad_id):
+    mechanic = make_mechanic()
+    with pytest.raises(NotFound) as caught:
+        services.assign_mechanic(bad_id, mechanic.pk)
+    assert "Ticket" in caught.value.message
+    assert not TicketMechanic.objects.exists()
+
+
+@pytest.mark.parametrize("bad_id", [0, 999999, 2**70])
+def test_assign_unknown_mechanic_raises_not_found(make_ticket, bad_id):
+    ticket = make_ticket()
+    with pytest.raises(NotFound) as caught:
+        services.assign_mechanic(ticket.pk, bad_id)
+    assert "Mechanic" in caught.value.message
+    assert not TicketMechanic.objects.exists()
+
+
+def test_remove_mechanic_takes_only_that_mechanic_off(make_ticket, make_mechanic):
+    stays, goes = make_mechanic(), make_mechanic()
+    ticket = make_ticket(mechanics=[stays, goes])
+    other = make_ticket(mechanics=[goes])
+    services.remove_mechanic(ticket.pk, goes.pk)
+    assert mechanic_ids(ticket) == [stays.pk]
+    assert mechanic_ids(other) == [goes.pk]
+
+
+def test_remove_mechanic_not_assigned_raises_not_found(make_ticket, make_mechanic):
+    ticket, mechanic = make_ticket(), make_mechanic()
+    with pytest.raises(NotFound) as caught:
+        services.remove_mechanic(ticket.pk, mechanic.pk)
+    assert "not assigned" in caught.value.message
+
+
+@pytest.mark.parametrize("unknown", ["ticket", "mechanic"])
+def test_remove_mechanic_with_unknown_ids_raises_not_found(make_ticket, make_mechanic, unknown):
+    mechanic = make_mechanic()
+    ticket = make_ticket(mechanics=[mechanic])
+    with pytest.raises(NotFound):
+        services.remove_mechanic(
+            999999 if unknown == "ticket" else ticket.pk, 999999 if unknown == "mechanic" else mechanic.pk
+        )
+    assert mechanic_ids(ticket) == [mechanic.pk]
+
+
+# --- update_mechanics -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crew(make_ticket, make_mechanic):
+    a, b, c, d = (make_mechanic() for _ in range(4))
+    return make_ticket(mechanics=[a, b]), (a, b, c, d)
+
+
+def test_update_mechanics_adds_and_removes(crew):
+    ticket, (a, b, c, d) = crew
+    returned = services.update_mechanics(ticket.pk, [d.pk, c.pk, a.pk], [b.pk])
+    assert returned.pk == ticket.pk
+    assert mechanic_ids(ticket) == sorted([a.pk, c.pk, d.pk])
+
+
+def test_update_mechanics_accepts_any_iterables_and_repeats(crew):
+    ticket, (a, b, c, _) = crew
+    services.update_mechanics(ticket.pk, (mid for mid in [c.pk, c.pk]), iter([b.pk, b.pk]))
+    assert mechanic_ids(ticket) == [a.pk, c.pk]
+
+
+def test_update_mechanics_with_nothing_to_do_changes_nothing(crew):
+    ticket, (a, b, _, _) = crew
+    services.update_mechanics(ticket.pk, [], [])
+    assert mechanic_ids(ticket) == [a.pk, b.pk]
+
+
+def test_removing_an_unassigned_known_mechanic_is_not_an_error(crew):
+    ticket, (a, b, _, d) = crew
+    services.update_mechanics(ticket.pk, [], [d.pk])
+    assert mechanic_ids(ticket) == [a.pk, b.pk]
+
+
+def test_update_mechanics_unknown_ids_raise_not_found_with_exactly_those_ids(crew):
+    ticket, (a, b, c, _) = crew
+    with pytest.raises(NotFound) as caught:
+        services.update_mechanics(ticket.pk, [c.pk, 999999, 999997], [a.pk, 999998])
+    assert caught.value.missing_ids == [999997, 999998, 999999]
+    assert mechanic_ids(ticket) == [a.pk, b.pk]
+
+
+def test_update_mechanics_id_in_both_lists_raises_invalid_input(crew):
+    ticket, (a, b, c, _) = crew
+    with pytest.raises(InvalidInput) as caught:
+        services.update_mechanics(ticket.pk, [c.pk, a.pk], [a.pk])
+    assert list(caught.value.fields) == ["add_mechanic_ids"]
+    assert str(a.pk) in caught.value.fields["add_mechanic_ids"][0]
+    assert mechanic_ids(ticket) == [a.pk, b.pk]
+
+
+def test_update_mechanics_on_unknown_ticket_raises_not_found(crew):
+    _, (_, _, c, _) = crew
+    with pytest.raises(NotFound) as caught:
+        services.update_mechanics(999999, [c.pk], [])
+    assert caught.value.missing_ids is None
+    assert not TicketMechanic.objects.filter(mechanic=c).exists()
+
+
+def test_update_mechanics_rolls_back_everything_when_it_fails_part_way(crew, monkeypatch):
+    ticket, (a, b, c, _) = crew
+    monkeypatch.setattr(services, "invalidate", explode)  # fails after both the inserts and the deletes
+    with pytest.raises(Boom):
+        services.update_mechanics(ticket.pk, [c.pk], [a.pk])
+    assert mechanic_ids(ticket) == [a.pk, b.pk]
+
+
+# --- add_parts --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stock(make_item):
+    return [make_item() for _ in range(3)]
+
+
+def test_add_parts_adds_new_and_reports_existing(make_ticket, stock):
+    i1, i2, i3 = stock
+    ticket = make_ticket(parts=[(i2, 5)])
+    result = services.add_parts(ticket.pk, {i3.pk: 2, i2.pk: 9, i1.pk: 1})
+    assert result.ticket_id == ticket.pk
+    assert result.added_inventory_ids == [i1.pk, i3.pk]
+    assert result.duplicate_inventory_ids == [i2.pk]
+    assert result.requested_count == 3
+    assert part_lines(ticket) == {i1.pk: 1, i2.pk: 5, i3.pk: 2}
+
+
+def test_add_parts_only_duplicates_adds_nothing(make_ticket, stock):
+    ticket = make_ticket(parts=[(stock[0], 4)])
+    result = services.add_parts(ticket.pk, {stock[0].pk: 1})
+    assert (result.added_inventory_ids, result.duplicate_inventory_ids, result.requested_count) == (
+        [],
+        [stock[0].pk],
+        1,
+    )
+    assert part_lines(ticket) == {stock[0].pk: 4}
+
+
+def test_add_parts_with_nothing_raises_invalid_input(make_ticket):
+    ticket = make_ticket()
+    with pytest.raises(InvalidInput) as caught:
+        services.add_parts(ticket.pk, {})
+    assert "add_inventory_items" in caught.value.fields
+
+
+def test_add_parts_unknown_ids_raise_not_found_and_add_nothing(make_ticket, stock):
+    ticket = make_ticket()
+    with pytest.raises(NotFound) as caught:
+        services.add_parts(ticket.pk, {stock[0].pk: 1, 999999: 1, 999998: 3})
+    assert caught.value.missing_ids == [999998, 999999]
+    assert part_lines(ticket) == {}
+
+
+def test_add_parts_to_unknown_ticket_raises_not_found(stock):
+    with pytest.raises(NotFound) as caught:
+        services.add_parts(999999, {stock[0].pk: 1})
+    assert caught.value.missing_ids is None
+    assert not TicketInventory.objects.exists()
+
+
+def test_add_parts_is_one_transaction(make_ticket, stock, monkeypatch):
+    ticket = make_ticket(parts=[(stock[0], 1)])
+    monkeypatch.setattr(services, "invalidate", explode)  # fails after the lines were inserted
+    with pytest.raises(Boom):
+        services.add_parts(ticket.pk, {stock[1].pk: 2, stock[2].pk: 3})
+    assert part_lines(ticket) == {stock[0].pk: 1}
+
+
+def test_add_parts_leaves_other_tickets_alone(make_ticket, stock):
+    ticket, other = make_ticket(), make_ticket(parts=[(stock[0], 6)])
+    result = services.add_parts(ticket.pk, {stock[0].pk: 2})
+    assert result.added_inventory_ids == [stock[0].pk]
+    assert part_lines(ticket) == {stock[0].pk: 2}
+    assert part_lines(other) == {stock[0].pk: 6}
+
+
+# --- concurrent changes to one ticket ---------------------------------------------------------------
+
+
+def run_concurrently(*calls):
+    """Run each call in its own thread and database connection, started together."""
+    barrier = threading.Barrier(len(calls))
+    results, errors = [None] * len(calls), []
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # reported to the test below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    return results
+
+
+needs_row_locks = pytest.mark.skipif(
+    "sqlite" in os.environ.get("DATABASE_URL", "sqlite"),
+    reason="SQLite's in-memory test database has no row locks to wait on; PostgreSQL and MariaDB do",
+)
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_adds_of_the_same_part_add_it_once(make_ticket, make_item):
+    ticket, item = make_ticket(), make_item()
+    results = run_concurrently(*(lambda q=q: services.add_parts(ticket.pk, {item.pk: q}) for q in (2, 3, 4)))
+    assert sorted(len(r.added_inventory_ids) for r in results) == [0, 0, 1]
+    assert sorted(len(r.duplicate_inventory_ids) for r in results) == [0, 1, 1]
+    assert TicketInventory.objects.filter(ticket=ticket).count() == 1
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_update_mechanics_on_one_ticket_do_not_collide(make_ticket, make_mechanic):
+    ticket = make_ticket()
+    mechanics = [make_mechanic() for _ in range(3)]
+    ids = [m.pk for m in mechanics]
+    run_concurrently(*(lambda: services.update_mechanics(ticket.pk, ids, []) for _ in range(3)))
+    assert mechanic_ids(ticket) == sorted(ids)
