@@ -37,3 +37,4 @@ def mechanic_delete(mechanic: Mechanic) -> None:
                 "remove them from those tickets before deleting."
             )
         mechanic.delete()
+
