@@ -32,6 +32,27 @@ class TicketSerializer(serializers.ModelSerializer):
         model = Ticket
         fields = ["id", "VIN", "service_date", "service_description", "customer_id", "mechanics", "parts"]
 
+    def to_representation(self, ticket: Ticket) -> dict:
+        # Hand-built: the hot path of every ticket read. The declared fields above still define
+        # input validation and the OpenAPI schema; this must return exactly what they describe.
+        return {
+            "id": ticket.pk,
+            "VIN": ticket.vin,
+            "service_date": ticket.service_date.isoformat(),
+            "service_description": ticket.service_description,
+            "customer_id": ticket.customer_id,
+            "mechanics": [{"id": m.pk, "name": m.name} for m in ticket.mechanics.all()],
+            "parts": [
+                {
+                    "inventory_id": line.inventory_id,
+                    "name": line.inventory.name,
+                    "price": line.inventory.price,
+                    "quantity": line.quantity,
+                }
+                for line in ticket.part_lines.all()
+            ],
+        }
+
     def validate_VIN(self, value: str) -> str:
         value = value.strip().upper()
         if not VIN_PATTERN.match(value):
