@@ -75,6 +75,14 @@ def _sentence(detail) -> str:
 
 
 class PrincipalJWTAuthentication(JWTAuthentication):
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        # RFC 7235 makes the scheme case-insensitive; simplejwt compares it exactly, so
+        # "bearer <token>" would silently count as no credentials.
+        parts = header.split()
+        if parts and parts[0].lower() == b"bearer":
+            header = b" ".join([b"Bearer", *parts[1:]])
+        return super().get_raw_token(header)
+
     def authenticate(self, request):
         try:
             return super().authenticate(request)

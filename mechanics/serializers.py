@@ -19,6 +19,10 @@ class MechanicSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(DUPLICATE_EMAIL)
         return value
 
+    def validate_salary(self, value):
+        # min_value=0 has refused every negative but -0, which abs() turns into a plain 0.
+        return abs(value)
+
 
 class TopMechanicSerializer(serializers.Serializer):
     id = serializers.IntegerField()
