@@ -3,6 +3,8 @@
 Django's FileBasedCache implements add() and incr() as a read followed by a write, so two
 processes counting the same rate limit can both read 4 and both write 5. Holding an exclusive
 file lock around those two steps makes them atomic across processes.
+
+CACHE_ERRORS names what any store raises when it is unavailable.
 """
 
 import os
@@ -14,6 +16,16 @@ from contextlib import contextmanager
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.files import locks
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # Redis is optional: without the client there are no Redis errors to catch
+    RedisError = OSError
+
+# What a cache call raises when the store is unreachable, stalled or broken: Redis's own errors
+# (connection refused, timeouts, a server refusing writes) and OSError (sockets, the file store's
+# disk). Callers that can do without the cache catch these; see core/caching.py.
+CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 
 
 class LockedFileBasedCache(FileBasedCache):

@@ -1,19 +1,25 @@
 """One error shape for every failure: {"error": sentence, "fields": {field: [messages]}}."""
 
+import logging
 import math
+import traceback
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core import errors
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(exceptions.APIException):
@@ -28,11 +34,72 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; try again shortly."
+    default_code = "database_unavailable"
+    wait = 5  # seconds, sent as Retry-After
+
+
+CONCURRENT_CHANGE = "The request conflicts with a concurrent change; try again."
+
+# Driver errors that mean a concurrent transaction won, not that the database is gone:
+# PostgreSQL's serialization failure, deadlock and lock-not-available (SQLSTATE), and
+# MariaDB/MySQL's lock wait timeout and deadlock (error number).
+_PG_CONCURRENCY_STATES = {"40001", "40P01", "55P03"}
+_MYSQL_CONCURRENCY_CODES = {1205, 1213}
+# MariaDB/MySQL server errors that mean "will not serve you now": too many connections, shutting
+# down, too many user connections, connection killed, idle connection closed. Client-side
+# errors (2000-2999) are all about reaching the server. Other server errors are bugs (500).
+_MYSQL_UNAVAILABLE_CODES = {1040, 1053, 1203, 1927, 4031}
+
+UNAVAILABLE, CONFLICT = "unavailable", "conflict"
+
+
+def database_failure(exc: BaseException) -> str | None:
+    """UNAVAILABLE when `exc` means the database cannot be reached or will not serve now,
+    CONFLICT when a concurrent transaction won (deadlock, lock timeout, serialization failure),
+    None for anything else (a bug, answered with 500)."""
+    if isinstance(exc, InterfaceError):
+        return UNAVAILABLE
+    if not isinstance(exc, OperationalError):
+        return None
+    cause = exc.__cause__  # Django wraps the driver's exception
+    state = getattr(cause, "sqlstate", None)
+    if state is not None:  # psycopg: every OperationalError but a lost race means unavailable
+        return CONFLICT if state in _PG_CONCURRENCY_STATES else UNAVAILABLE
+    code = cause.args[0] if cause is not None and cause.args else None
+    if isinstance(code, int) and type(cause).__module__.startswith("MySQLdb"):
+        if code in _MYSQL_CONCURRENCY_CODES:
+            return CONFLICT
+        return UNAVAILABLE if code >= 2000 or code in _MYSQL_UNAVAILABLE_CODES else None
+    # psycopg's client-side failures (no SQLSTATE: refused, reset, closed) and SQLite's.
+    return UNAVAILABLE
+
+
+def database_failure_exception(exc: BaseException) -> exceptions.APIException | None:
+    """The API error for a database failure (logged here), else None."""
+    failure = database_failure(exc)
+    if failure == UNAVAILABLE:
+        logger.warning("database unavailable: %r", exc)
+        return DatabaseUnavailable()
+    if failure == CONFLICT:
+        logger.warning("transaction lost a race: %r", exc)
+        return Conflict(CONCURRENT_CHANGE)
+    return None
+
+
 def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     """Turn DRF's nested error detail into {"field.0.sub": ["message", ...]}."""
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
+            # A nested serializer's errors about itself as a whole (a list too long, a dict
+            # that is not an object) belong to the field that holds it.
+            if key == api_settings.NON_FIELD_ERRORS_KEY and prefix:
+                for name, messages in flatten_errors(value, prefix).items():
+                    flat.setdefault(name, []).extend(messages)
+                continue
             flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
         return flat
     if isinstance(detail, list):
@@ -65,8 +132,17 @@ def _sentence(detail) -> str:
     return str(detail) if detail else "Error."
 
 
+def _raised_while_parsing_the_body(exc: Exception) -> bool:
+    """Whether `exc` escaped from DRF's parsing of the request body."""
+    return any(frame.f_code is Request._parse.__code__ for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
 def _translate(exc: Exception) -> Exception:
     """Map errors raised below the API layer onto DRF exceptions."""
+    if isinstance(exc, RecursionError) and _raised_while_parsing_the_body(exc):
+        # The JSON decoder recurses once per nesting level: `[[[[...` a thousand deep is the
+        # client's malformed input, not a server fault.
+        return exceptions.ParseError("JSON parse error - the body is nested too deeply.")
     if isinstance(exc, errors.NotFound):
         return exceptions.NotFound(exc.message)
     if isinstance(exc, errors.Conflict):
@@ -81,7 +157,9 @@ def _translate(exc: Exception) -> Exception:
         return Conflict("This record is still referenced by other records and cannot be deleted.")
     if isinstance(exc, IntegrityError):
         # Reached only when a concurrent request won a race our own checks had passed.
-        return Conflict("The request conflicts with a concurrent change; try again.")
+        return Conflict(CONCURRENT_CHANGE)
+    if (failure := database_failure_exception(exc)) is not None:
+        return failure
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
     if isinstance(exc, Http404):
@@ -103,8 +181,8 @@ def api_exception_handler(exc, context):
         response.data = {"error": _sentence(detail)}
         if isinstance(exc, errors.NotFound) and exc.missing_ids is not None:
             response.data["missing_ids"] = exc.missing_ids
-    if isinstance(translated, exceptions.Throttled) and translated.wait is not None:
-        response["Retry-After"] = str(max(1, math.ceil(translated.wait)))
+    if (wait := getattr(translated, "wait", None)) is not None:  # Throttled, DatabaseUnavailable, ...
+        response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
 
 

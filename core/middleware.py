@@ -1,4 +1,6 @@
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+
+from core.exceptions import database_failure_exception
 
 # Pages meant for people in a browser keep their HTML errors.
 _HTML_PREFIXES = ("/admin/", "/api/docs", "/api/redoc", "/static/")
@@ -6,7 +8,11 @@ _HTML_PREFIXES = ("/admin/", "/api/docs", "/api/redoc", "/static/")
 
 class JsonErrorMiddleware:
     """Turn any HTML error page (Django's 404/500 pages, DEBUG's technical pages) into the API's
-    JSON error shape, so no client of the API ever receives HTML."""
+    JSON error shape, so no client of the API ever receives HTML.
+
+    It also answers a database outage met outside the API's views (the admin, Django's own
+    views) with 503, as the API's exception handler does inside them, instead of a 500.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -20,4 +26,16 @@ class JsonErrorMiddleware:
         ):
             message = "Not found." if response.status_code == 404 else response.reason_phrase
             return JsonResponse({"error": message}, status=response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        error = database_failure_exception(exception)
+        if error is None:
+            return None  # Django's handler500
+        if request.path.startswith(_HTML_PREFIXES):
+            response = HttpResponse(str(error.detail), status=error.status_code, content_type="text/plain; charset=utf-8")
+        else:
+            response = JsonResponse({"error": str(error.detail)}, status=error.status_code)
+        if (wait := getattr(error, "wait", None)) is not None:
+            response["Retry-After"] = str(wait)
         return response

@@ -6,14 +6,24 @@ window) is one counter incremented atomically by the cache (Redis INCR, or the l
 cache), so 50 concurrent requests against a limit of 5 let exactly 5 through, in every process
 that shares the cache. Windows are fixed and aligned to the epoch, like the original's
 fixed-window limiter.
+
+When the cache is unavailable the scoped limits fail open: the request is served, uncounted.
+These limits protect capacity, not secrets, and refusing every list call because the counter
+store is down would turn a cache outage into an API outage. (The login limits guard passwords
+and fail closed instead: core/ratelimits.py.)
 """
 
+import logging
 import re
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from core.cache import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 # Counters outlive their window a little, so an increment never lands on an expired key.
 _EXPIRY_MARGIN = 60
@@ -87,7 +97,11 @@ class ScopedRateThrottle(BaseThrottle):
         if scope is None:
             return True
         limit, duration = parse_rate(settings.THROTTLE_RATES[scope])
-        allowed, self._wait = hit(f"{scope}:{caller_identity(request)}", limit, duration, self.timer())
+        try:
+            allowed, self._wait = hit(f"{scope}:{caller_identity(request)}", limit, duration, self.timer())
+        except CACHE_ERRORS as exc:
+            logger.warning("cache unavailable; rate limit %s not applied: %r", scope, exc)
+            return True
         return allowed
 
     def wait(self) -> float:

@@ -2,7 +2,7 @@ from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -12,10 +12,10 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from core.authentication import NoAuthentication, principal_for_token, tokens_for_staff
+from core.openapi import SIGN_IN, errors
 from core.ratelimits import enforce_login_limits
 from core.serializers import (
     AccessTokenSerializer,
-    ErrorSerializer,
     LoginResponseSerializer,
     RefreshSerializer,
     StaffLoginSerializer,
@@ -31,7 +31,7 @@ class StaffLoginView(APIView):
     @extend_schema(
         tags=["auth"],
         request=StaffLoginSerializer,
-        responses={200: LoginResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 429: ErrorSerializer},
+        responses={200: LoginResponseSerializer, **errors(*SIGN_IN)},
         summary="Staff sign-in: a token for a Django user with is_staff",
     )
     def post(self, request):
@@ -53,7 +53,7 @@ class TokenRefreshView(APIView):
     @extend_schema(
         tags=["auth"],
         request=RefreshSerializer,
-        responses={200: AccessTokenSerializer, 400: ErrorSerializer, 401: ErrorSerializer},
+        responses={200: AccessTokenSerializer, **errors(400, 401, 413, 415, 503)},
         summary="Exchange a refresh token for a new access token",
     )
     def post(self, request):
@@ -99,10 +99,13 @@ class HealthView(APIView):
     @extend_schema(tags=["operations"], responses={200: dict, 503: dict}, summary="Database and cache health")
     def get(self, request):
         checks = {"database": _check(_probe_database), "cache": _check(_probe_cache)}
-        healthy = all(result == "ok" for result in checks.values())
+        failing = [name for name, result in checks.items() if result != "ok"]
+        if not failing:
+            return Response({"status": "ok", **checks})
+        # The API's error shape too, so a client reading only "error" sees what is down.
+        error = f"Unavailable: the {' and the '.join(failing)} did not answer."
         return Response(
-            {"status": "ok" if healthy else "unavailable", **checks},
-            status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
+            {"status": "unavailable", "error": error, **checks}, status=status.HTTP_503_SERVICE_UNAVAILABLE
         )
 
 

@@ -3,6 +3,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core.db import lock_existing
 from core.errors import Conflict, InvalidInput
 from customers.models import Customer
 
@@ -16,9 +17,11 @@ def _check_password(password: str, customer: Customer) -> None:
         raise InvalidInput("Invalid input.", {"password": list(exc.messages)}) from exc
 
 
-def _save(customer: Customer) -> Customer:
+def _save(customer: Customer, *, existing: bool = False) -> Customer:
     try:
         with transaction.atomic():
+            if existing:
+                lock_existing(customer)
             customer.save()
     except IntegrityError as exc:
         # Only the unique email can fail here: the serializer checked everything else.
@@ -42,7 +45,7 @@ def customer_update(customer: Customer, **changes) -> Customer:
     if password is not None:
         _check_password(password, customer)
         customer.set_password(password)
-    return _save(customer)
+    return _save(customer, existing=True)
 
 
 def customer_delete(customer: Customer) -> None:

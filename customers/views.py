@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from core import caching
 from core.authentication import NoAuthentication, tokens_for_customer
-from core.openapi import ERROR_RESPONSES, LIST_ERRORS
+from core.openapi import DESTROY, LIST, RETRIEVE, SIGN_IN, UPDATE, errors
 from core.pagination import HeaderPagination
 from core.ratelimits import enforce_login_limits
 from core.serializers import LoginResponseSerializer, token_pair_body
@@ -22,12 +22,12 @@ CUSTOMER_CACHE_SECONDS = 60
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List customers (staff)", responses={200: CustomerSerializer(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(summary="One customer (staff, or the customer themselves)", responses={200: CustomerSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Sign up as a customer", auth=[], responses={201: CustomerSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Replace a customer", responses={200: CustomerSerializer, **ERROR_RESPONSES}),
-    partial_update=extend_schema(summary="Change some fields of a customer", responses={200: CustomerSerializer, **ERROR_RESPONSES}),
-    destroy=extend_schema(summary="Delete a customer without tickets", responses={204: None, **ERROR_RESPONSES}),
+    list=extend_schema(summary="List customers (staff)", responses={200: CustomerSerializer(many=True), **errors(*LIST, 429)}),
+    retrieve=extend_schema(summary="One customer (staff, or the customer themselves)", responses={200: CustomerSerializer, **errors(*RETRIEVE)}),
+    create=extend_schema(summary="Sign up as a customer", auth=[], responses={201: CustomerSerializer, **errors(400, 401, 409, 413, 415, 503)}),
+    update=extend_schema(summary="Replace a customer", responses={200: CustomerSerializer, **errors(*UPDATE)}),
+    partial_update=extend_schema(summary="Change some fields of a customer", responses={200: CustomerSerializer, **errors(*UPDATE)}),
+    destroy=extend_schema(summary="Delete a customer without tickets", responses={204: None, **errors(*DESTROY)}),
 )
 @extend_schema(tags=["customers"])
 class CustomerViewSet(viewsets.ModelViewSet):
@@ -58,7 +58,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
         summary="Customer sign-in",
         auth=[],
         request=CustomerLoginSerializer,
-        responses={200: LoginResponseSerializer, **ERROR_RESPONSES},
+        responses={200: LoginResponseSerializer, **errors(*SIGN_IN)},
     )
     # AllowAny, like /auth/login: with no authenticator on this route, CustomerAccess would turn
     # a wrong method (GET /customers/login) into a 401 instead of a 405.

@@ -2,15 +2,18 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from core.db import lock_existing
 from core.errors import Conflict, InvalidInput
 from inventory.models import Inventory
 
 DUPLICATE_NAME = "An inventory item with this name already exists."
 
 
-def _save(item: Inventory) -> Inventory:
+def _save(item: Inventory, *, existing: bool = False) -> Inventory:
     try:
         with transaction.atomic():
+            if existing:
+                lock_existing(item)
             item.save()
     except IntegrityError as exc:
         raise InvalidInput("Invalid input.", {"name": [DUPLICATE_NAME]}) from exc
@@ -25,7 +28,7 @@ def inventory_update(item: Inventory, **changes) -> Inventory:
     for field in ("name", "price"):
         if field in changes:
             setattr(item, field, changes[field])
-    return _save(item)
+    return _save(item, existing=True)
 
 
 def inventory_delete(item: Inventory) -> None:

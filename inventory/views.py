@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.permissions import AllowAny
 
-from core.openapi import ERROR_RESPONSES, LIST_ERRORS
+from core.openapi import CREATE, DESTROY, UPDATE, errors
 from core.pagination import HeaderPagination
 from core.permissions import IsStaff
 from inventory import selectors, services
@@ -10,12 +10,12 @@ from inventory.serializers import InventorySerializer
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List inventory items (anyone)", auth=[], responses={200: InventorySerializer(many=True), 400: LIST_ERRORS[400]}),
-    retrieve=extend_schema(summary="One inventory item (anyone)", auth=[], responses={200: InventorySerializer, 404: ERROR_RESPONSES[404]}),
-    create=extend_schema(summary="Add an inventory item", responses={201: InventorySerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Replace an inventory item", responses={200: InventorySerializer, **ERROR_RESPONSES}),
-    partial_update=extend_schema(summary="Change some fields of an inventory item", responses={200: InventorySerializer, **ERROR_RESPONSES}),
-    destroy=extend_schema(summary="Delete an item used on no ticket", responses={204: None, **ERROR_RESPONSES}),
+    list=extend_schema(summary="List inventory items (anyone)", auth=[], responses={200: InventorySerializer(many=True), **errors(400, 401, 503)}),
+    retrieve=extend_schema(summary="One inventory item (anyone)", auth=[], responses={200: InventorySerializer, **errors(401, 404, 503)}),
+    create=extend_schema(summary="Add an inventory item", responses={201: InventorySerializer, **errors(*CREATE)}),
+    update=extend_schema(summary="Replace an inventory item", responses={200: InventorySerializer, **errors(*UPDATE)}),
+    partial_update=extend_schema(summary="Change some fields of an inventory item", responses={200: InventorySerializer, **errors(*UPDATE)}),
+    destroy=extend_schema(summary="Delete an item used on no ticket", responses={204: None, **errors(*DESTROY)}),
 )
 @extend_schema(tags=["inventory"])
 class InventoryViewSet(viewsets.ModelViewSet):

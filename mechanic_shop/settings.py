@@ -116,6 +116,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBas
     CACHES["default"]["BACKEND"] = "core.cache.LockedFileBasedCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="mechanic_shop"))
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis that is down or stalled must cost a request at most a second or two: the API then
+    # serves from the database without the cache (core/caching.py) instead of hanging for the
+    # operating system's TCP timeouts. A CACHE_URL's own ?socket_timeout=... wins.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 1)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 2)
 
 # --- Passwords --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -232,6 +238,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.strip_trailing_slashes",
+        "core.schema.integer_path_ids",
     ],
 }
 

@@ -2,15 +2,18 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from core.db import lock_existing
 from core.errors import Conflict, InvalidInput
 from mechanics.models import Mechanic
 
 DUPLICATE_EMAIL = "A mechanic with this email already exists."
 
 
-def _save(mechanic: Mechanic) -> Mechanic:
+def _save(mechanic: Mechanic, *, existing: bool = False) -> Mechanic:
     try:
         with transaction.atomic():
+            if existing:
+                lock_existing(mechanic)
             mechanic.save()
     except IntegrityError as exc:
         raise InvalidInput("Invalid input.", {"email": [DUPLICATE_EMAIL]}) from exc
@@ -25,7 +28,7 @@ def mechanic_update(mechanic: Mechanic, **changes) -> Mechanic:
     for field in ("name", "email", "phone", "salary"):
         if field in changes:
             setattr(mechanic, field, changes[field])
-    return _save(mechanic)
+    return _save(mechanic, existing=True)
 
 
 def mechanic_delete(mechanic: Mechanic) -> None:

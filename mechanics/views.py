@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import caching
-from core.openapi import ERROR_RESPONSES, LIST_ERRORS
+from core.openapi import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.pagination import HeaderPagination
 from core.permissions import IsStaff
 from core.throttling import ScopedRateThrottle
@@ -17,12 +17,12 @@ MECHANIC_CACHE_SECONDS = 60
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List mechanics", responses={200: MechanicSerializer(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(summary="One mechanic", responses={200: MechanicSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Add a mechanic", responses={201: MechanicSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Replace a mechanic", responses={200: MechanicSerializer, **ERROR_RESPONSES}),
-    partial_update=extend_schema(summary="Change some fields of a mechanic", responses={200: MechanicSerializer, **ERROR_RESPONSES}),
-    destroy=extend_schema(summary="Delete a mechanic who is on no ticket", responses={204: None, **ERROR_RESPONSES}),
+    list=extend_schema(summary="List mechanics", responses={200: MechanicSerializer(many=True), **errors(*LIST, 429)}),
+    retrieve=extend_schema(summary="One mechanic", responses={200: MechanicSerializer, **errors(*RETRIEVE)}),
+    create=extend_schema(summary="Add a mechanic", responses={201: MechanicSerializer, **errors(*CREATE)}),
+    update=extend_schema(summary="Replace a mechanic", responses={200: MechanicSerializer, **errors(*UPDATE)}),
+    partial_update=extend_schema(summary="Change some fields of a mechanic", responses={200: MechanicSerializer, **errors(*UPDATE)}),
+    destroy=extend_schema(summary="Delete a mechanic who is on no ticket", responses={204: None, **errors(*DESTROY, 429)}),
 )
 @extend_schema(tags=["mechanics"])
 class MechanicViewSet(viewsets.ModelViewSet):
@@ -55,7 +55,7 @@ class MechanicViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="The three mechanics on the most tickets",
-        responses={200: TopMechanicSerializer(many=True), **LIST_ERRORS},
+        responses={200: TopMechanicSerializer(many=True), **errors(401, 403, 503)},
     )
     @action(detail=False, methods=["get"], url_path="top-3-mechanics", pagination_class=None)
     def top_3_mechanics(self, request):

@@ -31,7 +31,9 @@ def _locked_ticket(ticket_id: int) -> Ticket:
 
 
 def _mechanic(mechanic_id: int) -> Mechanic:
-    mechanic = Mechanic.objects.filter(pk=mechanic_id).first()
+    # Locked first: the assignment's foreign-key check and the ticket_count trigger would
+    # otherwise take the mechanic's row lock in two steps, and InnoDB deadlocks between them.
+    mechanic = Mechanic.objects.select_for_update().filter(pk=mechanic_id).first()
     if mechanic is None:
         raise NotFound(f"Mechanic {mechanic_id} not found.")
     return mechanic
@@ -77,7 +79,9 @@ def remove_mechanic(ticket_id: int, mechanic_id: int) -> None:
 
 
 def _missing(model, ids: set[int]) -> set[int]:
-    return ids - set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    """The ids with no row; the rows that exist stay locked, in id order, until the transaction ends."""
+    found = model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+    return ids - set(found)
 
 
 @transaction.atomic

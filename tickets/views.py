@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from core import caching
 from core.authentication import as_customer
-from core.openapi import ERROR_RESPONSES, LIST_ERRORS
+from core.openapi import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.pagination import HeaderPagination
 from core.throttling import ScopedRateThrottle
 from tickets import selectors, services
@@ -31,15 +31,15 @@ TICKET_EXAMPLE = OpenApiExample(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List tickets (staff)", responses={200: TicketSerializer(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(summary="One ticket (staff, or its customer)", responses={200: TicketSerializer, **ERROR_RESPONSES}),
+    list=extend_schema(summary="List tickets (staff)", responses={200: TicketSerializer(many=True), **errors(*LIST, 429)}),
+    retrieve=extend_schema(summary="One ticket (staff, or its customer)", responses={200: TicketSerializer, **errors(*RETRIEVE)}),
     create=extend_schema(
         summary="Open a ticket (a customer opens their own)",
         examples=[TICKET_EXAMPLE],
-        responses={201: TicketSerializer, **ERROR_RESPONSES},
+        responses={201: TicketSerializer, **errors(*CREATE, 404)},
     ),
-    update=extend_schema(summary="Replace a ticket", examples=[TICKET_EXAMPLE], responses={200: TicketSerializer, **ERROR_RESPONSES}),
-    partial_update=extend_schema(summary="Change some fields of a ticket", responses={200: TicketSerializer, **ERROR_RESPONSES}),
+    update=extend_schema(summary="Replace a ticket", examples=[TICKET_EXAMPLE], responses={200: TicketSerializer, **errors(*UPDATE)}),
+    partial_update=extend_schema(summary="Change some fields of a ticket", responses={200: TicketSerializer, **errors(*UPDATE)}),
 )
 @extend_schema(tags=["tickets"])
 class TicketViewSet(viewsets.ModelViewSet):
@@ -80,7 +80,7 @@ class TicketViewSet(viewsets.ModelViewSet):
         services.ticket_update(serializer.instance, **data)
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
-    @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **LIST_ERRORS})
+    @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)})
     @action(detail=False, methods=["get"], url_path="my-tickets")
     def my_tickets(self, request):
         queryset = selectors.tickets_of_customer(request.user.pk)
@@ -93,7 +93,7 @@ class TicketViewSet(viewsets.ModelViewSet):
         summary="Put a mechanic on a ticket",
         request=None,
         parameters=[MECHANIC_ID],
-        responses={200: MechanicAssignmentSerializer, **ERROR_RESPONSES},
+        responses={200: MechanicAssignmentSerializer, **errors(401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["put"], url_path=r"assign-mechanic/(?P<mechanic_id>[0-9]+)")
     def assign_mechanic(self, request, pk: str, mechanic_id: str):
@@ -110,7 +110,7 @@ class TicketViewSet(viewsets.ModelViewSet):
         summary="Take a mechanic off a ticket",
         request=None,
         parameters=[MECHANIC_ID],
-        responses={200: MechanicAssignmentSerializer, **ERROR_RESPONSES},
+        responses={200: MechanicAssignmentSerializer, **errors(401, 403, 404, 409, 429, 503)},
     )
     @action(detail=True, methods=["put"], url_path=r"remove-mechanic/(?P<mechanic_id>[0-9]+)")
     def remove_mechanic(self, request, pk: str, mechanic_id: str):
@@ -123,7 +123,7 @@ class TicketViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Add and remove several mechanics in one change",
         request=UpdateMechanicsSerializer,
-        responses={200: TicketSerializer, **ERROR_RESPONSES},
+        responses={200: TicketSerializer, **errors(*UPDATE)},
     )
     @action(detail=True, methods=["put"], url_path="update-mechanics")
     def update_mechanics(self, request, pk: str):
@@ -142,7 +142,7 @@ class TicketViewSet(viewsets.ModelViewSet):
                 request_only=True,
             )
         ],
-        responses={200: AddPartsResultSerializer, **ERROR_RESPONSES},
+        responses={200: AddPartsResultSerializer, **errors(*UPDATE)},
     )
     @action(detail=True, methods=["post"], url_path="inventory")
     def add_inventory(self, request, pk: str):

@@ -1,0 +1,426 @@
+"""Helpers for tests that run the API in real gunicorn servers against a real PostgreSQL or
+MariaDB database (test_concurrency_live.py, test_faults.py): databases of the tests' own, a
+server process, an HTTP client, and a TCP proxy that can cut a server off from its database or
+cache without touching the shared database and Redis servers.
+
+Which database server: the one the suite runs on (DATABASE_URL), so CI's MariaDB run tests
+MariaDB and its PostgreSQL run PostgreSQL; PostgreSQL on a SQLite run. LIVE_DATABASES
+("postgres,mariadb") overrides it.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+GUNICORN = PROJECT / ".venv" / "bin" / "gunicorn"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+STAFF_USERNAME, STAFF_PASSWORD = "live-staff", "Live-Staff-Password-42"
+STARTUP_SECONDS = 60
+DB_HOST = "127.0.0.1"
+
+
+# --- Databases --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # "postgres" or "mariadb"
+    port: int
+
+    def url(self, database: str, port: int | None = None) -> str:
+        scheme, user = ("postgres", "postgres") if self.name == "postgres" else ("mysql", "root")
+        return f"{scheme}://{user}@{DB_HOST}:{port or self.port}/{database}"
+
+    def connect(self, database: str | None = None):
+        """A DB-API connection in autocommit mode (every statement sees committed data)."""
+        if self.name == "postgres":
+            import psycopg
+
+            return psycopg.connect(
+                host=DB_HOST, port=self.port, user="postgres", dbname=database or "postgres", autocommit=True
+            )
+        import MySQLdb
+
+        connection = MySQLdb.connect(host=DB_HOST, port=self.port, user="root", database=database or "", charset="utf8mb4")
+        connection.autocommit(True)
+        return connection
+
+    def available(self) -> bool:
+        try:
+            self.connect().close()
+        except Exception:  # not installed, not running: either way not testable here
+            return False
+        return True
+
+    def create(self, database: str) -> None:
+        self.drop(database)
+        with closing(self.connect()) as connection:
+            cursor = connection.cursor()
+            if self.name == "postgres":
+                cursor.execute(f'CREATE DATABASE "{database}"')
+            else:
+                # As the test settings do for MariaDB test databases: a case-insensitive collation
+                # is what makes the unique email and name columns ignore case there.
+                cursor.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+
+    def drop(self, database: str) -> None:
+        with closing(self.connect()) as connection:
+            cursor = connection.cursor()
+            if self.name == "postgres":
+                cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            else:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+
+
+@contextmanager
+def closing(connection):
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+BACKENDS = {"postgres": Backend("postgres", 5432), "mariadb": Backend("mariadb", 3306)}
+
+
+def live_backend_names() -> list[str]:
+    if names := os.environ.get("LIVE_DATABASES"):
+        return [name.strip() for name in names.split(",") if name.strip()]
+    url = os.environ.get("DATABASE_URL", "")
+    return ["mariadb"] if url.startswith("mysql") else ["postgres"]
+
+
+def require_backend(name: str) -> Backend:
+    backend = BACKENDS[name]
+    if not backend.available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no {name} server on {DB_HOST}:{backend.port}")
+        pytest.skip(f"no {name} server on {DB_HOST}:{backend.port}")
+    return backend
+
+
+def query(backend: Backend, database: str, sql: str, params: tuple = ()) -> list[tuple]:
+    with closing(backend.connect(database)) as connection:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+
+def require_redis() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            raise
+        pytest.skip(f"no Redis server at {REDIS_URL}")
+
+
+def redis_db() -> str:
+    return REDIS_URL.rstrip("/").rsplit("/", 1)[-1] if REDIS_URL.count("/") > 2 else "0"
+
+
+def delete_redis_keys(prefix: str) -> None:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.exceptions.ConnectionError:
+        pass
+
+
+def new_cache_prefix() -> str:
+    return f"live-{uuid.uuid4().hex}"
+
+
+# --- Servers ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    dropped = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL", "THROTTLE_RATES", "THROTTLING_ENABLED", "NUM_PROXIES"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
+    env.update(
+        DJANGO_SETTINGS_MODULE="mechanic_shop.settings",
+        SECRET_KEY="live-test-secret-key-0123456789abcdef-0123456789",
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        THROTTLING_ENABLED="false",
+        REQUEST_LOG_LEVEL="WARNING",
+        LOG_LEVEL="WARNING",
+        GUNICORN_LOG_LEVEL="warning",
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def prepare_database(backend: Backend, database: str) -> None:
+    """A new, migrated database with one staff user."""
+    backend.create(database)
+    cache_dir = tempfile.mkdtemp(prefix="live-migrate-cache-")
+    env = base_env(DATABASE_URL=backend.url(database), CACHE_URL=f"filecache://{cache_dir}")
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user({STAFF_USERNAME!r}, password={STAFF_PASSWORD!r}, is_staff=True)",
+    )
+    shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: object
+
+    @property
+    def is_json_error(self) -> bool:
+        return (
+            self.headers.get("content-type", "").startswith("application/json")
+            and isinstance(self.body, dict)
+            and isinstance(self.body.get("error"), str)
+        )
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen
+    log: Path
+    token: str | None = field(default=None)
+
+    def request(
+        self, method: str, path: str, body: object = None, token: str | None = None, timeout: float = 30
+    ) -> Response:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+            headers = {k.lower(): v for k, v in response.getheaders()}
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = raw.decode("utf-8", "replace")  # kept as text, so an assertion can show it
+            return Response(response.status, headers, parsed)
+        finally:
+            connection.close()
+
+    def staff(self, method: str, path: str, body: object = None, timeout: float = 30) -> Response:
+        return self.request(method, path, body, self.token, timeout)
+
+    def login_staff(self) -> str:
+        response = self.request("POST", "/auth/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD})
+        assert response.status == 200, (response.status, response.body)
+        self.token = response.body["auth_token"]
+        return self.token
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_server(env: dict[str, str], log: Path, workers: int = 4) -> Server:
+    """gunicorn with the project's gunicorn.conf.py (so GUNICORN_TIMEOUT applies); healthy on return."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "mechanic_shop.wsgi:application",
+            "-c",
+            str(PROJECT / "gunicorn.conf.py"),
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    server = Server(port, process, log)
+    if not wait_for(lambda: healthz_status(server) == 200, STARTUP_SECONDS, stop=lambda: process.poll() is not None):
+        stop_server(server)
+        pytest.fail(f"server on port {port} did not become healthy:\n{server.log_text()[-3000:]}")
+    return server
+
+
+def healthz_status(server: Server) -> int | None:
+    try:
+        return server.request("GET", "/healthz", timeout=10).status
+    except OSError:
+        return None
+
+
+def wait_for(condition, seconds: float, stop=lambda: False, interval: float = 0.1) -> bool:
+    """Poll `condition` until it holds (True) or `seconds` pass (False): for live servers, whose
+    state changes on the wall clock."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop():
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+
+# --- Fault injection --------------------------------------------------------------------------
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to an upstream TCP server until cut().
+
+    cut() closes every forwarded connection and stops listening, so clients get "connection
+    refused", as from a server that went away; restore() listens again on the same port.
+    stall() keeps accepting but passes nothing on, as a server that hangs.
+    """
+
+    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1"):
+        self.upstream = (upstream_host, upstream_port)
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._connections: set[socket.socket] = set()
+        self._stalled = False
+        self.restore()
+
+    @property
+    def is_up(self) -> bool:
+        return self._listener is not None
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        with self._lock:
+            assert self._listener is None, "the proxy is already up"
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            connections, self._connections = self._connections, set()
+        if listener is not None:
+            _shut(listener)  # wakes the thread blocked in accept()
+        for sock in connections:
+            _shut(sock)
+
+    close = cut
+
+    def stall(self) -> None:
+        self._stalled = True
+
+    def unstall(self) -> None:
+        self._stalled = False
+        self.cut()  # the connections that lost bytes meanwhile are of no use any more
+        self.restore()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                _shut(client)
+                continue
+            with self._lock:
+                if self._listener is not listener:  # cut while connecting
+                    _shut(client)
+                    _shut(upstream)
+                    return
+                self._connections.update((client, upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                if not self._stalled:
+                    target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._connections.difference_update((source, target))
+            _shut(source)
+            _shut(target)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+@contextmanager
+def cut(proxy: TcpProxy) -> Iterator[None]:
+    proxy.cut()
+    try:
+        yield
+    finally:
+        proxy.restore()
+
+
+@contextmanager
+def stalled(proxy: TcpProxy) -> Iterator[None]:
+    proxy.stall()
+    try:
+        yield
+    finally:
+        proxy.unstall()
