@@ -18,3 +18,9 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (for `gunicornc`) lives at one path per user; several servers on one
+# machine (tests, the benchmark, blue/green) would fight over it, and we do not use it.
+control_socket_disable = True
+# Request lines up to 8 KiB (gunicorn's own maximum); longer ones get gunicorn's plain 414 before
+# Django sees them. Ids and pagination never need more.
+limit_request_line = 8190
