@@ -15,6 +15,9 @@ from inventory.models import Inventory
 from mechanics.models import Mechanic
 from tickets.models import Ticket, TicketInventory, TicketMechanic
 
+# Helper modules (not test modules) whose assertions should explain failures as a test's do.
+pytest.register_assert_rewrite("core.tests.asserts", "core.tests.live")
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 CUSTOMER_PASSWORD = "Correct-Horse-42"
 STAFF_PASSWORD = "Staff-Battery-42"

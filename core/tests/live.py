@@ -188,11 +188,8 @@ def manage(env: dict[str, str], *args: str) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def prepare_database(backend: Backend, database: str) -> None:
-    """A new, migrated database with one staff user."""
-    backend.create(database)
-    cache_dir = tempfile.mkdtemp(prefix="live-migrate-cache-")
-    env = base_env(DATABASE_URL=backend.url(database), CACHE_URL=f"filecache://{cache_dir}")
+def migrate_with_staff(env: dict[str, str]) -> None:
+    """Migrate the database that `env` names and add one staff user (Server.login_staff's)."""
     manage(env, "migrate", "--noinput", "-v0")
     manage(
         env,
@@ -201,6 +198,13 @@ def prepare_database(backend: Backend, database: str) -> None:
         "from django.contrib.auth import get_user_model; "
         f"get_user_model().objects.create_user({STAFF_USERNAME!r}, password={STAFF_PASSWORD!r}, is_staff=True)",
     )
+
+
+def prepare_database(backend: Backend, database: str) -> None:
+    """A new, migrated database with one staff user."""
+    backend.create(database)
+    cache_dir = tempfile.mkdtemp(prefix="live-migrate-cache-")
+    migrate_with_staff(base_env(DATABASE_URL=backend.url(database), CACHE_URL=f"filecache://{cache_dir}"))
     shutil.rmtree(cache_dir, ignore_errors=True)
 
 
@@ -259,29 +263,47 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def start_server(env: dict[str, str], log: Path, workers: int = 4) -> Server:
-    """gunicorn with the project's gunicorn.conf.py (so GUNICORN_TIMEOUT applies); healthy on return."""
+def launch_server(
+    env: dict[str, str], log: Path, workers: int = 4, config: Path | None = None, extra_args: tuple[str, ...] = ()
+) -> Server:
+    """gunicorn on a free port, not yet known to be healthy (see wait_until_healthy), so that
+    several servers can start at once. `config` defaults to the project's gunicorn.conf.py (so
+    GUNICORN_TIMEOUT applies)."""
     port = free_port()
     process = subprocess.Popen(
         [
             str(GUNICORN),
             "mechanic_shop.wsgi:application",
             "-c",
-            str(PROJECT / "gunicorn.conf.py"),
+            str(config or PROJECT / "gunicorn.conf.py"),
             "-b",
             f"127.0.0.1:{port}",
             "-w",
             str(workers),
+            *extra_args,
         ],
         cwd=PROJECT,
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    server = Server(port, process, log)
+    return Server(port, process, log)
+
+
+def wait_until_healthy(server: Server) -> None:
+    """Return once /healthz answers 200; stop the server and fail the test if it never does."""
+    process = server.process
     if not wait_for(lambda: healthz_status(server) == 200, STARTUP_SECONDS, stop=lambda: process.poll() is not None):
         stop_server(server)
-        pytest.fail(f"server on port {port} did not become healthy:\n{server.log_text()[-3000:]}")
+        pytest.fail(f"server on port {server.port} did not become healthy:\n{server.log_text()[-3000:]}")
+
+
+def start_server(
+    env: dict[str, str], log: Path, workers: int = 4, config: Path | None = None, extra_args: tuple[str, ...] = ()
+) -> Server:
+    """gunicorn (see launch_server); healthy on return."""
+    server = launch_server(env, log, workers, config, extra_args)
+    wait_until_healthy(server)
     return server
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.hashers import check_password
 
 from conftest import CUSTOMER_PASSWORD
+from core.tests.asserts import error_fields
 from customers import services
 from customers.models import Customer
 from tickets.models import Ticket
@@ -43,13 +44,6 @@ def link_pages(header: str) -> dict[str, int]:
         assert query["per_page"] == ["2"]
         pages[rel] = int(query["page"][0])
     return pages
-
-
-def error_fields(response) -> dict:
-    assert response.status_code == 400, response.content[:500]
-    body = response.json()
-    assert body["error"]
-    return body["fields"]
 
 
 # --- sign-up ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from core.errors import Conflict
+from core.tests.asserts import error_fields
 from inventory import selectors, services
 from inventory.models import Inventory
 from tickets.models import TicketInventory
@@ -21,13 +22,6 @@ def _private_cache(settings, tmp_path):
     settings.CACHES = {
         "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
     }
-
-
-def error_fields(response) -> dict:
-    assert response.status_code == 400, response.content[:500]
-    body = response.json()
-    assert body["error"]
-    return body["fields"]
 
 
 def link_pages(header: str) -> dict[str, int]:

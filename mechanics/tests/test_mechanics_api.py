@@ -5,24 +5,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from core.tests.asserts import assert_error
 from core.throttling import ScopedRateThrottle
 from mechanics.models import Mechanic
 
 FIXED_NOW = 1_000_000.0  # 800 s before an hour boundary (278 * 3600 = 1_000_800)
 
 VALID = {"name": "Ada Wrench", "email": "ada@example.com", "phone": "555-0100", "salary": 52000.5}
-
-
-def assert_error(response, status: int, *fields: str) -> dict:
-    """The API's error shape: {"error": sentence, "fields": {field: [messages]}}."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["error"], str) and body["error"]
-    if fields:
-        assert set(fields) <= set(body["fields"]), body
-    for messages in body.get("fields", {}).values():
-        assert messages and all(isinstance(message, str) and message for message in messages)
-    return body
 
 
 def mechanic_json(mechanic: Mechanic) -> dict:

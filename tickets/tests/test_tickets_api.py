@@ -6,23 +6,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from core.tests.asserts import assert_error
 from core.throttling import ScopedRateThrottle
 from tickets.models import Ticket, TicketInventory, TicketMechanic
 
 FIXED_NOW = 1_000_000.0  # 800 s before an hour boundary (278 * 3600 = 1_000_800)
 BIG_ID = 2**70
-
-
-def assert_error(response, status: int, *fields: str) -> dict:
-    """The API's error shape: {"error": sentence, "fields": {field: [messages]}}."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["error"], str) and body["error"]
-    if fields:
-        assert set(fields) <= set(body["fields"]), body
-    for messages in body.get("fields", {}).values():
-        assert messages and all(isinstance(message, str) and message for message in messages)
-    return body
 
 
 def ticket_json(ticket: Ticket) -> dict:
