@@ -12,7 +12,6 @@ from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -185,6 +184,3 @@ def api_exception_handler(exc, context):
         response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
 
-
-def error_response(message: str, status_code: int, **extra) -> Response:
-    return Response({"error": message, **extra}, status=status_code)

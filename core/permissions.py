@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from core.authentication import as_customer, is_staff
+from core.authentication import is_staff
 
 
 class IsStaff(BasePermission):
@@ -8,16 +8,6 @@ class IsStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_staff(request.user)
-
-
-class IsCustomer(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return as_customer(request.user) is not None
-
-
-class IsStaffOrCustomer(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return is_staff(request.user) or as_customer(request.user) is not None
 
 
 def path_id(view, name: str = "pk") -> int | None:

@@ -13,8 +13,6 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
 from core import caching
-from customers.models import Customer
-from inventory.models import Inventory
 from mechanics.models import Mechanic
 from tickets.models import Ticket, TicketInventory, TicketMechanic
 
