@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from core import signals  # noqa: F401  (keeps the principal cache current)
         from core.throttling import parse_rate
 
         unknown = set(settings.THROTTLE_RATES) - set(settings.DEFAULT_THROTTLE_RATES)

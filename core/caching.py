@@ -16,13 +16,21 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from django.core.cache import cache
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import DisallowedHost
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from core.authentication import principal_cache_key_for, usable_principal, verified_token
 from core.cache import CACHE_ERRORS
+from customers.models import Customer
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +82,69 @@ def current_generation(namespace: str) -> str:
 _KEYED_PARAMS = ("page", "per_page")
 
 
-def _response_key(namespace: str, request: Request) -> str:
+def _response_key(namespace: str, request: HttpRequest) -> str:
     # The host is part of the key because cached Link headers are absolute URLs; the digest
-    # keeps client-chosen values of any length within cache-key limits.
+    # keeps client-chosen values of any length within cache-key limits. `request` is Django's
+    # or DRF's request: both have the same path, GET and host.
     path = request.path.rstrip("/") or "/"
-    params = "&".join(f"{name}={request.query_params.get(name, '')}" for name in _KEYED_PARAMS)
+    params = "&".join(f"{name}={request.GET.get(name, '')}" for name in _KEYED_PARAMS)
     target = f"{request.scheme}://{request.get_host()}{path}?{params}"
     digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"response:{namespace}:{current_generation(namespace)}:{digest}"
+    return f"response:{namespace}:{digest}"
+
+
+# --- who may be served a stored response --------------------------------------------------------
+# A stored response remembers the callers its view's permissions have let see it: "anyone",
+# "staff" (all staff see the same API), or one customer. The middleware below serves the bytes
+# directly only to those, so it never decides a permission the view did not decide first.
+ANYONE = "anyone"
+STAFF = "staff"
+
+
+def audience_of(user) -> str:
+    if user is None or not user.is_authenticated:
+        return ANYONE
+    return f"customer:{user.pk}" if isinstance(user, Customer) else STAFF
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    generation: str
+    stored_at: float
+    body: bytes
+    headers: dict[str, str]
+    audience: frozenset[str]
+
+    def response(self, cache_status: str, now: float) -> HttpResponse:
+        response = HttpResponse(self.body, headers=self.headers)
+        response["X-Cache"] = cache_status
+        if cache_status == "hit":
+            response["Age"] = str(max(0, int(now - self.stored_at)))
+        return response
+
+
+# Paths whose view stored a response, with the namespace and the throttle scope of that view:
+# the middleware looks in the cache only for these. Per process, learned on first use.
+_LEARNED_PATHS_MAX = 10_000
+_cacheable_paths: dict[str, tuple[str, str | None]] = {}
+
+
+def _learn_path(path: str, namespace: str, throttle_scope: str | None) -> None:
+    if len(_cacheable_paths) >= _LEARNED_PATHS_MAX:
+        _cacheable_paths.clear()
+    _cacheable_paths[path] = (namespace, throttle_scope)
+
+
+def _render(response: Response, request: Request) -> bytes:
+    renderer = getattr(request, "accepted_renderer", None) or api_settings.DEFAULT_RENDERER_CLASSES[0]()
+    return renderer.render(response.data, getattr(request, "accepted_media_type", None), {"request": request})
+
+
+def _store(key: str, entry: StoredResponse, ttl: float) -> None:
+    try:
+        cache.set(key, entry, timeout=max(1, int(ttl)))
+    except CACHE_ERRORS as exc:
+        logger.warning("cache unavailable; could not store %s: %r", key, exc)
 
 
 def cached_response(
@@ -90,15 +153,19 @@ def cached_response(
     ttl: int,
     build: Callable[[], Response],
     clock: Callable[[], float] = time.time,
-) -> Response:
-    """Serve `build()`'s 200 response from the cache for `ttl` seconds.
+) -> HttpResponse:
+    """Serve `build()`'s 200 response from the cache for `ttl` seconds, rendered once.
 
     Call it only after authentication, permissions and throttles have passed: the key holds
     no caller identity, so it may only cache what every allowed caller sees alike.
 
     When the cache fails, the response is built from the database (X-Cache: bypass).
     """
+    view = request.parser_context.get("view") if request.parser_context else None
+    scope = getattr(view, "throttle_scopes", {}).get(getattr(view, "action", None))
+    audience = audience_of(request.user)
     try:
+        generation = current_generation(namespace)
         key = _response_key(namespace, request)
         entry = cache.get(key)
     except CACHE_ERRORS as exc:
@@ -106,18 +173,85 @@ def cached_response(
         response = build()
         response["X-Cache"] = "bypass"
         return response
-    if entry is not None:
-        stored_at, data, headers = entry
-        response = Response(data, headers=headers)
-        response["X-Cache"] = "hit"
-        response["Age"] = str(max(0, int(clock() - stored_at)))
-        return response
+    _learn_path(request.path, namespace, scope)
+    now = clock()
+    if isinstance(entry, StoredResponse) and entry.generation == generation:
+        if audience not in entry.audience:
+            # This caller's permissions just passed: from now on the middleware may serve them too.
+            extended = replace(entry, audience=entry.audience | {audience})
+            _store(key, extended, ttl - (now - entry.stored_at))
+        return entry.response("hit", now)
     response = build()
-    if response.status_code == 200:
-        headers = {name: response[name] for name in _HEADERS_KEPT if response.has_header(name)}
+    if response.status_code != 200:
+        response["X-Cache"] = "miss"
+        return response
+    headers = {"Content-Type": _content_type(request), **getattr(view, "headers", {})}
+    headers.update((name, response[name]) for name in _HEADERS_KEPT if response.has_header(name))
+    entry = StoredResponse(generation, now, _render(response, request), headers, frozenset({audience}))
+    _store(key, entry, ttl)
+    return entry.response("miss", now)
+
+
+def _content_type(request: Request) -> str:
+    renderer = getattr(request, "accepted_renderer", None) or api_settings.DEFAULT_RENDERER_CLASSES[0]
+    return f"{renderer.media_type}; charset={renderer.charset}" if renderer.charset else renderer.media_type
+
+
+# --- serving stored responses before the view runs ---------------------------------------------
+_ACCEPTED = frozenset({"", "*/*", "application/json"})
+
+
+def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -> HttpResponse | None:
+    """The stored response for this GET, if serving it skips nothing the view would check:
+    the bearer token verifies, its principal is cached and still allowed in, the response is of
+    the current generation and was already shown to this kind of caller, the view has no
+    active rate limit, and content negotiation could only pick JSON. Otherwise None."""
+    namespace, scope = _cacheable_paths.get(request.path, (None, None))
+    if namespace is None or (scope is not None and settings.THROTTLING_ENABLED):
+        return None
+    if request.META.get("HTTP_ACCEPT", "").strip() not in _ACCEPTED or not set(request.GET) <= set(_KEYED_PARAMS):
+        return None
+    principal_key = None
+    header = request.META.get("HTTP_AUTHORIZATION")
+    if header is not None:
+        scheme, _, raw_token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not raw_token or " " in raw_token.strip():
+            return None
         try:
-            cache.set(key, (clock(), response.data, headers), timeout=ttl)
-        except CACHE_ERRORS as exc:
-            logger.warning("cache unavailable; could not store %s: %r", request.path, exc)
-    response["X-Cache"] = "miss"
-    return response
+            token = verified_token(raw_token.strip().encode("iso-8859-1"))
+        except UnicodeEncodeError:
+            return None
+        principal_key = token and principal_cache_key_for(token)
+        if principal_key is None:
+            return None
+    try:
+        key = _response_key(namespace, request)
+        generation_key = _generation_key(namespace)
+        found = cache.get_many([key, generation_key] + ([principal_key[1]] if principal_key else []))
+    except (DisallowedHost, *CACHE_ERRORS):
+        return None
+    entry = found.get(key)
+    if not isinstance(entry, StoredResponse) or entry.generation != found.get(generation_key):
+        return None
+    # Without a bearer token the API sees an anonymous caller, whatever the admin's session says.
+    principal = usable_principal(principal_key[0], found.get(principal_key[1])) if principal_key else AnonymousUser()
+    if principal is None or audience_of(principal) not in entry.audience:
+        return None
+    request.user = principal
+    return entry.response("hit", clock())
+
+
+class CachedReadMiddleware:
+    """Answers cached GETs from the stored bytes, skipping URL resolution and the DRF view
+    (see serve_stored). It sits below every middleware that shapes API responses (logging,
+    error shape, security headers, Content-Length) and above the browser-session ones."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "GET" and request.path in _cacheable_paths:
+            response = serve_stored(request)
+            if response is not None:
+                return response
+        return self.get_response(request)

@@ -1,7 +1,14 @@
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 
+from core.db import CompiledQuery
 from mechanics.models import Mechanic
-from tickets.models import Ticket, TicketInventory
+from tickets.models import Ticket, TicketInventory, TicketMechanic
+
+MAX_ID = 2**63 - 1
+_TICKET_ID = -7_300_001  # where the ticket id goes in the compiled queries; no row has a negative id
 
 
 def ticket_list() -> QuerySet[Ticket]:
@@ -17,3 +24,39 @@ def ticket_list() -> QuerySet[Ticket]:
 
 def tickets_of_customer(customer_id: int) -> QuerySet[Ticket]:
     return ticket_list().filter(customer_id=customer_id)
+
+
+_TICKET_ROW = CompiledQuery(
+    lambda pk: Ticket.objects.filter(pk=pk).values_list("id", "vin", "service_date", "service_description", "customer_id"),
+    _TICKET_ID,
+)
+_MECHANIC_ROWS = CompiledQuery(
+    lambda pk: TicketMechanic.objects.filter(ticket_id=pk).order_by("mechanic_id").values_list("mechanic_id", "mechanic__name"),
+    _TICKET_ID,
+)
+_PART_ROWS = CompiledQuery(
+    lambda pk: TicketInventory.objects.filter(ticket_id=pk)
+    .order_by("inventory_id")
+    .values_list("inventory_id", "inventory__name", "inventory__price", "quantity"),
+    _TICKET_ID,
+)
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    ticket: Ticket  # the ticket's own columns, for permission checks
+    mechanics: list[tuple[int, str]]  # (id, name), by id
+    parts: list[tuple[int, str, Decimal, int]]  # (inventory_id, name, price, quantity), by inventory_id
+
+
+def ticket_detail(ticket_id: int) -> TicketDetail | None:
+    """One ticket with its mechanics and parts, or None. Ticket detail is the most frequent
+    uncached read, so its three queries are compiled once per connection (core.db.CompiledQuery)."""
+    if not 1 <= ticket_id <= MAX_ID:
+        return None
+    rows = _TICKET_ROW.rows(ticket_id)
+    if not rows:
+        return None
+    pk, vin, service_date, service_description, customer_id = rows[0]
+    ticket = Ticket(id=pk, vin=vin, service_date=service_date, service_description=service_description, customer_id=customer_id)
+    return TicketDetail(ticket, _MECHANIC_ROWS.rows(ticket_id), _PART_ROWS.rows(ticket_id))

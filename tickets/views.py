@@ -1,5 +1,7 @@
 from functools import partial
 
+from django.http import Http404
+
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -10,8 +12,10 @@ from core import caching
 from core.authentication import as_customer
 from core.openapi import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.pagination import HeaderPagination
+from core.permissions import path_id
 from core.throttling import ScopedRateThrottle
 from tickets import selectors, services
+from tickets.models import Ticket
 from tickets.permissions import TicketAccess
 from tickets.serializers import (
     AddPartsResultSerializer,
@@ -19,6 +23,7 @@ from tickets.serializers import (
     MechanicAssignmentSerializer,
     TicketSerializer,
     UpdateMechanicsSerializer,
+    ticket_representation,
 )
 
 TICKET_LIST_CACHE_SECONDS = 10
@@ -57,6 +62,14 @@ class TicketViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         build = partial(super().list, request, *args, **kwargs)
         return caching.cached_response(request, caching.TICKETS, TICKET_LIST_CACHE_SECONDS, build)
+
+    def retrieve(self, request, *args, **kwargs):
+        ticket_id = path_id(self)
+        detail = selectors.ticket_detail(ticket_id) if ticket_id is not None else None
+        if detail is None:
+            raise Http404(f"No {Ticket._meta.object_name} matches the given query.")
+        self.check_object_permissions(request, detail.ticket)
+        return Response(ticket_representation(detail.ticket, detail.mechanics, detail.parts))
 
     def _customer_id_for_caller(self, requested: int | None, current: int | None = None) -> int | None:
         customer = as_customer(self.request.user)

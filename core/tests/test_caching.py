@@ -1,6 +1,7 @@
 """Cached reads: a hit after a miss, never stale after any write (API, ORM, admin, seed command),
 never shown to a caller who may not see it. Each runs with the default file store and Redis."""
 
+import json
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -297,7 +298,7 @@ def test_age_counts_seconds_since_the_response_was_stored(store):
     later = caching.cached_response(api_request("/x"), "ns", 60, build, clock=lambda: 1042.9)
 
     assert (first["X-Cache"], first.has_header("Age")) == ("miss", False)
-    assert (later["X-Cache"], later["Age"], later.data) == ("hit", "42", {"answer": 42})
+    assert (later["X-Cache"], later["Age"], json.loads(later.content)) == ("hit", "42", {"answer": 42})
     assert build.calls == 1
 
 
