@@ -9,6 +9,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, models
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -19,6 +20,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from core.cache import CACHE_ERRORS
+from core.ids import parse_id
 from customers.models import Customer
 
 logger = logging.getLogger(__name__)
@@ -54,10 +56,16 @@ def principal_cache_key(role: str, raw_id) -> str:
     return f"principal:{role}:{raw_id}"
 
 
-def forget_principal(role: str, pk) -> None:
-    """Called on every save and delete of a customer or staff user."""
+def forget_principal(role: str, pk, created: bool = False) -> None:
+    """Called on every save and delete of a customer or staff user. A new row had no earlier
+    version anyone could have read, so it only clears whatever an old test database or a restored
+    backup left under its id, and the new principal is cached from its first request."""
+    key = principal_cache_key(role, pk)
     try:
-        cache.set(principal_cache_key(role, pk), _TOMBSTONE, timeout=PRINCIPAL_CACHE_SECONDS)
+        if created:
+            cache.delete(key)
+        else:
+            cache.set(key, _TOMBSTONE, timeout=PRINCIPAL_CACHE_SECONDS)
     except CACHE_ERRORS as exc:
         logger.warning("cache unavailable; could not forget principal %s:%s: %r", role, pk, exc)
 
@@ -68,8 +76,8 @@ def _principal_id(raw_id) -> int | None:
         return None
     if isinstance(raw_id, int):
         return raw_id
-    if isinstance(raw_id, str) and raw_id.isascii() and raw_id.isdigit():
-        return int(raw_id)
+    if isinstance(raw_id, str):
+        return parse_id(raw_id)
     return None
 
 
@@ -86,6 +94,20 @@ def _is_valid_principal(role: str, principal) -> bool:
     return role == CUSTOMER_ROLE or (principal.is_active and principal.is_staff)
 
 
+def _model_for(role: str) -> type[models.Model]:
+    return Customer if role == CUSTOMER_ROLE else get_user_model()
+
+
+def _cached_fields(principal: models.Model) -> dict:
+    # Plain column values pickle and unpickle several times faster than a model instance.
+    # The password hash is deferred, so it is not among them: it never reaches the cache.
+    return {f.attname: principal.__dict__[f.attname] for f in principal._meta.concrete_fields if f.attname in principal.__dict__}
+
+
+def _from_cached_fields(role: str, fields: dict) -> models.Model:
+    return _model_for(role).from_db(DEFAULT_DB_ALIAS, list(fields), list(fields.values()))
+
+
 def _load_principal(role: str, raw_id):
     """The customer or staff user `raw_id` names, from the cache when it holds them."""
     pk = _principal_id(raw_id)
@@ -96,14 +118,12 @@ def _load_principal(role: str, raw_id):
         cached = cache.get(key)
     except CACHE_ERRORS:
         cached = _TOMBSTONE  # read from the database, and do not try to store
-    if cached is not None and cached != _TOMBSTONE:
-        return cached
-    # The password hash stays out of the cache: it is loaded only if something asks for it.
-    model = Customer if role == CUSTOMER_ROLE else get_user_model()
-    principal = _by_id(model.objects.defer("password"), pk)
+    if isinstance(cached, dict):
+        return _from_cached_fields(role, cached)
+    principal = _by_id(_model_for(role).objects.defer("password"), pk)
     if cached is None and _is_valid_principal(role, principal):
         try:
-            cache.add(key, principal, timeout=PRINCIPAL_CACHE_SECONDS)
+            cache.add(key, _cached_fields(principal), timeout=PRINCIPAL_CACHE_SECONDS)
         except CACHE_ERRORS:
             pass
     return principal
@@ -141,10 +161,10 @@ def principal_cache_key_for(token) -> tuple[str, str] | None:
 
 
 def usable_principal(role: str, cached):
-    """What the cache held for a principal key, if it is a principal allowed in right now."""
-    if cached is None or cached == _TOMBSTONE:
+    """The principal behind what the cache held for its key, if it may come in right now."""
+    if not isinstance(cached, dict) or (role == STAFF_ROLE and not (cached.get("is_active") and cached.get("is_staff"))):
         return None
-    return cached if _is_valid_principal(role, cached) else None
+    return _from_cached_fields(role, cached)
 
 
 # A token's validity is a function of the token, the signing key and the clock alone (there is

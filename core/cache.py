@@ -9,11 +9,13 @@ CACHE_ERRORS names what any store raises when it is unavailable.
 
 import os
 import pickle
+import re
 import time
 import zlib
 from contextlib import contextmanager
+from time import monotonic
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, MEMCACHE_MAX_KEY_LENGTH
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.files import locks
 
@@ -27,8 +29,30 @@ except ImportError:  # Redis is optional: without the client there are no Redis 
 # disk). Callers that can do without the cache catch these; see core/caching.py.
 CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 
+_MEMCACHED_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+
 
 class LockedFileBasedCache(FileBasedCache):
+    # Django's file cache lists the whole directory on every set() to decide whether to cull;
+    # with a few thousand entries that listing cost more than the write (half of a ticket
+    # create). Counting at most once a minute per process bounds the overshoot of MAX_ENTRIES
+    # to what one process writes in a minute.
+    cull_interval = 60.0
+    _last_cull = float("-inf")
+
+    def validate_key(self, key):
+        # Django walks the key a character at a time in Python to warn about keys memcached
+        # would refuse; a regex finds the same keys, and Django's check then words the warning.
+        if len(key) > MEMCACHE_MAX_KEY_LENGTH or _MEMCACHED_UNSAFE.search(key):
+            super().validate_key(key)
+
+    def _cull(self):
+        now = monotonic()
+        if now - self._last_cull < self.cull_interval:
+            return
+        self._last_cull = now
+        super()._cull()
+
     @contextmanager
     def _exclusive(self):
         self._createdir()

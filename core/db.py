@@ -2,11 +2,8 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.sql.compiler import SQLCompiler
 
 from core.errors import NotFound
 
@@ -23,9 +20,9 @@ def lock_existing(instance: models.Model) -> None:
 
 
 class CompiledQuery:
-    """A read query compiled by the ORM once per database connection and then run with new
-    parameter values: for the hottest reads, where compiling the queryset on every request
-    costs more than running it.
+    """A read query compiled by the ORM once per database and then run with new parameter
+    values: for the hottest reads, where compiling the queryset on every request costs more
+    than running it.
 
     `make_queryset(*placeholders)` builds a values_list() queryset; the placeholder values
     (unusual numbers, each distinct) mark where the runtime values go. Rows come back as tuples
@@ -35,38 +32,52 @@ class CompiledQuery:
     def __init__(self, make_queryset: Callable[..., models.QuerySet], *placeholders: object) -> None:
         self._make_queryset = make_queryset
         self._placeholders = placeholders
-        # Keyed by the connection wrapper: it is per thread, and its compiler is bound to it.
-        self._compiled: WeakKeyDictionary[BaseDatabaseWrapper, _Compiled] = WeakKeyDictionary()
+        # By alias: the SQL depends on the backend only. Nothing here holds a connection, which
+        # is per thread and must be free to go when its thread does.
+        self._compiled: dict[str, _Compiled] = {}
 
     def rows(self, *values: object, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
         connection = connections[using]
-        compiled = self._compiled.get(connection)
-        if compiled is None:
-            compiled = self._compiled[connection] = self._compile(using)
+        compiled = self._compiled.get(using)
+        if compiled is None or compiled.vendor != connection.vendor:
+            compiled = self._compiled[using] = self._compile(using)
         params = list(compiled.params)
         for position, value in zip(compiled.positions, values, strict=True):
             params[position] = value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        if compiled.converters:
-            rows = [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
-        return rows
+        converters = [
+            (position, functions, expression)
+            for position, expression in enumerate(compiled.columns)
+            if (functions := connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
+        ]
+        if not converters:
+            return rows
+        # What SQLCompiler.apply_converters does for the ORM's own queries.
+        converted = []
+        for row in rows:
+            row = list(row)
+            for position, functions, expression in converters:
+                for convert in functions:
+                    row[position] = convert(row[position], expression, connection)
+            converted.append(tuple(row))
+        return converted
 
     def _compile(self, using: str) -> "_Compiled":
         compiler = self._make_queryset(*self._placeholders).query.get_compiler(using)
         sql, params = compiler.as_sql()
-        positions = [params.index(placeholder) for placeholder in self._placeholders]
-        if len(set(positions)) != len(positions) or any(params.count(p) != 1 for p in self._placeholders):
+        if any(params.count(placeholder) != 1 for placeholder in self._placeholders):
             raise ValueError("each placeholder must appear exactly once among the query's parameters")
-        converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
-        return _Compiled(sql, tuple(params), positions, compiler, converters)
+        positions = [params.index(placeholder) for placeholder in self._placeholders]
+        columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        return _Compiled(compiler.connection.vendor, sql, tuple(params), positions, columns)
 
 
 @dataclass(frozen=True)
 class _Compiled:
+    vendor: str
     sql: str
     params: tuple
     positions: list[int]
-    compiler: SQLCompiler
-    converters: dict
+    columns: list

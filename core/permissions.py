@@ -1,6 +1,7 @@
 from rest_framework.permissions import BasePermission
 
 from core.authentication import is_staff
+from core.ids import parse_id
 
 
 class IsStaff(BasePermission):
@@ -11,5 +12,4 @@ class IsStaff(BasePermission):
 
 
 def path_id(view, name: str = "pk") -> int | None:
-    raw = view.kwargs.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    return parse_id(view.kwargs.get(name, ""))

@@ -9,10 +9,10 @@ from customers.models import Customer
 
 
 @receiver([post_save, post_delete], sender=Customer, dispatch_uid="core-forget-customer")
-def customer_changed(instance, **kwargs) -> None:
-    forget_principal(CUSTOMER_ROLE, instance.pk)
+def customer_changed(instance, created: bool = False, **kwargs) -> None:
+    forget_principal(CUSTOMER_ROLE, instance.pk, created)
 
 
 @receiver([post_save, post_delete], sender=settings.AUTH_USER_MODEL, dispatch_uid="core-forget-staff")
-def user_changed(instance, **kwargs) -> None:
-    forget_principal(STAFF_ROLE, instance.pk)
+def user_changed(instance, created: bool = False, **kwargs) -> None:
+    forget_principal(STAFF_ROLE, instance.pk, created)

@@ -63,6 +63,12 @@ class TicketViewSet(viewsets.ModelViewSet):
         build = partial(super().list, request, *args, **kwargs)
         return caching.cached_response(request, caching.TICKETS, TICKET_LIST_CACHE_SECONDS, build)
 
+    def _path_id(self, name: str) -> int:
+        value = path_id(self, name)
+        if value is None:  # digits, but more than any id has
+            raise Http404("Not found.")
+        return value
+
     def retrieve(self, request, *args, **kwargs):
         ticket_id = path_id(self)
         detail = selectors.ticket_detail(ticket_id) if ticket_id is not None else None
@@ -96,11 +102,11 @@ class TicketViewSet(viewsets.ModelViewSet):
     @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)})
     @action(detail=False, methods=["get"], url_path="my-tickets")
     def my_tickets(self, request):
-        queryset = selectors.tickets_of_customer(request.user.pk)
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(selectors.tickets_of_customer(request.user.pk))
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(self.get_serializer(queryset, many=True).data)
+        details = selectors.ticket_details_of_customer(request.user.pk)
+        return Response([ticket_representation(d.ticket, d.mechanics, d.parts) for d in details])
 
     @extend_schema(
         summary="Put a mechanic on a ticket",
@@ -110,7 +116,7 @@ class TicketViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["put"], url_path=r"assign-mechanic/(?P<mechanic_id>[0-9]+)")
     def assign_mechanic(self, request, pk: str, mechanic_id: str):
-        ticket_id, mid = int(pk), int(mechanic_id)
+        ticket_id, mid = self._path_id("pk"), self._path_id("mechanic_id")
         created = services.assign_mechanic(ticket_id, mid)
         message = (
             f"Mechanic {mid} assigned to ticket {ticket_id}."
@@ -127,7 +133,7 @@ class TicketViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["put"], url_path=r"remove-mechanic/(?P<mechanic_id>[0-9]+)")
     def remove_mechanic(self, request, pk: str, mechanic_id: str):
-        ticket_id, mid = int(pk), int(mechanic_id)
+        ticket_id, mid = self._path_id("pk"), self._path_id("mechanic_id")
         services.remove_mechanic(ticket_id, mid)
         return Response(
             {"message": f"Mechanic {mid} removed from ticket {ticket_id}.", "ticket_id": ticket_id, "mechanic_id": mid}
@@ -142,7 +148,7 @@ class TicketViewSet(viewsets.ModelViewSet):
     def update_mechanics(self, request, pk: str):
         body = UpdateMechanicsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.update_mechanics(int(pk), body.validated_data["add_mechanic_ids"], body.validated_data["remove_mechanic_ids"])
+        services.update_mechanics(self._path_id("pk"), body.validated_data["add_mechanic_ids"], body.validated_data["remove_mechanic_ids"])
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(
@@ -161,5 +167,5 @@ class TicketViewSet(viewsets.ModelViewSet):
     def add_inventory(self, request, pk: str):
         body = AddPartsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        result = services.add_parts(int(pk), body.quantities)
+        result = services.add_parts(self._path_id("pk"), body.quantities)
         return Response(AddPartsResultSerializer(result).data, status=status.HTTP_200_OK)
