@@ -173,7 +173,7 @@ def test_a_ticket_id_with_leading_zeros_names_the_ticket(staff_client, make_tick
         ("put", "/tickets/{n}/assign-mechanic/1"),
         ("put", "/tickets/1/remove-mechanic/{n}"),
         ("put", "/tickets/{n}/update-mechanics"),
-        ("put", "/tickets/{n}/add-parts"),
+        ("post", "/tickets/{n}/inventory"),
     ],
 )
 def test_an_id_longer_than_python_converts_is_a_json_404(staff_client, method, path):
