@@ -6,6 +6,8 @@ changed without invalidating the token.
 """
 
 import logging
+from dataclasses import dataclass
+from typing import ClassVar
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -98,14 +100,29 @@ def _model_for(role: str) -> type[models.Model]:
     return Customer if role == CUSTOMER_ROLE else get_user_model()
 
 
-def _cached_fields(principal: models.Model) -> dict:
-    # Plain column values pickle and unpickle several times faster than a model instance.
-    # The password hash is deferred, so it is not among them: it never reaches the cache.
-    return {f.attname: principal.__dict__[f.attname] for f in principal._meta.concrete_fields if f.attname in principal.__dict__}
+@dataclass(frozen=True)
+class CachedPrincipal:
+    """A principal's column values, as the cache keeps them: they pickle and unpickle several
+    times faster than a model instance. The password hash is deferred, so it is not among them
+    and never reaches the cache."""
 
+    shared_when_cached: ClassVar[bool] = True  # immutable: the file cache may hand out one copy
+    fields: tuple[tuple[str, object], ...]
 
-def _from_cached_fields(role: str, fields: dict) -> models.Model:
-    return _model_for(role).from_db(DEFAULT_DB_ALIAS, list(fields), list(fields.values()))
+    @classmethod
+    def of(cls, principal: models.Model) -> "CachedPrincipal":
+        loaded = principal.__dict__
+        return cls(tuple((f.attname, loaded[f.attname]) for f in principal._meta.concrete_fields if f.attname in loaded))
+
+    def may_enter_as(self, role: str) -> bool:
+        if role == CUSTOMER_ROLE:
+            return True
+        fields = dict(self.fields)
+        return bool(fields.get("is_active") and fields.get("is_staff"))
+
+    def instance(self, role: str) -> models.Model:
+        names, values = zip(*self.fields, strict=True)
+        return _model_for(role).from_db(DEFAULT_DB_ALIAS, names, values)
 
 
 def _load_principal(role: str, raw_id):
@@ -118,12 +135,12 @@ def _load_principal(role: str, raw_id):
         cached = cache.get(key)
     except CACHE_ERRORS:
         cached = _TOMBSTONE  # read from the database, and do not try to store
-    if isinstance(cached, dict):
-        return _from_cached_fields(role, cached)
+    if isinstance(cached, CachedPrincipal):
+        return cached.instance(role)
     principal = _by_id(_model_for(role).objects.defer("password"), pk)
     if cached is None and _is_valid_principal(role, principal):
         try:
-            cache.add(key, _cached_fields(principal), timeout=PRINCIPAL_CACHE_SECONDS)
+            cache.add(key, CachedPrincipal.of(principal), timeout=PRINCIPAL_CACHE_SECONDS)
         except CACHE_ERRORS:
             pass
     return principal
@@ -148,8 +165,24 @@ def principal_for_token(token):
     raise AuthenticationFailed(_("The token names no known role."), code="token_not_valid")
 
 
-def principal_cache_key_for(token) -> tuple[str, str] | None:
-    """(role, cache key) of the principal a verified token names, or None for a malformed one."""
+@dataclass(frozen=True)
+class TokenPrincipal:
+    """Who a verified token names, before anything is loaded."""
+
+    role: str
+    pk: int
+
+    @property
+    def cache_key(self) -> str:
+        return principal_cache_key(self.role, self.pk)
+
+    def may_enter_with(self, cached) -> bool:
+        """Whether what the cache holds under cache_key lets this principal in right now."""
+        return isinstance(cached, CachedPrincipal) and cached.may_enter_as(self.role)
+
+
+def token_principal(token) -> TokenPrincipal | None:
+    """The principal a verified token names, or None for malformed claims."""
     role = token.get(ROLE_CLAIM)
     if role == CUSTOMER_ROLE:
         pk = _principal_id(token.get(CUSTOMER_ID_CLAIM))
@@ -157,14 +190,7 @@ def principal_cache_key_for(token) -> tuple[str, str] | None:
         pk = _principal_id(token.get(api_settings.USER_ID_CLAIM))
     else:
         return None
-    return None if pk is None else (role, principal_cache_key(role, pk))
-
-
-def usable_principal(role: str, cached):
-    """The principal behind what the cache held for its key, if it may come in right now."""
-    if not isinstance(cached, dict) or (role == STAFF_ROLE and not (cached.get("is_active") and cached.get("is_staff"))):
-        return None
-    return _from_cached_fields(role, cached)
+    return None if pk is None else TokenPrincipal(role, pk)
 
 
 # A token's validity is a function of the token, the signing key and the clock alone (there is

@@ -17,6 +17,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import ClassVar
 
 from django.core.cache import cache
 from django.conf import settings
@@ -24,11 +26,12 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import DisallowedHost
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from core.authentication import principal_cache_key_for, usable_principal, verified_token
+from core.authentication import STAFF_ROLE, token_principal, verified_token
 from core.cache import CACHE_ERRORS
 from customers.models import Customer
 
@@ -109,14 +112,15 @@ def audience_of(user) -> str:
 
 @dataclass(frozen=True)
 class StoredResponse:
+    shared_when_cached: ClassVar[bool] = True  # immutable: the file cache may hand out one copy
     generation: str
     stored_at: float
     body: bytes
-    headers: dict[str, str]
+    headers: tuple[tuple[str, str], ...]
     audience: frozenset[str]
 
     def response(self, cache_status: str, now: float) -> HttpResponse:
-        response = HttpResponse(self.body, headers=self.headers)
+        response = HttpResponse(self.body, headers=dict(self.headers))
         response["X-Cache"] = cache_status
         if cache_status == "hit":
             response["Age"] = str(max(0, int(now - self.stored_at)))
@@ -187,7 +191,7 @@ def cached_response(
         return response
     headers = {"Content-Type": _content_type(request), **getattr(view, "headers", {})}
     headers.update((name, response[name]) for name in _HEADERS_KEPT if response.has_header(name))
-    entry = StoredResponse(generation, now, _render(response, request), headers, frozenset({audience}))
+    entry = StoredResponse(generation, now, _render(response, request), tuple(headers.items()), frozenset({audience}))
     _store(key, entry, ttl)
     return entry.response("miss", now)
 
@@ -211,7 +215,7 @@ def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -
         return None
     if request.META.get("HTTP_ACCEPT", "").strip() not in _ACCEPTED or not set(request.GET) <= set(_KEYED_PARAMS):
         return None
-    principal_key = None
+    principal = None  # without a bearer token the API sees an anonymous caller, whatever the admin's session says
     header = request.META.get("HTTP_AUTHORIZATION")
     if header is not None:
         scheme, _, raw_token = header.strip().partition(" ")
@@ -221,23 +225,29 @@ def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -
             token = verified_token(raw_token.strip().encode("iso-8859-1"))
         except UnicodeEncodeError:
             return None
-        principal_key = token and principal_cache_key_for(token)
-        if principal_key is None:
+        principal = token and token_principal(token)
+        if principal is None:
             return None
     try:
         key = _response_key(namespace, request)
         generation_key = _generation_key(namespace)
-        found = cache.get_many([key, generation_key] + ([principal_key[1]] if principal_key else []))
+        found = cache.get_many([key, generation_key] + ([principal.cache_key] if principal else []))
     except (DisallowedHost, *CACHE_ERRORS):
         return None
     entry = found.get(key)
     if not isinstance(entry, StoredResponse) or entry.generation != found.get(generation_key):
         return None
-    # Without a bearer token the API sees an anonymous caller, whatever the admin's session says.
-    principal = usable_principal(principal_key[0], found.get(principal_key[1])) if principal_key else AnonymousUser()
-    if principal is None or audience_of(principal) not in entry.audience:
+    if principal is None:
+        audience, request.user = ANYONE, AnonymousUser()
+    else:
+        cached = found.get(principal.cache_key)
+        if not principal.may_enter_with(cached):
+            return None
+        audience = STAFF if principal.role == STAFF_ROLE else f"customer:{principal.pk}"
+        # Only the request log looks at the caller from here on, and only when it logs.
+        request.user = SimpleLazyObject(partial(cached.instance, principal.role))
+    if audience not in entry.audience:
         return None
-    request.user = principal
     return entry.response("hit", clock())
 
 
