@@ -46,7 +46,7 @@ class CompiledQuery:
             params[position] = value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+            rows = list(cursor.fetchall())  # MySQLdb returns a tuple of rows
         converters = [
             (position, functions, expression)
             for position, expression in enumerate(compiled.columns)
