@@ -202,7 +202,7 @@ def _content_type(request: Request) -> str:
 
 
 # --- serving stored responses before the view runs ---------------------------------------------
-_ACCEPTED = frozenset({"", "*/*", "application/json"})
+_ACCEPTED = frozenset({"*/*", "application/json"})  # no header counts as */*; an empty one accepts nothing
 
 
 def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -> HttpResponse | None:
@@ -213,7 +213,7 @@ def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -
     namespace, scope = _cacheable_paths.get(request.path, (None, None))
     if namespace is None or (scope is not None and settings.THROTTLING_ENABLED):
         return None
-    if request.META.get("HTTP_ACCEPT", "").strip() not in _ACCEPTED or not set(request.GET) <= set(_KEYED_PARAMS):
+    if request.META.get("HTTP_ACCEPT", "*/*").strip() not in _ACCEPTED or not set(request.GET) <= set(_KEYED_PARAMS):
         return None
     principal = None  # without a bearer token the API sees an anonymous caller, whatever the admin's session says
     header = request.META.get("HTTP_AUTHORIZATION")

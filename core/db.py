@@ -47,11 +47,7 @@ class CompiledQuery:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = list(cursor.fetchall())  # MySQLdb returns a tuple of rows
-        converters = [
-            (position, functions, expression)
-            for position, expression in enumerate(compiled.columns)
-            if (functions := connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
-        ]
+        converters = self._converters(connection, compiled)
         if not converters:
             return rows
         # What SQLCompiler.apply_converters does for the ORM's own queries.
@@ -64,6 +60,19 @@ class CompiledQuery:
             converted.append(tuple(row))
         return converted
 
+    def _converters(self, connection, compiled: "_Compiled") -> list:
+        # The backend's converters are bound to the connection, so they are kept on it: they go
+        # when the connection does, and a new connection builds its own.
+        per_connection = connection.__dict__.setdefault("_compiled_query_converters", {})
+        found = per_connection.get(compiled)
+        if found is None:
+            found = per_connection[compiled] = [
+                (position, functions, expression)
+                for position, expression in enumerate(compiled.columns)
+                if (functions := connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
+            ]
+        return found
+
     def _compile(self, using: str) -> "_Compiled":
         compiler = self._make_queryset(*self._placeholders).query.get_compiler(using)
         sql, params = compiler.as_sql()
@@ -74,7 +83,7 @@ class CompiledQuery:
         return _Compiled(compiler.connection.vendor, sql, tuple(params), positions, columns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class _Compiled:
     vendor: str
     sql: str

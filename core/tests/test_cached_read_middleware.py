@@ -212,7 +212,7 @@ def test_an_admin_session_without_a_token_is_not_served_a_staff_warmed_read(staf
     assert_refused_without_trace(browser.get(url), 401, "Marvin Wrench")
 
 
-@pytest.mark.parametrize("accept", ["text/html", "application/xml", "text/html, application/xhtml+xml"])
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "text/html, application/xhtml+xml", ""])
 def test_a_warmed_read_asked_for_another_media_type_gets_what_the_view_gives(staff, make_mechanic, accept):
     url = f"/mechanics/{make_mechanic().pk}"
     warm(staff, url)
