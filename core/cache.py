@@ -51,6 +51,7 @@ class LockedFileBasedCache(FileBasedCache):
     def __init__(self, dir, params):
         super().__init__(dir, params)
         self._memo: dict[str, tuple[tuple[int, int, int], float | None, object]] = {}
+        self._files: dict[tuple[str, int | None], str] = {}
 
     def get(self, key, default=None, version=None):
         fname = self._key_to_file(key, version)
@@ -82,6 +83,15 @@ class LockedFileBasedCache(FileBasedCache):
                 self._memo.clear()
             self._memo[fname] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), expiry, value)
         return value
+
+    def _key_to_file(self, key, version=None):
+        # A pure function of the key (prefix, version, md5); remembered, as the values are.
+        found = self._files.get((key, version))
+        if found is None:
+            if len(self._files) >= self.memo_max_entries:
+                self._files.clear()
+            found = self._files[(key, version)] = super()._key_to_file(key, version)
+        return found
 
     def validate_key(self, key):
         # Django walks the key a character at a time in Python to warn about keys memcached

@@ -89,6 +89,21 @@ def _response_key(namespace: str, request: HttpRequest) -> str:
     # The host is part of the key because cached Link headers are absolute URLs; the digest
     # keeps client-chosen values of any length within cache-key limits. `request` is Django's
     # or DRF's request: both have the same path, GET and host.
+    meta = request.META
+    # Everything the key is made of, as the client sent it (get_host() validates the host
+    # against ALLOWED_HOSTS, so only validated hosts are remembered).
+    seen_as = (namespace, request.scheme, meta.get("HTTP_HOST"), meta.get("HTTP_X_FORWARDED_HOST"),
+               meta.get("SERVER_NAME"), meta.get("SERVER_PORT"), request.path, meta.get("QUERY_STRING", ""))
+    key = _response_keys.get(seen_as)
+    if key is None:
+        key = _build_response_key(namespace, request)
+        if len(_response_keys) >= _LEARNED_PATHS_MAX:
+            _response_keys.clear()
+        _response_keys[seen_as] = key
+    return key
+
+
+def _build_response_key(namespace: str, request: HttpRequest) -> str:
     path = request.path.rstrip("/") or "/"
     params = "&".join(f"{name}={request.GET.get(name, '')}" for name in _KEYED_PARAMS)
     target = f"{request.scheme}://{request.get_host()}{path}?{params}"
@@ -126,6 +141,8 @@ class StoredResponse:
             response["Age"] = str(max(0, int(now - self.stored_at)))
         return response
 
+
+_response_keys: dict[tuple, str] = {}
 
 # Paths whose view stored a response, with the namespace and the throttle scope of that view:
 # the middleware looks in the cache only for these. Per process, learned on first use.
