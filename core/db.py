@@ -19,6 +19,25 @@ def lock_existing(instance: models.Model) -> None:
         raise NotFound(f"{model._meta.verbose_name.capitalize()} {instance.pk} not found.")
 
 
+def refresh_planner_statistics(model_classes: list[type[models.Model]], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Let the database's query planner see what a bulk load put in these tables. Without it,
+    MariaDB joined a customer's tickets to every part before their lines: 900 µs a query
+    instead of 100."""
+    connection = connections[using]
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in model_classes]
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            if connection.in_atomic_block:
+                return  # ANALYZE TABLE would commit the caller's transaction
+            cursor.execute(f"ANALYZE TABLE {', '.join(tables)}")
+            cursor.fetchall()  # MariaDB answers with a status row per table
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+        elif connection.vendor == "sqlite":
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")
+
+
 class CompiledQuery:
     """A read query compiled by the ORM once per database and then run with new parameter
     values: for the hottest reads, where compiling the queryset on every request costs more

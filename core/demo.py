@@ -12,6 +12,7 @@ from django.db import transaction
 from faker import Faker
 
 from core.caching import CUSTOMERS, MECHANICS, TICKETS, invalidate
+from core.db import refresh_planner_statistics
 from customers.models import Customer
 from inventory.models import Inventory
 from mechanics.models import Mechanic
@@ -157,5 +158,6 @@ def seed_shop(sizes: SeedSizes, seed: int, batch_size: int = 5000, progress=None
         counts["parts_lines"] += len(lines)
         if progress:
             progress(len(tickets))
+    refresh_planner_statistics([Customer, Mechanic, Inventory, Ticket, TicketMechanic, TicketInventory])
     invalidate(CUSTOMERS, MECHANICS, TICKETS)
     return counts

@@ -28,6 +28,10 @@ class HeaderPagination(BasePagination):
     page_query_param = "page"
     page_size_query_param = "per_page"
 
+    def is_requested(self, request) -> bool:
+        params = request.query_params
+        return self.page_query_param in params or self.page_size_query_param in params
+
     def paginate_queryset(self, queryset, request, view=None):
         params = request.query_params
         page_raw = params.get(self.page_query_param)

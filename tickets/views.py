@@ -102,8 +102,8 @@ class TicketViewSet(viewsets.ModelViewSet):
     @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)})
     @action(detail=False, methods=["get"], url_path="my-tickets")
     def my_tickets(self, request):
-        page = self.paginate_queryset(selectors.tickets_of_customer(request.user.pk))
-        if page is not None:
+        if self.paginator.is_requested(request):
+            page = self.paginate_queryset(selectors.tickets_of_customer(request.user.pk))
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         details = selectors.ticket_details_of_customer(request.user.pk)
         return Response([ticket_representation(d.ticket, d.mechanics, d.parts) for d in details])

@@ -1,0 +1,31 @@
+"""seed_shop refreshes the query planner's statistics after its bulk load."""
+
+import pytest
+from django.db import connection, transaction
+
+from core.db import refresh_planner_statistics
+from inventory.models import Inventory
+from tickets.models import Ticket, TicketInventory
+
+
+def test_refreshing_inside_a_transaction_never_commits_it(db):
+    """MariaDB's ANALYZE TABLE commits implicitly; inside a transaction it must be skipped."""
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Inventory.objects.create(name="Rolled back part", price="1.00")
+        refresh_planner_statistics([Inventory, Ticket, TicketInventory])
+        raise RuntimeError("roll back")
+
+    assert not Inventory.objects.filter(name="Rolled back part").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's statistics table")
+def test_sqlite_statistics_describe_the_loaded_tables(db, make_ticket, make_item):
+    for _ in range(3):
+        make_ticket(parts=[(make_item(), 1)])
+
+    refresh_planner_statistics([Ticket, TicketInventory])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
+        tables = {row[0] for row in cursor.fetchall()}
+    assert {Ticket._meta.db_table, TicketInventory._meta.db_table} <= tables
