@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# Django tries the patterns in order: the busiest resources come first.
 urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("", include("core.urls")),
+    path("", include("tickets.urls")),
     path("", include("customers.urls")),
     path("", include("mechanics.urls")),
-    path("", include("tickets.urls")),
     path("", include("inventory.urls")),
+    path("", include("core.urls")),
+    path("admin/", admin.site.urls),
 ]
 
 handler400 = "core.views.json_bad_request"
