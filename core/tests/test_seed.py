@@ -81,3 +81,17 @@ def test_random_vins_are_valid():
     for _ in range(200):
         vin = random_vin(rng)
         assert VIN_PATTERN.match(vin) and vin[8] == vin_check_digit(vin)
+
+
+@pytest.mark.django_db
+def test_flush_empties_the_tables_and_refuses_the_tokens_of_customers_it_deleted(client_for):
+    call_command("seed_shop", *SIZES, "--seed", "5")
+    customer = Customer.objects.filter(tickets__isnull=False).first()
+    client = client_for(customer)
+    assert client.get("/tickets/my-tickets").status_code == 200  # the customer is now cached
+    assert client.get("/tickets/my-tickets").status_code == 200
+
+    call_command("seed_shop", "--customers", "0", "--mechanics", "0", "--tickets", "0", "--parts", "0", "--flush")
+
+    assert client.get("/tickets/my-tickets").status_code == 401
+    assert (Ticket.objects.count(), TicketMechanic.objects.count(), TicketInventory.objects.count(), Customer.objects.count()) == (0, 0, 0, 0)
