@@ -10,6 +10,7 @@ CACHE_ERRORS names what any store raises when it is unavailable.
 import os
 import pickle
 import re
+import threading
 import time
 import zlib
 from contextlib import contextmanager
@@ -42,16 +43,21 @@ class LockedFileBasedCache(FileBasedCache):
     _last_cull = float("-inf")
 
     # A read opens, unpickles and decompresses a file: three of them (a stored response, its
-    # generation, the caller) cost a cached read a quarter of its throughput. Each process keeps
-    # what it read, and one stat() tells whether the file is still the same: set() replaces a
-    # file by renaming a new one over it, so a changed entry has another inode, mtime or size.
+    # generation, the caller) cost a cached read a quarter of its throughput. Each cache instance
+    # (one per thread) keeps what it read, and one stat() tells whether the file is still the
+    # same: set() renames a new file over the old one, so a changed entry has another inode, mtime
+    # or size. Inodes are reused and sizes repeat, so the mtime must tell two versions apart: a
+    # file is only remembered once it is older than the coarsest timestamp granularity of common
+    # filesystems ("racy git"); until then it is read every time.
     # Only immutable values are kept, because every later get() returns the same object.
     memo_max_entries = 10_000
+    memo_min_age_ns = 2_000_000_000
 
     def __init__(self, dir, params):
         super().__init__(dir, params)
         self._memo: dict[str, tuple[tuple[int, int, int], float | None, object]] = {}
         self._files: dict[tuple[str, int | None], str] = {}
+        self._lock_state = threading.local()
 
     def get(self, key, default=None, version=None):
         fname = self._key_to_file(key, version)
@@ -78,7 +84,8 @@ class LockedFileBasedCache(FileBasedCache):
                 value = pickle.loads(zlib.decompress(f.read()))
         except FileNotFoundError:
             return default
-        if isinstance(value, _IMMUTABLE) or getattr(type(value), "shared_when_cached", False):
+        settled = time.time() * 1e9 - stat.st_mtime_ns > self.memo_min_age_ns
+        if settled and (isinstance(value, _IMMUTABLE) or getattr(type(value), "shared_when_cached", False)):
             if len(self._memo) >= self.memo_max_entries:
                 self._memo.clear()
             self._memo[fname] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), expiry, value)
@@ -108,17 +115,30 @@ class LockedFileBasedCache(FileBasedCache):
 
     @contextmanager
     def _exclusive(self):
+        # Re-entrant within a thread: add() and incr() call set(), which takes the lock too.
+        if getattr(self._lock_state, "held", False):
+            yield
+            return
         self._createdir()
         with open(os.path.join(self._dir, "counters.lock"), "a+b") as lock_file:
             locks.lock(lock_file, locks.LOCK_EX)
+            self._lock_state.held = True
             try:
                 yield
             finally:
+                self._lock_state.held = False
                 locks.unlock(lock_file)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         with self._exclusive():
             return super().add(key, value, timeout, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        # Under the lock, so a write cannot land between another process's add() checking that
+        # the key is free and writing it: a tombstone (core/authentication.py) must not be
+        # overwritten by a reader that loaded the row before the change.
+        with self._exclusive():
+            super().set(key, value, timeout, version)
 
     def incr(self, key, delta=1, version=None):
         # Keeps the key's expiry, as Redis INCR does: Django's incr() re-sets the value with the

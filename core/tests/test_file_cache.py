@@ -2,6 +2,8 @@
 with one stat() that the file is unchanged. Every test uses two instances on one directory, as
 two worker processes would."""
 
+import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -95,8 +97,9 @@ def test_mutable_values_are_never_shared_between_reads(stores):
     assert reader.get("d") == {"items": [1]}
 
 
-def test_stored_responses_are_remembered_and_read_once(stores, monkeypatch):
+def test_stored_responses_are_remembered_and_read_once(stores, monkeypatch, clock):
     reader, writer = stores
+    clock.value = time.time() + 10  # the file is older than the timestamp granularity by now
     entry = StoredResponse("g1", 0.0, b"[]", (("Content-Type", "application/json"),), frozenset({"staff"}))
     writer.set("r", entry, timeout=None)
     assert reader.get("r") == entry
@@ -113,3 +116,41 @@ def test_get_many_of_missing_and_present_keys(stores):
     writer.set_many({"a": "1", "b": "2"}, timeout=None)
 
     assert reader.get_many(["a", "missing", "b"]) == {"a": "1", "b": "2"}
+
+
+def test_a_file_younger_than_the_timestamp_granularity_is_read_every_time(stores, monkeypatch):
+    """Two versions written within one timestamp tick can share inode (reused), size and mtime;
+    only files older than the coarsest granularity are remembered."""
+    reader, writer = stores
+    writer.set("generation:tickets", "aaaa", timeout=None)
+    assert reader.get("generation:tickets") == "aaaa"
+
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda *args, **kwargs: opened.append(args[0]) or real_open(*args, **kwargs))
+
+    assert reader.get("generation:tickets") == "aaaa"
+    assert len(opened) == 1
+
+
+def test_a_write_cannot_land_between_the_check_and_the_write_of_an_add(stores):
+    """The principal tombstone (a set) must win over a reader's add() that found the key free
+    just before: the set waits for the add's lock."""
+    reader, writer = stores
+    tombstone_written = threading.Event()
+    real_has_key = reader.has_key
+
+    def has_key_while_a_tombstone_is_written(key, version=None):
+        free = real_has_key(key, version)
+        thread = threading.Thread(target=lambda: (writer.set(key, "gone", timeout=None), tombstone_written.set()))
+        thread.start()
+        # Without the lock the tombstone lands now; with it, the set waits for this add.
+        tombstone_written.wait(timeout=1)
+        has_key_while_a_tombstone_is_written.thread = thread
+        return free
+
+    reader.has_key = has_key_while_a_tombstone_is_written
+    reader.add("principal:customer:7", "row read before the change", timeout=None)
+    has_key_while_a_tombstone_is_written.thread.join()
+
+    assert writer.get("principal:customer:7") == "gone"
