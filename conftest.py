@@ -1,6 +1,5 @@
 """Fixtures shared by every app's tests."""
 
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -18,7 +17,7 @@ from tickets.models import Ticket, TicketInventory, TicketMechanic
 # Helper modules (not test modules) whose assertions should explain failures as a test's do.
 pytest.register_assert_rewrite("core.tests.asserts", "core.tests.live")
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+from core.tests.live import REDIS_URL, require_redis  # noqa: E402  (after the rewrite hook)
 CUSTOMER_PASSWORD = "Correct-Horse-42"
 STAFF_PASSWORD = "Staff-Battery-42"
 
@@ -151,14 +150,7 @@ def make_ticket(db, make_customer):
 def redis_cache(settings):
     """Point the default cache at the real Redis server (skipped when none answers, unless
     REQUIRE_REDIS=1, as in CI)."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            raise
-        pytest.skip(f"no Redis server at {REDIS_URL}")
+    require_redis()
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -169,3 +161,25 @@ def redis_cache(settings):
     cache.clear()
     yield cache
     cache.clear()
+
+
+@pytest.fixture
+def private_file_cache(settings, tmp_path):
+    """The default store (locked file cache) in a directory of this test's own, so other test
+    runs on the machine cannot clear it mid-test. `redis_cache` overrides it."""
+    settings.CACHES = {
+        "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
+    }
+
+
+@pytest.fixture
+def throttling_off(settings):
+    settings.THROTTLING_ENABLED = False
+
+
+@pytest.fixture(params=["file", "redis"])
+def store(request):
+    """Runs the test once with the private file cache and once with Redis."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+    return request.param

@@ -90,10 +90,13 @@ def _by_id(queryset, pk: int):
         return None
 
 
+def _may_enter(role: str, is_active, is_staff) -> bool:
+    """Every existing customer may; a staff user only while active and staff."""
+    return role == CUSTOMER_ROLE or bool(is_active and is_staff)
+
+
 def _is_valid_principal(role: str, principal) -> bool:
-    if principal is None:
-        return False
-    return role == CUSTOMER_ROLE or (principal.is_active and principal.is_staff)
+    return principal is not None and _may_enter(role, getattr(principal, "is_active", None), getattr(principal, "is_staff", None))
 
 
 def _model_for(role: str) -> type[models.Model]:
@@ -115,10 +118,8 @@ class CachedPrincipal:
         return cls(tuple((f.attname, loaded[f.attname]) for f in principal._meta.concrete_fields if f.attname in loaded))
 
     def may_enter_as(self, role: str) -> bool:
-        if role == CUSTOMER_ROLE:
-            return True
         fields = dict(self.fields)
-        return bool(fields.get("is_active") and fields.get("is_staff"))
+        return _may_enter(role, fields.get("is_active"), fields.get("is_staff"))
 
     def instance(self, role: str) -> models.Model:
         names, values = zip(*self.fields, strict=True)

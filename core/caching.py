@@ -122,7 +122,11 @@ STAFF = "staff"
 def audience_of(user) -> str:
     if user is None or not user.is_authenticated:
         return ANYONE
-    return f"customer:{user.pk}" if isinstance(user, Customer) else STAFF
+    return _customer_audience(user.pk) if isinstance(user, Customer) else STAFF
+
+
+def _customer_audience(pk: int) -> str:
+    return f"customer:{pk}"
 
 
 @dataclass(frozen=True)
@@ -156,9 +160,13 @@ def _learn_path(path: str, namespace: str, throttle_scope: str | None) -> None:
     _cacheable_paths[path] = (namespace, throttle_scope)
 
 
+def _renderer(request: Request):
+    """The renderer content negotiation chose; the default one for a request that skipped it."""
+    return getattr(request, "accepted_renderer", None) or api_settings.DEFAULT_RENDERER_CLASSES[0]()
+
+
 def _render(response: Response, request: Request) -> bytes:
-    renderer = getattr(request, "accepted_renderer", None) or api_settings.DEFAULT_RENDERER_CLASSES[0]()
-    return renderer.render(response.data, getattr(request, "accepted_media_type", None), {"request": request})
+    return _renderer(request).render(response.data, getattr(request, "accepted_media_type", None), {"request": request})
 
 
 def _store(key: str, entry: StoredResponse, ttl: float) -> None:
@@ -214,7 +222,7 @@ def cached_response(
 
 
 def _content_type(request: Request) -> str:
-    renderer = getattr(request, "accepted_renderer", None) or api_settings.DEFAULT_RENDERER_CLASSES[0]
+    renderer = _renderer(request)
     return f"{renderer.media_type}; charset={renderer.charset}" if renderer.charset else renderer.media_type
 
 
@@ -260,7 +268,7 @@ def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -
         cached = found.get(principal.cache_key)
         if not principal.may_enter_with(cached):
             return None
-        audience = STAFF if principal.role == STAFF_ROLE else f"customer:{principal.pk}"
+        audience = STAFF if principal.role == STAFF_ROLE else _customer_audience(principal.pk)
         # Only the request log looks at the caller from here on, and only when it logs.
         request.user = SimpleLazyObject(partial(cached.instance, principal.role))
     if audience not in entry.audience:

@@ -28,18 +28,23 @@ def tickets_of_customer(customer_id: int) -> QuerySet[Ticket]:
     return ticket_list().filter(customer_id=customer_id)
 
 
+# The columns of a ticket, of a mechanic on it and of a parts line, as TicketDetail holds them.
+_TICKET_COLUMNS = ("id", "vin", "service_date", "service_description", "customer_id")
+_MECHANIC_COLUMNS = ("mechanic_id", "mechanic__name")
+_PART_COLUMNS = ("inventory_id", "inventory__name", "inventory__price", "quantity")
+
 _TICKET_ROW = CompiledQuery(
-    lambda pk: Ticket.objects.filter(pk=pk).values_list("id", "vin", "service_date", "service_description", "customer_id"),
+    lambda pk: Ticket.objects.filter(pk=pk).values_list(*_TICKET_COLUMNS),
     _TICKET_ID,
 )
 _MECHANIC_ROWS = CompiledQuery(
-    lambda pk: TicketMechanic.objects.filter(ticket_id=pk).order_by("mechanic_id").values_list("mechanic_id", "mechanic__name"),
+    lambda pk: TicketMechanic.objects.filter(ticket_id=pk).order_by("mechanic_id").values_list(*_MECHANIC_COLUMNS),
     _TICKET_ID,
 )
 _PART_ROWS = CompiledQuery(
     lambda pk: TicketInventory.objects.filter(ticket_id=pk)
     .order_by("inventory_id")
-    .values_list("inventory_id", "inventory__name", "inventory__price", "quantity"),
+    .values_list(*_PART_COLUMNS),
     _TICKET_ID,
 )
 
@@ -59,27 +64,29 @@ def ticket_detail(ticket_id: int) -> TicketDetail | None:
     rows = _TICKET_ROW.rows(ticket_id)
     if not rows:
         return None
-    pk, vin, service_date, service_description, customer_id = rows[0]
-    ticket = Ticket(id=pk, vin=vin, service_date=service_date, service_description=service_description, customer_id=customer_id)
-    return TicketDetail(ticket, _MECHANIC_ROWS.rows(ticket_id), _PART_ROWS.rows(ticket_id))
+    return TicketDetail(_ticket_from_row(rows[0]), _MECHANIC_ROWS.rows(ticket_id), _PART_ROWS.rows(ticket_id))
+
+
+def _ticket_from_row(row: tuple) -> Ticket:
+    return Ticket(**dict(zip(_TICKET_COLUMNS, row, strict=True)))
 
 
 _CUSTOMER_TICKET_ROWS = CompiledQuery(
     lambda customer_id: Ticket.objects.filter(customer_id=customer_id)
     .order_by("id")
-    .values_list("id", "vin", "service_date", "service_description", "customer_id"),
+    .values_list(*_TICKET_COLUMNS),
     _CUSTOMER_ID,
 )
 _CUSTOMER_MECHANIC_ROWS = CompiledQuery(
     lambda customer_id: TicketMechanic.objects.filter(ticket__customer_id=customer_id)
     .order_by("ticket_id", "mechanic_id")
-    .values_list("ticket_id", "mechanic_id", "mechanic__name"),
+    .values_list("ticket_id", *_MECHANIC_COLUMNS),
     _CUSTOMER_ID,
 )
 _CUSTOMER_PART_ROWS = CompiledQuery(
     lambda customer_id: TicketInventory.objects.filter(ticket__customer_id=customer_id)
     .order_by("ticket_id", "inventory_id")
-    .values_list("ticket_id", "inventory_id", "inventory__name", "inventory__price", "quantity"),
+    .values_list("ticket_id", *_PART_COLUMNS),
     _CUSTOMER_ID,
 )
 
@@ -88,16 +95,10 @@ def ticket_details_of_customer(customer_id: int) -> list[TicketDetail]:
     """All of a customer's tickets with their mechanics and parts, by id: three compiled
     queries however many tickets there are (what `my-tickets` answers without a page)."""
     mechanics: dict[int, list[tuple[int, str]]] = {}
-    for ticket_id, mechanic_id, name in _CUSTOMER_MECHANIC_ROWS.rows(customer_id):
-        mechanics.setdefault(ticket_id, []).append((mechanic_id, name))
+    for ticket_id, *mechanic in _CUSTOMER_MECHANIC_ROWS.rows(customer_id):
+        mechanics.setdefault(ticket_id, []).append(tuple(mechanic))
     parts: dict[int, list[tuple[int, str, Decimal, int]]] = {}
     for ticket_id, *line in _CUSTOMER_PART_ROWS.rows(customer_id):
         parts.setdefault(ticket_id, []).append(tuple(line))
-    return [
-        TicketDetail(
-            Ticket(id=pk, vin=vin, service_date=day, service_description=description, customer_id=owner),
-            mechanics.get(pk, []),
-            parts.get(pk, []),
-        )
-        for pk, vin, day, description, owner in _CUSTOMER_TICKET_ROWS.rows(customer_id)
-    ]
+    tickets = [_ticket_from_row(row) for row in _CUSTOMER_TICKET_ROWS.rows(customer_id)]
+    return [TicketDetail(ticket, mechanics.get(ticket.pk, []), parts.get(ticket.pk, [])) for ticket in tickets]

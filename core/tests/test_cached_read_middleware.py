@@ -19,6 +19,8 @@ from customers.views import CustomerViewSet
 from mechanics.views import MechanicViewSet
 from tickets.views import TicketViewSet
 
+pytestmark = pytest.mark.usefixtures("private_file_cache", "throttling_off")
+
 HOUR = 3600
 START = 1_900_000_000 - 1_900_000_000 % HOUR + 100  # 100 s into an hour: no window ends mid-test
 ANOTHER_KEY = "an-attacker-key-that-is-not-the-server-key-0123456789"
@@ -32,24 +34,6 @@ SHAPING_HEADERS = {
     "Cross-Origin-Opener-Policy",
     "Content-Length",
 }
-
-
-@pytest.fixture(autouse=True)
-def _private_file_cache(settings, tmp_path):
-    """The default store (locked file cache) in a directory of this test's own, so other test
-    runs on the machine cannot clear it mid-test. `redis_cache` overrides it. Rate limits are
-    switched on only where a test says so."""
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
-    }
-    settings.THROTTLING_ENABLED = False
-
-
-@pytest.fixture(params=["file", "redis"])
-def store(request):
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-    return request.param
 
 
 def settled(principal):

@@ -17,22 +17,7 @@ from core import caching
 from mechanics.models import Mechanic
 from tickets.models import Ticket, TicketInventory, TicketMechanic
 
-
-@pytest.fixture(autouse=True)
-def _private_file_cache(settings, tmp_path):
-    """The default store (locked file cache) in a directory of this test's own, so other test
-    runs on the machine cannot clear it mid-test. Rate limits are another module's subject."""
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
-    }
-    settings.THROTTLING_ENABLED = False
-
-
-@pytest.fixture(params=["file", "redis"])
-def store(request):
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-    return request.param
+pytestmark = pytest.mark.usefixtures("private_file_cache", "throttling_off")
 
 
 @pytest.fixture

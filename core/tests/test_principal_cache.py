@@ -33,29 +33,14 @@ from core.authentication import (
 )
 from customers.models import Customer
 
+pytestmark = pytest.mark.usefixtures("private_file_cache", "throttling_off")
+
 SIGNING_KEY = django_settings.SIMPLE_JWT["SIGNING_KEY"]
 TOMBSTONE = authentication._TOMBSTONE
 CUSTOMER_TABLE = Customer._meta.db_table
 USER_TABLE = get_user_model()._meta.db_table
 # Not cached as a response, so every request authenticates in the view (anyone may list it).
 PROBE = "/inventory"
-
-
-@pytest.fixture(autouse=True)
-def _private_file_cache(settings, tmp_path):
-    """The default store (locked file cache) in a directory of this test's own, so other test
-    runs on the machine cannot clear it mid-test. `redis_cache` overrides it."""
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
-    }
-    settings.THROTTLING_ENABLED = False
-
-
-@pytest.fixture(params=["file", "redis"])
-def store(request):
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-    return request.param
 
 
 def staff_token(user) -> str:

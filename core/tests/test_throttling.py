@@ -22,6 +22,8 @@ from core.cache import LockedFileBasedCache
 from core.throttling import ScopedRateThrottle, caller_identity, client_address, hit, parse_rate
 from tickets.models import TicketMechanic
 
+pytestmark = pytest.mark.usefixtures("private_file_cache")
+
 HOUR = 3600
 # 100 s into an hour (and 40 s into a minute): Retry-After of an hourly window is then 3500.
 START = 1_900_000_000 - 1_900_000_000 % 86400 + 10 * HOUR + 100
@@ -36,22 +38,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def _private_file_cache(settings, tmp_path):
-    """The default store (locked file cache), in a directory of this test's own: the project's
-    var/cache is shared with every other test run on the machine. `redis_cache` overrides it."""
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
-    }
-
-
-@pytest.fixture(params=["file", "redis"])
-def store(request):
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-    return request.param
 
 
 @pytest.fixture

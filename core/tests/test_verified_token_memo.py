@@ -15,22 +15,7 @@ from core import authentication
 from core.authentication import STAFF_ROLE, principal_cache_key, tokens_for_customer, tokens_for_staff, verified_token
 from mechanics.views import MechanicViewSet
 
-
-@pytest.fixture(autouse=True)
-def _private_file_cache(settings, tmp_path):
-    """The default store (locked file cache) in a directory of this test's own. `redis_cache`
-    overrides it."""
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
-    }
-    settings.THROTTLING_ENABLED = False
-
-
-@pytest.fixture(params=["file", "redis"])
-def store(request):
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-    return request.param
+pytestmark = pytest.mark.usefixtures("private_file_cache", "throttling_off")
 
 
 def set_clock(monkeypatch, now: datetime) -> None:

@@ -17,16 +17,9 @@ from tickets import selectors
 from tickets.models import Ticket
 from tickets.serializers import TicketSerializer
 
+pytestmark = pytest.mark.usefixtures("private_file_cache", "throttling_off")
+
 PLACEHOLDER = -9_100_001
-
-
-@pytest.fixture(autouse=True)
-def _private_file_cache(settings, tmp_path):
-    """The default store in a directory of this test's own (the ticket list is a cached read)."""
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
-    }
-    settings.THROTTLING_ENABLED = False
 
 
 def orm_representation(ticket_id: int) -> bytes:
