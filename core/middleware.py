@@ -1,3 +1,6 @@
+from django.contrib.auth import middleware as django_auth
+from django.contrib.messages import middleware as django_messages
+from django.contrib.sessions import middleware as django_sessions
 from django.http import HttpResponse, JsonResponse
 
 from core.exceptions import database_failure_exception
@@ -39,3 +42,39 @@ class JsonErrorMiddleware:
         if (wait := getattr(error, "wait", None)) is not None:
             response["Retry-After"] = str(wait)
         return response
+
+
+# --- browser-session middleware, for browser pages only ------------------------------------------
+# Pages people use in a browser: the admin (sessions, login, messages) and the API docs.
+BROWSER_PATH_PREFIXES = ("/admin/", "/api/")
+
+
+def is_browser_page(request) -> bool:
+    return request.path_info.startswith(BROWSER_PATH_PREFIXES)
+
+
+class BrowserPagesOnly:
+    """Runs one of Django's browser-session middleware for browser pages only.
+
+    The API authenticates every request by its bearer token and never reads a session or a flash
+    message, so its requests skip the work (a session store, a cookie signer and a lazy user built
+    for each: about a tenth of an uncached API read). Django's CSRF middleware stays as it is: its
+    deploy checks look for it by name, and DRF's views are exempt from it anyway.
+    """
+
+    def __call__(self, request):
+        if not is_browser_page(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class SessionMiddleware(BrowserPagesOnly, django_sessions.SessionMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(BrowserPagesOnly, django_auth.AuthenticationMiddleware):
+    pass
+
+
+class MessageMiddleware(BrowserPagesOnly, django_messages.MessageMiddleware):
+    pass

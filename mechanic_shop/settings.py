@@ -55,13 +55,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Cached API reads are answered here, so the browser-session middleware below (which the
-    # admin needs and the token-authenticated API does not) costs them nothing.
+    # Cached API reads are answered here, so the browser-session middleware below costs them nothing.
     "core.caching.CachedReadMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, login and message middleware, run for the admin and the API docs only:
+    # the token-authenticated API has no use for them (core/middleware.py).
+    "core.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.AuthenticationMiddleware",
+    "core.middleware.MessageMiddleware",
 ]
 
 ROOT_URLCONF = "mechanic_shop.urls"
