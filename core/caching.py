@@ -31,7 +31,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from core.authentication import STAFF_ROLE, token_principal, verified_token
+from core.authentication import STAFF_ROLE, CachedPrincipal, TokenPrincipal, token_principal, verified_token
 from core.cache import CACHE_ERRORS
 from customers.models import Customer
 
@@ -148,6 +148,13 @@ class StoredResponse:
 
 _response_keys: dict[tuple, str] = {}
 
+# Where a request's WSGI environ names the stored response it was answered with, for core.wsgi.
+STORED_RESPONSE_ENVIRON_KEY = "mechanic_shop.stored_response"
+
+
+def mark_stored(request, key: str, entry: StoredResponse) -> None:
+    request.META[STORED_RESPONSE_ENVIRON_KEY] = (key, entry)
+
 # Paths whose view stored a response, with the namespace and the throttle scope of that view:
 # the middleware looks in the cache only for these. Per process, learned on first use.
 _LEARNED_PATHS_MAX = 10_000
@@ -209,6 +216,7 @@ def cached_response(
             # This caller's permissions just passed: from now on the middleware may serve them too.
             extended = replace(entry, audience=entry.audience | {audience})
             _store(key, extended, ttl - (now - entry.stored_at))
+        mark_stored(request, key, entry)
         return entry.response("hit", now)
     response = build()
     if response.status_code != 200:
@@ -218,6 +226,7 @@ def cached_response(
     headers.update((name, response[name]) for name in _HEADERS_KEPT if response.has_header(name))
     entry = StoredResponse(generation, now, _render(response, request), tuple(headers.items()), frozenset({audience}))
     _store(key, entry, ttl)
+    mark_stored(request, key, entry)
     return entry.response("miss", now)
 
 
@@ -230,7 +239,23 @@ def _content_type(request: Request) -> str:
 _ACCEPTED = frozenset({"*/*", "application/json"})  # no header counts as */*; an empty one accepts nothing
 
 
-def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -> HttpResponse | None:
+@dataclass(frozen=True)
+class StoredHit:
+    """A stored response this request may be served, and who asked."""
+
+    key: str
+    entry: StoredResponse
+    principal: TokenPrincipal | None
+    cached_principal: CachedPrincipal | None
+
+    def user(self):
+        """The caller as the views would see them, loaded lazily: only the request log asks."""
+        if self.principal is None:
+            return AnonymousUser()
+        return SimpleLazyObject(partial(self.cached_principal.instance, self.principal.role))
+
+
+def find_stored(request: HttpRequest) -> StoredHit | None:
     """The stored response for this GET, if serving it skips nothing the view would check:
     the bearer token verifies, its principal is cached and still allowed in, the response is of
     the current generation and was already shown to this kind of caller, the view has no
@@ -238,10 +263,13 @@ def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -
     namespace, scope = _cacheable_paths.get(request.path, (None, None))
     if namespace is None or (scope is not None and settings.THROTTLING_ENABLED):
         return None
-    if request.META.get("HTTP_ACCEPT", "*/*").strip() not in _ACCEPTED or not set(request.GET) <= set(_KEYED_PARAMS):
+    meta = request.META
+    if meta.get("HTTP_ACCEPT", "*/*").strip() not in _ACCEPTED:
+        return None
+    if meta.get("QUERY_STRING") and not set(request.GET) <= set(_KEYED_PARAMS):
         return None
     principal = None  # without a bearer token the API sees an anonymous caller, whatever the admin's session says
-    header = request.META.get("HTTP_AUTHORIZATION")
+    header = meta.get("HTTP_AUTHORIZATION")
     if header is not None:
         scheme, _, raw_token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not raw_token or " " in raw_token.strip():
@@ -263,17 +291,25 @@ def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -
     if not isinstance(entry, StoredResponse) or entry.generation != found.get(generation_key):
         return None
     if principal is None:
-        audience, request.user = ANYONE, AnonymousUser()
+        audience, cached = ANYONE, None
     else:
         cached = found.get(principal.cache_key)
         if not principal.may_enter_with(cached):
             return None
         audience = STAFF if principal.role == STAFF_ROLE else _customer_audience(principal.pk)
-        # Only the request log looks at the caller from here on, and only when it logs.
-        request.user = SimpleLazyObject(partial(cached.instance, principal.role))
     if audience not in entry.audience:
         return None
-    return entry.response("hit", clock())
+    return StoredHit(key, entry, principal, cached)
+
+
+def serve_stored(request: HttpRequest, clock: Callable[[], float] = time.time) -> HttpResponse | None:
+    """The stored response for this GET (see find_stored), or None."""
+    hit = find_stored(request)
+    if hit is None:
+        return None
+    request.user = hit.user()
+    mark_stored(request, hit.key, hit.entry)
+    return hit.entry.response("hit", clock())
 
 
 class CachedReadMiddleware:

@@ -21,8 +21,29 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def log_request(request, status: int, started: float, cache_status: str | None) -> None:
+    """One line per request: method, path, status, duration, caller and cache outcome."""
+    if not request_logger.isEnabledFor(logging.INFO):
+        return
+    user = getattr(request, "user", None)
+    request_logger.info(
+        "request",
+        extra={
+            "fields": {
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "remote_addr": request.META.get("REMOTE_ADDR"),
+                "cache": cache_status,
+                "principal": getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,
+            }
+        },
+    )
+
+
 class RequestLogMiddleware:
-    """Logs method, path, status, duration and caller of every request."""
+    """Logs every request Django handles (core.wsgi logs the ones answered before Django)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -30,20 +51,5 @@ class RequestLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
-        if request_logger.isEnabledFor(logging.INFO):
-            user = getattr(request, "user", None)
-            request_logger.info(
-                "request",
-                extra={
-                    "fields": {
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "remote_addr": request.META.get("REMOTE_ADDR"),
-                        "cache": response.get("X-Cache"),
-                        "principal": getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,
-                    }
-                },
-            )
+        log_request(request, response.status_code, started, response.get("X-Cache"))
         return response

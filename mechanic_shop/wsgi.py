@@ -13,4 +13,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mechanic_shop.settings')
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# Cached reads Django has answered once are replayed in front of it (core/wsgi.py).
+from core.wsgi import StoredResponseApplication  # noqa: E402  (needs the settings configured above)
+
+application = StoredResponseApplication(django_application)
