@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Shared API machinery"
 
     def ready(self) -> None:
+        from core import checks  # noqa: F401  (registers the system checks)
         from core import schema  # noqa: F401  (registers the OpenAPI auth extensions)
         from core import signals  # noqa: F401  (keeps the principal cache current)
         from core.throttling import parse_rate

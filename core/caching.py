@@ -148,8 +148,10 @@ class StoredResponse:
 
 _response_keys: dict[tuple, str] = {}
 
-# Where a request's WSGI environ names the stored response it was answered with, for core.wsgi.
+# Where a request's WSGI environ names the stored response it was answered with, for core.wsgi,
+# and where core.wsgi notes that find_stored() already turned the request down.
 STORED_RESPONSE_ENVIRON_KEY = "mechanic_shop.stored_response"
+DECLINED_ENVIRON_KEY = "mechanic_shop.stored_response_declined"
 
 
 def mark_stored(request, key: str, entry: StoredResponse) -> None:
@@ -321,7 +323,7 @@ class CachedReadMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method == "GET" and request.path in _cacheable_paths:
+        if request.method == "GET" and request.path in _cacheable_paths and DECLINED_ENVIRON_KEY not in request.META:
             response = serve_stored(request)
             if response is not None:
                 return response

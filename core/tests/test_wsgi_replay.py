@@ -4,6 +4,7 @@ answered alike, and never otherwise. Each test calls the application as a WSGI s
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -59,10 +60,13 @@ class Server:
         self.django = DjangoCalls()
         self.application = StoredResponseApplication(self.django, clock=clock)
 
-    def request(self, method: str, path: str, token: str | None = None, secure: bool = False, **headers) -> Answer:
+    def request(self, method: str, path: str, token: str | None = None, secure: bool = False,
+                script_name: str | None = None, **headers) -> Answer:
         if token is not None:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         environ = RequestFactory().generic(method, path, secure=secure, **headers).environ
+        if script_name is not None:
+            environ["SCRIPT_NAME"] = script_name  # as the server passes it (RequestFactory's was decoded)
         started: list = []
         calls_before = self.django.count
         chunks = self.application(environ, lambda status, header_list, exc_info=None: started.append((status, header_list)))
@@ -231,6 +235,88 @@ def test_what_django_would_refuse_goes_to_django(server, staff_token, make_mecha
 
     assert (answer.code, answer.through_django) == (code, True)
     assert set(answer.json()) == {"error"}
+
+
+def test_a_query_string_over_djangos_field_limit_gets_djangos_400(server, staff_token, make_mechanic):
+    url = f"/mechanics/{make_mechanic().pk}"
+    warm(server, url, staff_token)
+
+    answer = server.get(f"{url}?{'&'.join(['a=1'] * 1001)}")
+
+    assert (answer.code, answer.through_django) == (400, True)
+    assert set(answer.json()) == {"error"}
+
+
+def test_under_a_non_ascii_script_name_what_is_declined_still_reaches_django_intact(server, staff_token, make_mechanic):
+    mounted_at = "/caf\u00c3\u00a9"  # b"/caf\xc3\xa9" ("/café" in UTF-8) as a WSGI server passes it
+    url = f"/mechanics/{make_mechanic(name='Marvin Wrench').pk}"
+    miss = server.request("GET", url, staff_token, script_name=mounted_at)
+    assert (miss.code, miss.headers["X-Cache"]) == (200, "miss")
+
+    replayed = server.request("GET", url, staff_token, script_name=mounted_at)
+    no_token = server.request("GET", url, script_name=mounted_at)
+
+    assert (replayed.code, replayed.through_django) == (200, False)
+    assert (no_token.code, no_token.through_django, b"Marvin" in no_token.body) == (401, True, False)
+
+
+def test_a_declined_request_is_looked_up_once(server, staff_token, customer, make_mechanic, monkeypatch):
+    from core import caching, wsgi
+
+    url = f"/mechanics/{make_mechanic().pk}"
+    warm(server, url, staff_token)
+    lookups = []
+    real = caching.find_stored
+
+    def counted(request):
+        lookups.append(request.path)
+        return real(request)
+
+    monkeypatch.setattr(caching, "find_stored", counted)
+    monkeypatch.setattr(wsgi, "find_stored", counted)
+
+    assert server.get(url, token_of(customer)).code == 403
+    assert lookups == [url]
+
+
+def test_a_user_agent_rule_turns_replays_off(staff_token, make_mechanic, settings):
+    settings.DISALLOWED_USER_AGENTS = [re.compile("BadBot")]
+    server = Server(clock=time.time)
+    url = f"/mechanics/{make_mechanic().pk}"
+    warm(server, url, staff_token)
+
+    bot, person = server.get(url, staff_token, HTTP_USER_AGENT="BadBot/1.0"), server.get(url, staff_token)
+
+    assert (bot.code, bot.through_django) == (403, True)
+    assert (person.code, person.headers["X-Cache"], person.through_django) == (200, "hit", True)
+    assert [message.id for message in run_checks()] == ["core.W001"]
+
+
+def test_unknown_middleware_above_the_cached_reads_turns_replays_off(staff_token, make_mechanic, settings):
+    settings.MIDDLEWARE = ["django.middleware.gzip.GZipMiddleware", *settings.MIDDLEWARE]
+    server = Server(clock=time.time)
+    url = f"/mechanics/{make_mechanic().pk}"
+    warm(server, url, staff_token)
+
+    assert server.get(url, staff_token).through_django
+    (warning,) = run_checks()
+    assert warning.id == "core.W001" and "GZipMiddleware" in warning.msg
+
+
+def test_the_production_settings_replay():
+    assert run_checks() == []
+
+
+def test_sessions_for_csrf_tokens_are_refused_by_a_check(settings):
+    settings.CSRF_USE_SESSIONS = True
+
+    assert [message.id for message in run_checks()] == ["core.E001"]
+
+
+def run_checks():
+    from django.core import checks
+
+    return [message for message in checks.run_checks() if message.id.startswith("core.")]
 
 
 def test_a_query_parameter_the_key_ignores_goes_to_django(server, staff_token, make_mechanic):
