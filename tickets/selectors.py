@@ -33,12 +33,12 @@ _TICKET_COLUMNS = ("id", "vin", "service_date", "service_description", "customer
 _MECHANIC_COLUMNS = ("mechanic_id", "mechanic__name")
 _PART_COLUMNS = ("inventory_id", "inventory__name", "inventory__price", "quantity")
 
-_TICKET_ROW = CompiledQuery(
-    lambda pk: Ticket.objects.filter(pk=pk).values_list(*_TICKET_COLUMNS),
-    _TICKET_ID,
-)
-_MECHANIC_ROWS = CompiledQuery(
-    lambda pk: TicketMechanic.objects.filter(ticket_id=pk).order_by("mechanic_id").values_list(*_MECHANIC_COLUMNS),
+# A ticket and its mechanics in one query: one row per mechanic (the ticket's columns repeated), or
+# one row with NULL mechanic columns for a ticket without any.
+_TICKET_WITH_MECHANICS = CompiledQuery(
+    lambda pk: Ticket.objects.filter(pk=pk)
+    .order_by("mechanic_links__mechanic_id")
+    .values_list(*_TICKET_COLUMNS, "mechanic_links__mechanic_id", "mechanic_links__mechanic__name"),
     _TICKET_ID,
 )
 _PART_ROWS = CompiledQuery(
@@ -58,13 +58,15 @@ class TicketDetail:
 
 def ticket_detail(ticket_id: int) -> TicketDetail | None:
     """One ticket with its mechanics and parts, or None. Ticket detail is the most frequent
-    uncached read, so its three queries are compiled once per connection (core.db.CompiledQuery)."""
+    uncached read, so its two queries are compiled once per connection (core.db.CompiledQuery)."""
     if not 1 <= ticket_id <= MAX_ID:
         return None
-    rows = _TICKET_ROW.rows(ticket_id)
+    rows = _TICKET_WITH_MECHANICS.rows(ticket_id)
     if not rows:
         return None
-    return TicketDetail(_ticket_from_row(rows[0]), _MECHANIC_ROWS.rows(ticket_id), _PART_ROWS.rows(ticket_id))
+    width = len(_TICKET_COLUMNS)
+    mechanics = [(row[width], row[width + 1]) for row in rows if row[width] is not None]
+    return TicketDetail(_ticket_from_row(rows[0][:width]), mechanics, _PART_ROWS.rows(ticket_id))
 
 
 def _ticket_from_row(row: tuple) -> Ticket:

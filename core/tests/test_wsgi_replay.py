@@ -79,17 +79,22 @@ class Server:
         return self.request("GET", path, token, **headers)
 
 
-@pytest.fixture
-def server():
-    # Django's test client keeps the test's transaction open the same way: a request must not
-    # close the connection the test is running in.
+@pytest.fixture(autouse=True)
+def connection_kept_open():
+    # Django's test client does the same: a request must not close the connection the test's
+    # transaction runs in (on PostgreSQL and MariaDB it would, at the end of every request).
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield Server(clock=lambda: time.time() + AN_HOUR_LATER)
+        yield
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def server() -> Server:
+    return Server(clock=lambda: time.time() + AN_HOUR_LATER)
 
 
 def settled(principal):

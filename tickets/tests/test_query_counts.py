@@ -16,8 +16,8 @@ from tickets.models import TicketInventory, TicketMechanic
 TICKET_LIST_QUERIES = 4
 # caller + count + page + mechanics + parts lines
 TICKET_PAGE_QUERIES = 5
-# caller + the ticket + its mechanics + its parts lines
-TICKET_DETAIL_QUERIES = 4
+# caller + the ticket with its mechanics + its parts lines
+TICKET_DETAIL_QUERIES = 3
 # caller + rows
 MECHANIC_LIST_QUERIES = 2
 CUSTOMER_LIST_QUERIES = 2
