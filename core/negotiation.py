@@ -17,7 +17,7 @@ class CommonCaseContentNegotiation(DefaultContentNegotiation):
             format_suffix is None
             and accept in _COMMON_ACCEPT
             and (accept != "application/json" or renderer.media_type == accept)
-            and self.settings.URL_FORMAT_OVERRIDE not in request.query_params
+            and (not request.META.get("QUERY_STRING") or self.settings.URL_FORMAT_OVERRIDE not in request.query_params)
         ):
             return renderer, renderer.media_type
         return super().select_renderer(request, renderers, format_suffix)
