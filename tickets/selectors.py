@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from core.db import CompiledQuery
@@ -61,12 +62,14 @@ def ticket_detail(ticket_id: int) -> TicketDetail | None:
     uncached read, so its two queries are compiled once per connection (core.db.CompiledQuery)."""
     if not 1 <= ticket_id <= MAX_ID:
         return None
-    rows = _TICKET_WITH_MECHANICS.rows(ticket_id)
-    if not rows:
-        return None
+    with connection.cursor() as cursor:
+        rows = _TICKET_WITH_MECHANICS.rows(ticket_id, cursor=cursor)
+        if not rows:
+            return None
+        parts = _PART_ROWS.rows(ticket_id, cursor=cursor)
     width = len(_TICKET_COLUMNS)
     mechanics = [(row[width], row[width + 1]) for row in rows if row[width] is not None]
-    return TicketDetail(_ticket_from_row(rows[0][:width]), mechanics, _PART_ROWS.rows(ticket_id))
+    return TicketDetail(_ticket_from_row(rows[0][:width]), mechanics, parts)
 
 
 def _ticket_from_row(row: tuple) -> Ticket:

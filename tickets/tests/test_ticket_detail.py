@@ -222,6 +222,19 @@ def test_compiled_rows_come_back_through_the_orms_converters(make_ticket, make_i
     assert (type(price), price, name) == (Decimal, Decimal("12.50"), item.name)
 
 
+def test_queries_sharing_a_cursor_answer_as_they_do_alone(make_ticket, make_item, django_assert_num_queries):
+    ticket = make_ticket(service_date=date(2026, 11, 25))
+    item = make_item(price=Decimal("12.50"))
+    dates = CompiledQuery(lambda pk: Ticket.objects.filter(pk=pk).values_list("service_date", "vin"), PLACEHOLDER)
+    prices = CompiledQuery(lambda pk: Inventory.objects.filter(pk=pk).values_list("price", "name"), PLACEHOLDER)
+    alone = (dates.rows(ticket.pk), prices.rows(item.pk), dates.rows(ticket.pk + 1000))
+
+    with django_assert_num_queries(3), connection.cursor() as cursor:
+        shared = (dates.rows(ticket.pk, cursor=cursor), prices.rows(item.pk, cursor=cursor), dates.rows(ticket.pk + 1000, cursor=cursor))
+
+    assert shared == alone == ([(date(2026, 11, 25), ticket.vin)], [(Decimal("12.50"), item.name)], [])
+
+
 def test_two_parameter_values_give_two_rows(make_ticket):
     a, b = make_ticket(vin="AAAAAAAAAAAAAAAAA"), make_ticket(vin="BBBBBBBBBBBBBBBBB")
     query = CompiledQuery(lambda pk: Ticket.objects.filter(pk=pk).values_list("id", "vin"), PLACEHOLDER)
