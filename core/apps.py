@@ -8,6 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Shared API machinery"
 
     def ready(self) -> None:
+        from core.db import skip_query_log_reset
+
+        skip_query_log_reset()
         from core import checks  # noqa: F401  (registers the system checks)
         from core import schema  # noqa: F401  (registers the OpenAPI auth extensions)
         from core import signals  # noqa: F401  (keeps the principal cache current)

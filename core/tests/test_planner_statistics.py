@@ -29,3 +29,4 @@ def test_sqlite_statistics_describe_the_loaded_tables(db, make_ticket, make_item
         cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
         tables = {row[0] for row in cursor.fetchall()}
     assert {Ticket._meta.db_table, TicketInventory._meta.db_table} <= tables
+
