@@ -57,11 +57,34 @@ def manage(env, *argv: str) -> str:
     return subprocess.run([PYTHON, "manage.py", *argv], cwd=PROJECT, env=env, check=True, capture_output=True, text=True).stdout
 
 
+def ensure_database(url: str) -> None:
+    """Create the MariaDB/MySQL or PostgreSQL database the URL names, if it does not exist yet."""
+    import environ
+
+    config = environ.Env.db_url_config(url)
+    name, engine = config["NAME"], config["ENGINE"]
+    if engine.endswith("mysql"):
+        import MySQLdb
+
+        connection = MySQLdb.connect(host=config["HOST"] or "localhost", port=int(config["PORT"] or 3306),
+                                     user=config["USER"], password=config["PASSWORD"] or "")
+        connection.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
+        connection.close()
+    elif engine.endswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(host=config["HOST"] or "localhost", port=int(config["PORT"] or 5432), user=config["USER"],
+                             password=config["PASSWORD"] or None, dbname="postgres", autocommit=True) as connection:
+            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                connection.execute(f'CREATE DATABASE "{name}"')
+
+
 def seed(env, tickets: int) -> None:
     marker = WORK / f"seeded-{hashlib.sha256(env['DATABASE_URL'].encode()).hexdigest()[:16]}.json"
     wanted = {"tickets": tickets, "database": env["DATABASE_URL"]}
     if marker.exists() and json.loads(marker.read_text()) == wanted:
         return
+    ensure_database(env["DATABASE_URL"])
     manage(env, "migrate", "--no-input", "-v0")
     customers = max(50, tickets // 20)
     started = time.perf_counter()
