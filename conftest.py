@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
-from core.authentication import tokens_for_customer, tokens_for_staff
+from core.authentication import CUSTOMER_ROLE, STAFF_ROLE, principal_cache_key, tokens_for_customer, tokens_for_staff
 from customers.models import Customer
 from inventory.models import Inventory
 from mechanics.models import Mechanic
@@ -38,6 +39,32 @@ def client_with_token(token: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+def settled(*principals):
+    """Saving a principal (creating it too) leaves a tombstone that keeps it out of the principal
+    cache, and so out of reach of stored responses, for PRINCIPAL_CACHE_SECONDS; drop it, as its
+    expiry would."""
+    for principal in principals:
+        role = CUSTOMER_ROLE if isinstance(principal, Customer) else STAFF_ROLE
+        cache.delete(principal_cache_key(role, principal.pk))
+    return principals[0] if len(principals) == 1 else principals
+
+
+def settled_token(principal) -> str:
+    """An access token of a settled principal (see settled)."""
+    settled(principal)
+    tokens = tokens_for_customer(principal) if isinstance(principal, Customer) else tokens_for_staff(principal)
+    return str(tokens.access_token)
+
+
+@pytest.fixture
+def admin_browser(db):
+    """A browser signed into the admin as a superuser."""
+    user = get_user_model().objects.create_superuser("boss", "boss@shop.example", "Boss-Password-1")
+    browser = Client()
+    browser.force_login(user)
+    return browser
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
@@ -13,14 +12,6 @@ MODELS = [
     "tickets/ticketmechanic",
     "tickets/ticketinventory",
 ]
-
-
-@pytest.fixture
-def admin_browser(db):
-    user = get_user_model().objects.create_superuser("boss", "boss@shop.example", "Boss-Password-1")
-    browser = Client()
-    browser.force_login(user)
-    return browser
 
 
 @pytest.fixture

@@ -1,16 +1,6 @@
 """Django's session, login and message middleware run for the admin and the API docs only."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
-
-
-@pytest.fixture
-def admin_browser(db):
-    user = get_user_model().objects.create_superuser("boss", "boss@shop.example", "Boss-Password-1")
-    browser = Client()
-    browser.force_login(user)
-    return browser
 
 
 @pytest.mark.parametrize("path", ["/tickets", "/customers", "/mechanics/top-3-mechanics", "/healthz", "/no-such-page"])

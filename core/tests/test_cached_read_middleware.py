@@ -7,14 +7,12 @@ Each test runs with the default file store and with Redis."""
 import jwt
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from conftest import client_with_token
+from conftest import client_with_token, settled_token
 from core import caching
-from core.authentication import CUSTOMER_ROLE, STAFF_ROLE, principal_cache_key, tokens_for_customer, tokens_for_staff
+from core.authentication import tokens_for_staff
 from core.throttling import ScopedRateThrottle
-from customers.models import Customer
 from customers.views import CustomerViewSet
 from mechanics.views import MechanicViewSet
 from tickets.views import TicketViewSet
@@ -36,19 +34,9 @@ SHAPING_HEADERS = {
 }
 
 
-def settled(principal):
-    """Every save of a principal leaves a tombstone that keeps it out of the principal cache, and
-    so out of the middleware's reach, for PRINCIPAL_CACHE_SECONDS; drop it, as its expiry would."""
-    role = CUSTOMER_ROLE if isinstance(principal, Customer) else STAFF_ROLE
-    cache.delete(principal_cache_key(role, principal.pk))
-    return principal
-
-
 def client_of(principal) -> APIClient:
     """A token client whose principal the middleware can serve (once it has been seen)."""
-    settled(principal)
-    tokens = tokens_for_customer(principal) if isinstance(principal, Customer) else tokens_for_staff(principal)
-    return client_with_token(str(tokens.access_token))
+    return client_with_token(settled_token(principal))
 
 
 @pytest.fixture

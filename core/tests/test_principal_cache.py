@@ -17,7 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.tokens import AccessToken
 
-from conftest import CUSTOMER_PASSWORD, client_with_token
+from conftest import CUSTOMER_PASSWORD, client_with_token, settled
 from core import authentication
 from core.authentication import (
     CUSTOMER_ROLE,
@@ -79,15 +79,6 @@ def make_customer_with_id(pk: int) -> Customer:
     customer.set_password(CUSTOMER_PASSWORD)
     customer.save()
     return settled(customer)
-
-
-def settled(*principals):
-    """Saving a principal (creating it too) leaves a tombstone that keeps it out of the cache for
-    PRINCIPAL_CACHE_SECONDS; drop it, as its expiry would."""
-    for principal in principals:
-        role = CUSTOMER_ROLE if isinstance(principal, Customer) else STAFF_ROLE
-        cache.delete(principal_cache_key(role, principal.pk))
-    return principals[0] if len(principals) == 1 else principals
 
 
 # --- loaded once, then from the cache -----------------------------------------------------------

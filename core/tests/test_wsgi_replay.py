@@ -10,16 +10,14 @@ from dataclasses import dataclass
 
 import pytest
 from django.core import signals
-from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from django.test import RequestFactory
 
-from core.authentication import CUSTOMER_ROLE, STAFF_ROLE, principal_cache_key, tokens_for_customer, tokens_for_staff
+from conftest import settled_token
 from core.caching import STORED_RESPONSE_ENVIRON_KEY
 from core.throttling import ScopedRateThrottle
 from core.wsgi import StoredResponseApplication
-from customers.models import Customer
 
 pytestmark = pytest.mark.usefixtures("private_file_cache", "throttling_off")
 
@@ -97,22 +95,9 @@ def server() -> Server:
     return Server(clock=lambda: time.time() + AN_HOUR_LATER)
 
 
-def settled(principal):
-    """Drop the tombstone a principal's save left, as its expiry would (see the middleware tests)."""
-    role = CUSTOMER_ROLE if isinstance(principal, Customer) else STAFF_ROLE
-    cache.delete(principal_cache_key(role, principal.pk))
-    return principal
-
-
-def token_of(principal) -> str:
-    settled(principal)
-    tokens = tokens_for_customer(principal) if isinstance(principal, Customer) else tokens_for_staff(principal)
-    return str(tokens.access_token)
-
-
 @pytest.fixture
 def staff_token(store, staff_user) -> str:
-    return token_of(staff_user)
+    return settled_token(staff_user)
 
 
 def without_cache_status(answer: Answer) -> dict[str, str]:
@@ -151,7 +136,7 @@ def test_a_warmed_read_is_replayed_with_djangos_headers_without_entering_django(
 
 def test_a_customer_is_replayed_their_own_record(server, store, make_customer):
     customer = make_customer(name="Ada Lovelace")
-    token = token_of(customer)
+    token = settled_token(customer)
     miss = warm(server, f"/customers/{customer.pk}", token)
 
     replayed = server.get(f"/customers/{customer.pk}", token)
@@ -199,7 +184,7 @@ def test_a_staff_warmed_read_goes_to_django_for_a_customer_no_token_and_bad_toke
     assert server.get(url, staff_token).through_django is False
 
     answers = {
-        "customer": server.get(url, token_of(customer)),
+        "customer": server.get(url, settled_token(customer)),
         "no token": server.get(url),
         "garbage token": server.get(url, "garbage"),
         "basic auth": server.get(url, HTTP_AUTHORIZATION="Basic YWRtaW46YWRtaW4="),
@@ -213,9 +198,9 @@ def test_a_staff_warmed_read_goes_to_django_for_a_customer_no_token_and_bad_toke
 
 def test_another_customers_record_goes_to_django(server, store, make_customer):
     owner, other = make_customer(name="Alice Secret"), make_customer()
-    warm(server, f"/customers/{owner.pk}", token_of(owner))
+    warm(server, f"/customers/{owner.pk}", settled_token(owner))
 
-    answer = server.get(f"/customers/{owner.pk}", token_of(other))
+    answer = server.get(f"/customers/{owner.pk}", settled_token(other))
 
     assert (answer.code, answer.through_django, b"Alice" in answer.body) == (403, True, False)
 
@@ -280,7 +265,7 @@ def test_a_declined_request_is_looked_up_once(server, staff_token, customer, mak
     monkeypatch.setattr(caching, "find_stored", counted)
     monkeypatch.setattr(wsgi, "find_stored", counted)
 
-    assert server.get(url, token_of(customer)).code == 403
+    assert server.get(url, settled_token(customer)).code == 403
     assert lookups == [url]
 
 
