@@ -2,6 +2,8 @@
 
 import pytest
 
+from conftest import STAFF_PASSWORD
+
 
 @pytest.mark.parametrize("path", ["/tickets", "/customers", "/mechanics/top-3-mechanics", "/healthz", "/no-such-page"])
 def test_api_requests_get_no_session_user_or_messages(staff_client, path):
@@ -38,3 +40,10 @@ def test_admin_messages_survive_the_redirect_after_a_save(admin_browser, make_me
 def test_an_admin_session_is_no_credential_for_the_api(admin_browser):
     # The admin's session cookie travels with every request from that browser; the API ignores it.
     assert admin_browser.get("/tickets").status_code == 401
+
+
+def test_an_admin_sign_in_without_next_lands_on_the_admin_index(client, staff_user):
+    signed_in = client.post("/admin/login/", {"username": staff_user.username, "password": STAFF_PASSWORD})
+
+    assert (signed_in.status_code, signed_in["Location"]) == (302, "/admin/")
+    assert client.get("/admin/").status_code == 200
