@@ -22,6 +22,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -63,6 +66,8 @@ def ensure_database(url: str) -> None:
 
     config = environ.Env.db_url_config(url)
     name, engine = config["NAME"], config["ENGINE"]
+    if not engine.endswith("sqlite3") and not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        sys.exit(f"database name {name!r}: use letters, digits and underscores only")
     if engine.endswith("mysql"):
         import MySQLdb
 
@@ -128,13 +133,14 @@ class Server:
             self.process.kill()
 
 
-def call(base: str, path: str, body: dict | None = None, token: str | None = None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None)
+def call(base: str, path: str, body: dict | None = None, token: str | None = None, method: str | None = None):
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None, method=method)
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+        content = response.read()
+    return json.loads(content) if content else None
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -145,12 +151,18 @@ def _ms(text: str) -> float:
     return float(value) * _UNITS[unit]
 
 
-def wrk(url: str, args, token: str | None = None, body: dict | None = None, duration: int | None = None) -> dict:
+def wrk(url: str, args, token: str | None = None, body: dict | list[dict] | None = None, duration: int | None = None) -> dict:
+    """One wrk run. `body` is POSTed; a list of bodies is POSTed one after the other, each once."""
     command = ["wrk", "-t2", f"-c{args.connections}", f"-d{duration or args.duration}s", "--latency", "--timeout", "5s"]
     env = dict(os.environ)
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
-    if body is not None:
+    if isinstance(body, list):
+        bodies = WORK / "bodies.jsonl"
+        bodies.write_text("".join(json.dumps(each) + "\n" for each in body))
+        command += ["-s", str(PROJECT / "bench" / "sign_in_each.lua")]
+        env["WRK_BODIES"] = str(bodies)
+    elif body is not None:
         command += ["-s", str(PROJECT / "bench" / "post.lua")]
         env["WRK_BODY"] = json.dumps(body)
     output = subprocess.run([*command, url], capture_output=True, text=True, env=env, check=True).stdout
@@ -168,8 +180,12 @@ def wrk(url: str, args, token: str | None = None, body: dict | None = None, dura
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
 
 
-def endpoints(base: str) -> list[tuple[str, str, str | None, dict | None]]:
-    staff = call(base, "/auth/login", {"username": "admin", "password": "shop-admin-demo"})["auth_token"]
+def staff_token(base: str) -> str:
+    return call(base, "/auth/login", {"username": "admin", "password": "shop-admin-demo"})["auth_token"]
+
+
+def endpoints(base: str) -> list[tuple[str, str, str | None, dict | list[dict] | None]]:
+    staff = staff_token(base)
     customer_row, creator_row = call(base, "/customers?page=1&per_page=2", token=staff)
     customer = call(base, "/customers/login", {"email": customer_row["email"], "password": "demo-customer-pass"})["auth_token"]
     # Tickets are created by another customer, so repeated runs do not grow the my-tickets answer.
@@ -188,8 +204,31 @@ def endpoints(base: str) -> list[tuple[str, str, str | None, dict | None]]:
         ("top-3-mechanics", "/mechanics/top-3-mechanics", staff, None),
         ("my-tickets", "/tickets/my-tickets", customer, None),
         ("customer login", "/customers/login", None, {"email": customer_row["email"], "password": "demo-customer-pass"}),
+        ("customer login (new account)", "/customers/login", None, NEW_ACCOUNTS),
         ("ticket create", "/tickets", creator, new_ticket),
     ]
+
+
+# Stands for the accounts new_accounts() signs up: seeded customers share one password hash (hashing
+# each would take hours), so signing them in measures the remembered sign-in, not a new one.
+NEW_ACCOUNTS: list[dict] = []
+NEW_ACCOUNT_COUNT = 400  # more than two workers check in --duration seconds (about 20 a second)
+
+
+@contextmanager
+def new_accounts(base: str, staff: str):
+    """Customers signed up through the API for this run (each with a hash of its own), deleted after."""
+    run = uuid.uuid4().hex[:8]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        created = list(pool.map(
+            lambda n: call(base, "/customers", {"name": f"Bench Signin {n}", "email": f"signin-{run}-{n}@example.com",
+                                                "phone": "555-0100", "password": "Bench-Signin-Pass-1"}),
+            range(NEW_ACCOUNT_COUNT)))
+    try:
+        yield [{"email": row["email"], "password": "Bench-Signin-Pass-1"} for row in created]
+    finally:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda row: call(base, f"/customers/{row['id']}", token=staff, method="DELETE"), created))
 
 
 def print_table(rows: list[tuple[str, dict]], ceiling: float) -> None:
@@ -229,13 +268,23 @@ def main() -> None:
                     continue
                 if args.scale and name not in ("ticket detail", "ticket list page", "my-tickets", "top-3-mechanics"):
                     continue
+                if body is NEW_ACCOUNTS:
+                    with new_accounts(server.base, staff_token(server.base)) as body:
+                        server.drain()
+                        rows.append((name, wrk(server.base + path, args, token, body)))
+                    print(f"  {name}: {rows[-1][1]['rps']:.0f} req/s", flush=True)
+                    continue
                 server.drain()
-                if args.warmup:
+                warmup_errors = 0
+                if args.warmup and not isinstance(body, list):  # a list is used up by use: no warm-up
+
                     # Not counted: each worker's first request of a kind fills what it keeps for
                     # the next (a compiled query, a verified token, a password check, a stored response).
-                    wrk(server.base + path, args, token, body, duration=args.warmup)
+                    warmup_errors = wrk(server.base + path, args, token, body, duration=args.warmup)["errors"]
                     server.drain()
-                rows.append((name, wrk(server.base + path, args, token, body)))
+                result = wrk(server.base + path, args, token, body)
+                result["errors"] += warmup_errors  # an error is an error, counted or not
+                rows.append((name, result))
                 print(f"  {name}: {rows[-1][1]['rps']:.0f} req/s", flush=True)
         finally:
             server.stop()

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 
 from core.db import lock_existing
 from core.errors import Conflict, InvalidInput
+from core.passwords import accepted_sign_ins
 from customers.models import Customer
 
 DUPLICATE_EMAIL = "A customer with this email already exists."
@@ -60,9 +61,15 @@ def customer_delete(customer: Customer) -> None:
 
 
 def customer_authenticate(email: str, password: str) -> Customer | None:
-    """The customer with this email and password, else None, taking about as long either way."""
+    """The customer with this email and password, else None. An unknown email or a wrong password
+    costs a full password check either way; an accepted sign-in is remembered (core.passwords)."""
     customer = Customer.objects.filter(email=email.strip().lower()).first()
     if customer is None:
         make_password(password)  # spend the hashing time an existing account would cost
         return None
-    return customer if customer.check_password(password) else None
+    if accepted_sign_ins.recalls(customer.password, password):
+        return customer
+    if not customer.check_password(password):
+        return None
+    accepted_sign_ins.remember(customer.password, password)  # the hash check may have upgraded it
+    return customer

@@ -137,12 +137,13 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 
 # --- Passwords --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
-    # Django's Argon2, remembering successful checks per process for five minutes (core/hashers.py).
-    "core.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Django's ModelBackend, remembering accepted staff sign-ins for a while (core/passwords.py).
+AUTHENTICATION_BACKENDS = ["core.backends.RememberingModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

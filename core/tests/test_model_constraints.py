@@ -272,7 +272,7 @@ def test_same_password_gets_a_different_hash_per_customer(make_customer):
 
 
 def test_production_hasher_is_argon2(settings, make_customer):
-    settings.PASSWORD_HASHERS = ["core.hashers.Argon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     customer = make_customer(password="Slow-Hash-Secret-7")
     customer.refresh_from_db()
     assert customer.password.startswith("argon2$")
