@@ -231,6 +231,24 @@ def new_accounts(base: str, staff: str):
             list(pool.map(lambda row: call(base, f"/customers/{row['id']}", token=staff, method="DELETE"), created))
 
 
+def measure(server: Server, path: str, args, token: str | None, body) -> dict:
+    """wrk on one endpoint, after the server has drained and a warm-up that is not timed (each
+    worker's first request of a kind fills what it keeps for the next: a compiled query, a verified
+    token, a sign-in, a stored response) but whose errors count."""
+    if body is NEW_ACCOUNTS:  # each account signs in once, so no warm-up may use them up
+        with new_accounts(server.base, staff_token(server.base)) as accounts:
+            server.drain()
+            return wrk(server.base + path, args, token, accounts)
+    server.drain()
+    warmup_errors = 0
+    if args.warmup:
+        warmup_errors = wrk(server.base + path, args, token, body, duration=args.warmup)["errors"]
+        server.drain()
+    result = wrk(server.base + path, args, token, body)
+    result["errors"] += warmup_errors
+    return result
+
+
 def print_table(rows: list[tuple[str, dict]], ceiling: float) -> None:
     print(f"\n{'endpoint':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'of ceiling':>11}")
     for name, result in rows:
@@ -268,23 +286,7 @@ def main() -> None:
                     continue
                 if args.scale and name not in ("ticket detail", "ticket list page", "my-tickets", "top-3-mechanics"):
                     continue
-                if body is NEW_ACCOUNTS:
-                    with new_accounts(server.base, staff_token(server.base)) as body:
-                        server.drain()
-                        rows.append((name, wrk(server.base + path, args, token, body)))
-                    print(f"  {name}: {rows[-1][1]['rps']:.0f} req/s", flush=True)
-                    continue
-                server.drain()
-                warmup_errors = 0
-                if args.warmup and not isinstance(body, list):  # a list is used up by use: no warm-up
-
-                    # Not counted: each worker's first request of a kind fills what it keeps for
-                    # the next (a compiled query, a verified token, a password check, a stored response).
-                    warmup_errors = wrk(server.base + path, args, token, body, duration=args.warmup)["errors"]
-                    server.drain()
-                result = wrk(server.base + path, args, token, body)
-                result["errors"] += warmup_errors  # an error is an error, counted or not
-                rows.append((name, result))
+                rows.append((name, measure(server, path, args, token, body)))
                 print(f"  {name}: {rows[-1][1]['rps']:.0f} req/s", flush=True)
         finally:
             server.stop()

@@ -9,23 +9,24 @@ UserModel = get_user_model()
 class RememberingModelBackend(ModelBackend):
     """Django's ModelBackend (staff sign-in to the API and the admin), where a staff member's
     accepted sign-in is remembered for a while (core.passwords). Everyone else, and every refused
-    sign-in, pays the full password check as before, including unknown usernames."""
+    sign-in, goes through ModelBackend's full password check as before."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if username is None:
-            username = kwargs.get(UserModel.USERNAME_FIELD)
+        recalled = self._recalled(username or kwargs.get(UserModel.USERNAME_FIELD), password)
+        if recalled is not None:
+            return recalled
+        user = super().authenticate(request, username, password, **kwargs)
+        if user is not None and user.is_staff:
+            accepted_sign_ins.remember(user.password, password)  # the check may have upgraded the hash
+        return user
+
+    def _recalled(self, username, password):
         if username is None or password is None:
             return None
         try:
             user = UserModel._default_manager.get_by_natural_key(username)
         except UserModel.DoesNotExist:
-            UserModel().set_password(password)  # Django's own timing equaliser (#20760)
             return None
-        may_be_remembered = user.is_staff and self.user_can_authenticate(user)
-        if may_be_remembered and accepted_sign_ins.recalls(user.password, password):
-            return user
-        if user.check_password(password) and self.user_can_authenticate(user):
-            if may_be_remembered:
-                accepted_sign_ins.remember(user.password, password)
+        if user.is_staff and self.user_can_authenticate(user) and accepted_sign_ins.recalls(user.password, password):
             return user
         return None

@@ -138,11 +138,15 @@ class StoredResponse:
     headers: tuple[tuple[str, str], ...]
     audience: frozenset[str]
 
+    def age(self, now: float) -> str:
+        """The Age header of a hit served at `now`."""
+        return str(max(0, int(now - self.stored_at)))
+
     def response(self, cache_status: str, now: float) -> HttpResponse:
         response = HttpResponse(self.body, headers=dict(self.headers))
         response["X-Cache"] = cache_status
         if cache_status == "hit":
-            response["Age"] = str(max(0, int(now - self.stored_at)))
+            response["Age"] = self.age(now)
         return response
 
 
@@ -156,6 +160,7 @@ DECLINED_ENVIRON_KEY = "mechanic_shop.stored_response_declined"
 
 def mark_stored(request, key: str, entry: StoredResponse) -> None:
     request.META[STORED_RESPONSE_ENVIRON_KEY] = (key, entry)
+
 
 # Paths whose view stored a response, with the namespace and the throttle scope of that view:
 # the middleware looks in the cache only for these. Per process, learned on first use.

@@ -1,5 +1,7 @@
 """Ids as clients write them in paths and token claims."""
 
+MAX_ID = 2**63 - 1  # the largest value of the id columns (64-bit signed)
+
 
 def parse_id(raw: str) -> int | None:
     """A string of ASCII digits as an int; None for anything else, and for more digits than any

@@ -49,6 +49,7 @@ def replay_blockers() -> list[str]:
         blockers.append("DISALLOWED_USER_AGENTS makes CommonMiddleware's answer depend on the User-Agent")
     return blockers
 
+
 _WITHOUT = frozenset({"x-cache", "age"})  # set afresh on each replay
 _REPLAYS_MAX = 10_000
 
@@ -115,8 +116,7 @@ class StoredResponseApplication:
         replay = self._replays.get(hit.key)
         if replay is None or not replay.replays(hit.entry):
             return None
-        age = str(max(0, int(self.clock() - hit.entry.stored_at)))
-        start_response(replay.status, [*replay.headers, ("X-Cache", "hit"), ("Age", age)])
+        start_response(replay.status, [*replay.headers, ("X-Cache", "hit"), ("Age", hit.entry.age(self.clock()))])
         request.user = hit.user()
         log_request(request, 200, started, "hit")
         return [hit.entry.body]

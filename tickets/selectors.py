@@ -5,10 +5,10 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from core.db import CompiledQuery
+from core.ids import MAX_ID
 from mechanics.models import Mechanic
 from tickets.models import Ticket, TicketInventory, TicketMechanic
 
-MAX_ID = 2**63 - 1
 # Where the ids go in the compiled queries: no row has a negative id.
 _TICKET_ID = -7_300_001
 _CUSTOMER_ID = -7_300_002
@@ -39,7 +39,7 @@ _PART_COLUMNS = ("inventory_id", "inventory__name", "inventory__price", "quantit
 _TICKET_WITH_MECHANICS = CompiledQuery(
     lambda pk: Ticket.objects.filter(pk=pk)
     .order_by("mechanic_links__mechanic_id")
-    .values_list(*_TICKET_COLUMNS, "mechanic_links__mechanic_id", "mechanic_links__mechanic__name"),
+    .values_list(*_TICKET_COLUMNS, *(f"mechanic_links__{column}" for column in _MECHANIC_COLUMNS)),
     _TICKET_ID,
 )
 _PART_ROWS = CompiledQuery(
@@ -68,7 +68,7 @@ def ticket_detail(ticket_id: int) -> TicketDetail | None:
             return None
         parts = _PART_ROWS.rows(ticket_id, cursor=cursor)
     width = len(_TICKET_COLUMNS)
-    mechanics = [(row[width], row[width + 1]) for row in rows if row[width] is not None]
+    mechanics = [tuple(row[width:]) for row in rows if row[width] is not None]
     return TicketDetail(_ticket_from_row(rows[0][:width]), mechanics, parts)
 
 

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from core.ids import MAX_ID
 from tickets.models import Ticket
 
-MAX_ID = 2**63 - 1
 VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{1,17}$")
 
 

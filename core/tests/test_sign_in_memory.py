@@ -155,6 +155,16 @@ def test_a_refused_account_is_checked_in_full_every_time_so_its_timing_tells_not
     assert full_checks == [STAFF_PASSWORD] * 3
 
 
+@pytest.mark.parametrize("refused", [{"is_active": False}, {"is_staff": False}], ids=["deactivated", "not-staff"])
+def test_a_remembered_staff_member_who_loses_access_is_refused_at_once(full_checks, make_staff, refused):
+    user = make_staff("boss")
+    assert staff_sign_in("boss") == 200
+
+    get_user_model().objects.filter(pk=user.pk).update(**refused)
+
+    assert staff_sign_in("boss") == 401
+
+
 def test_an_unknown_username_still_costs_a_hash(full_checks, monkeypatch, db):
     hashed = []
     real = django_hashers.Argon2PasswordHasher.encode
