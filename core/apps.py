@@ -1,6 +1,12 @@
+import re
+
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+# DRF reads only the first letter of a period ("5/month" would mean 5 a minute) and
+# django-ratelimit falls back to seconds on anything it does not know, so rates are checked here.
+RATE = re.compile(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)")
 
 
 class CoreConfig(AppConfig):
@@ -8,22 +14,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Shared API machinery"
 
     def ready(self) -> None:
-        from core.db import skip_query_log_reset
-
-        skip_query_log_reset()
-        from core import checks  # noqa: F401  (registers the system checks)
-        from core import schema  # noqa: F401  (registers the OpenAPI auth extensions)
-        from core import signals  # noqa: F401  (keeps the principal cache current)
-        from core.throttling import parse_rate
-
         unknown = set(settings.THROTTLE_RATES) - set(settings.DEFAULT_THROTTLE_RATES)
         if unknown:
             raise ImproperlyConfigured(
-                f"THROTTLE_RATES names unknown scopes {sorted(unknown)}; "
-                f"known: {sorted(settings.DEFAULT_THROTTLE_RATES)}."
+                f"THROTTLE_RATES names unknown scopes {sorted(unknown)}; known: {sorted(settings.DEFAULT_THROTTLE_RATES)}."
             )
         for scope, rate in settings.THROTTLE_RATES.items():
-            try:
-                parse_rate(rate)
-            except ValueError as exc:
-                raise ImproperlyConfigured(f"THROTTLE_RATES[{scope!r}]: {exc}") from exc
+            if not RATE.fullmatch(rate):
+                raise ImproperlyConfigured(f"THROTTLE_RATES[{scope!r}] = {rate!r}; expected e.g. '5/hour' or '10/minute'.")

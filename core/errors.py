@@ -1,26 +1,28 @@
-"""Errors raised by services and selectors. They know nothing of HTTP; the API maps them."""
+"""Errors raised by services and selectors. They know nothing of HTTP: core.exceptions maps
+them to status codes (404, 409, 403, 400), with `extra` added to the error body."""
 
 from collections.abc import Iterable
 
 
 class ServiceError(Exception):
-    """A business rule refused the operation."""
+    """A business rule refused the operation. `extra` goes into the error body as it is."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, **extra):
         super().__init__(message)
         self.message = message
+        self.extra = extra
 
 
 class NotFound(ServiceError):
-    """Something the caller named does not exist. `missing_ids` lists ids that were not found."""
+    """Something the caller named does not exist; `missing_ids` lists ids that were not found."""
 
     def __init__(self, message: str, missing_ids: Iterable[int] | None = None):
-        super().__init__(message)
-        self.missing_ids = sorted(missing_ids) if missing_ids is not None else None
+        super().__init__(message, **({"missing_ids": sorted(missing_ids)} if missing_ids is not None else {}))
 
 
 class Conflict(ServiceError):
-    """The operation conflicts with data that exists (for example, history that must be kept)."""
+    """The operation conflicts with the data as it is (history that must be kept, a status that
+    does not allow it, stock that is not there)."""
 
 
 class Forbidden(ServiceError):

@@ -27,6 +27,12 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class LengthRequired(exceptions.APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = "A request body needs a Content-Length header (chunked bodies are not accepted)."
+    default_code = "length_required"
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
@@ -125,7 +131,10 @@ def _validation_body(detail) -> dict:
 def _sentence(detail) -> str:
     """One human-readable sentence from whatever detail an exception carries."""
     if isinstance(detail, dict):
-        detail = detail.get("detail") or next(iter(detail.values()), None)
+        # SimpleJWT explains an invalid token per token class: {"detail", "code", "messages":
+        # [{"message": "Token is expired", ...}]}; the first explanation is the useful one.
+        messages = [m.get("message") for m in detail.get("messages") or [] if isinstance(m, dict)]
+        detail = next((f"{m}." for m in messages if m), None) or detail.get("detail") or next(iter(detail.values()), None)
     if isinstance(detail, list):
         detail = detail[0] if detail else None
     return str(detail) if detail else "Error."
@@ -178,8 +187,8 @@ def api_exception_handler(exc, context):
     else:
         detail = translated.detail if isinstance(translated, exceptions.APIException) else None
         response.data = {"error": _sentence(detail)}
-        if isinstance(exc, errors.NotFound) and exc.missing_ids is not None:
-            response.data["missing_ids"] = exc.missing_ids
+        if isinstance(exc, errors.ServiceError):
+            response.data.update(exc.extra)
     if (wait := getattr(translated, "wait", None)) is not None:  # Throttled, DatabaseUnavailable, ...
         response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response

@@ -1,7 +1,5 @@
-from django.contrib.auth import middleware as django_auth
-from django.contrib.messages import middleware as django_messages
-from django.contrib.sessions import middleware as django_sessions
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from core.exceptions import database_failure_exception
 
@@ -44,37 +42,20 @@ class JsonErrorMiddleware:
         return response
 
 
-# --- browser-session middleware, for browser pages only ------------------------------------------
-# Pages people use in a browser: the admin (sessions, login, messages) and the API docs.
-BROWSER_PATH_PREFIXES = ("/admin/", "/api/")
+class PrivateApiResponseMiddleware:
+    """Responses to a signed-in caller are theirs alone: `Cache-Control: private` keeps shared
+    HTTP caches (proxies, CDNs) from storing them, and `no-cache` makes the caller's own client
+    revalidate, so it sees its writes at once. The server-side cache (core/caching.py) already
+    stored the response before this runs."""
 
-
-def is_browser_page(request) -> bool:
-    return request.path_info.startswith(BROWSER_PATH_PREFIXES)
-
-
-class BrowserPagesOnly:
-    """Runs one of Django's browser-session middleware for browser pages only.
-
-    The API authenticates every request by its bearer token and never reads a session or a flash
-    message, so its requests skip the work (a session store, a cookie signer and a lazy user built
-    for each: about a tenth of an uncached API read). Django's CSRF middleware stays as it is: its
-    deploy checks look for it by name, and DRF's views are exempt from it anyway.
-    """
+    def __init__(self, get_response):
+        self.get_response = get_response
 
     def __call__(self, request):
-        if not is_browser_page(request):
-            return self.get_response(request)
-        return super().__call__(request)
-
-
-class SessionMiddleware(BrowserPagesOnly, django_sessions.SessionMiddleware):
-    pass
-
-
-class AuthenticationMiddleware(BrowserPagesOnly, django_auth.AuthenticationMiddleware):
-    pass
-
-
-class MessageMiddleware(BrowserPagesOnly, django_messages.MessageMiddleware):
-    pass
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated):
+            if "no-store" not in response.get("Cache-Control", ""):
+                patch_cache_control(response, private=True, no_cache=True)
+            patch_vary_headers(response, ["Authorization"])
+        return response

@@ -1,35 +1,64 @@
-"""drf-spectacular descriptions of our authentication classes."""
+"""What the OpenAPI document shares across apps: the error responses and two post-processing hooks.
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
+Each operation documents exactly the error statuses it can answer with; `errors(...)` builds them.
+What brings each status:
+- 400: a body or query parameter that fails validation, or a body that is not valid JSON;
+- 401: a missing, invalid or expired token where one is needed, a bad token sent anywhere
+  else, and wrong credentials on the sign-in endpoints;
+- 403: a signed-in caller whose role may not do this;
+- 404: an unknown id in the path (or in the body, with `missing_ids`);
+- 405: a method the path does not serve;
+- 409: a write that conflicts with existing data or loses a race with a concurrent one;
+- 411: a body sent without a length;
+- 413 and 415: a body too large, or not sent as JSON (only where a body is read);
+- 429: the operation's rate limit;
+- 503: the database (for sign-in, also the rate-limit store) does not answer.
+"""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 
 
-class PrincipalJWTScheme(OpenApiAuthenticationExtension):
-    target_class = "core.authentication.PrincipalJWTAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema):
-        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer", bearer_format="JWT")
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    missing_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
 
 
-class NoAuthenticationScheme(OpenApiAuthenticationExtension):
-    """Sign-in endpoints take no token: an empty requirement, and no scheme to define."""
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
 
-    target_class = "core.authentication.NoAuthentication"
-    name: list[str] = []
 
-    def get_security_requirement(self, auto_schema):
-        return {}
+ERROR_RESPONSES = {
+    400: _error("Invalid input: `error`, and `fields` with a list of messages per field."),
+    401: _error("Missing, invalid or expired token (or, when signing in, wrong credentials)."),
+    403: _error("Signed in, but not allowed to do this."),
+    404: _error("Unknown id; `missing_ids` when some of several ids are unknown."),
+    409: _error("Conflicts with existing data or with a concurrent change; nothing was changed."),
+    411: _error("The body was sent without a Content-Length."),
+    413: _error("The body is larger than the server accepts."),
+    415: _error("The body is not JSON."),
+    429: _error("Rate limited; see the Retry-After header."),
+    503: _error("A service the API needs is unavailable; try again after the Retry-After header's seconds."),
+}
 
-    def get_security_definition(self, auto_schema):
-        return []
+# The usual sets; an operation adds 429 when it is rate limited, or lists its own codes.
+LIST = (400, 401, 403, 503)  # 400: page, per_page, filters and ordering
+RETRIEVE = (401, 403, 404, 503)
+CREATE = (400, 401, 403, 409, 411, 413, 415, 503)
+UPDATE = (*CREATE, 404)
+DESTROY = (401, 403, 404, 409, 503)
+SIGN_IN = (400, 401, 411, 413, 415, 429, 503)
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The documented error responses for these status codes."""
+    return {code: ERROR_RESPONSES[code] for code in sorted(set(codes))}
 
 
 def strip_trailing_slashes(result, generator, request, public):
-    """Document paths as API.md writes them (`/customers/{id}`); both spellings are served."""
-    result["paths"] = {
-        (path.rstrip("/") or "/"): operations for path, operations in result["paths"].items()
-    }
+    """Document paths as clients write them (`/customers/{id}`); both spellings are served."""
+    result["paths"] = {(path.rstrip("/") or "/"): operations for path, operations in result["paths"].items()}
     return result
 
 

@@ -1,11 +1,9 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from core.views import HealthView, StaffLoginView, TokenRefreshView
+from core.views import HealthView
 
 urlpatterns = [
-    re_path(r"^auth/login/?$", StaffLoginView.as_view(), name="staff-login"),
-    re_path(r"^auth/refresh/?$", TokenRefreshView.as_view(), name="token-refresh"),
     re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -2,9 +2,12 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.text import normalize_email
+
 
 class Customer(models.Model):
-    """A customer of the shop, and the principal of a customer token (not a Django user)."""
+    """A customer of the shop, and the account behind a customer token. Not a Django user: see
+    the README's "Customers and staff" for why."""
 
     name = models.CharField(max_length=255)
     email = models.EmailField(max_length=255, unique=True)
@@ -29,7 +32,7 @@ class Customer(models.Model):
         return f"{self.name} <{self.email}>"
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
 
     def set_password(self, raw_password: str) -> None:

@@ -1,23 +1,33 @@
 from rest_framework import serializers
 
+from core.text import NormalizedCharField, NormalizedEmailField
 from customers import selectors
 from customers.models import Customer
 from customers.services import DUPLICATE_EMAIL
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField(max_length=255)
+    name = NormalizedCharField(max_length=255)
+    email = NormalizedEmailField(max_length=255)
+    phone = NormalizedCharField(max_length=32)
     password = serializers.CharField(
         write_only=True, required=False, max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+    current_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=128,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Needed when customers change their own password.",
     )
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "phone", "password"]
+        fields = ["id", "name", "email", "phone", "password", "current_password"]
 
     def validate_email(self, value: str) -> str:
-        value = value.strip().lower()
-        if selectors.email_taken(value, exclude_id=self.instance.pk if self.instance else None):
+        if selectors.email_taken(email=value, exclude_id=self.instance.pk if self.instance else None):
             raise serializers.ValidationError(DUPLICATE_EMAIL)
         return value
 
@@ -27,8 +37,3 @@ class CustomerSerializer(serializers.ModelSerializer):
         # validate()) a missing password is reported together with the other field errors.
         fields["password"].required = self.instance is None
         return fields
-
-
-class CustomerLoginSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=255)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)

@@ -1,5 +1,6 @@
 from django.db.models import QuerySet
 
+from core.text import normalize_text
 from inventory.models import Inventory
 
 
@@ -7,5 +8,5 @@ def inventory_list() -> QuerySet[Inventory]:
     return Inventory.objects.order_by("id")
 
 
-def name_taken(name: str, exclude_id: int | None = None) -> bool:
-    return Inventory.objects.filter(name__iexact=name.strip()).exclude(pk=exclude_id).exists()
+def name_taken(*, name: str, exclude_id: int | None = None) -> bool:
+    return Inventory.objects.filter(name__iexact=normalize_text(name)).exclude(pk=exclude_id).exists()

@@ -2,21 +2,25 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from core.db import lock_existing
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound
 from inventory.models import Inventory
 
 DUPLICATE_NAME = "An inventory item with this name already exists."
 
 
-def _save(item: Inventory, *, existing: bool = False) -> Inventory:
+def _save(item: Inventory) -> Inventory:
     try:
         with transaction.atomic():
-            if existing:
-                lock_existing(item)
             item.save()
     except IntegrityError as exc:
         raise InvalidInput("Invalid input.", {"name": [DUPLICATE_NAME]}) from exc
+    return item
+
+
+def _locked(item_id: int) -> Inventory:
+    item = Inventory.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(f"Inventory item {item_id} not found.")
     return item
 
 
@@ -24,19 +28,21 @@ def inventory_create(*, name: str, price: Decimal) -> Inventory:
     return _save(Inventory(name=name, price=price))
 
 
-def inventory_update(item: Inventory, **changes) -> Inventory:
+@transaction.atomic
+def inventory_update(*, item_id: int, changes: dict) -> Inventory:
+    item = _locked(item_id)  # a concurrent delete must not be undone by this save
     for field in ("name", "price"):
         if field in changes:
             setattr(item, field, changes[field])
-    return _save(item, existing=True)
+    return _save(item)
 
 
-def inventory_delete(item: Inventory) -> None:
-    with transaction.atomic():
-        ticket_count = item.ticket_lines.count()
-        if ticket_count:
-            raise Conflict(
-                f"Inventory item {item.pk} is used on {ticket_count} ticket(s); "
-                "items on service tickets are kept for their history."
-            )
-        item.delete()
+@transaction.atomic
+def inventory_delete(*, item_id: int) -> None:
+    item = _locked(item_id)
+    if ticket_count := item.ticket_lines.count():
+        raise Conflict(
+            f"Inventory item {item_id} is used on {ticket_count} ticket(s); "
+            "items on service tickets are kept for their history."
+        )
+    item.delete()

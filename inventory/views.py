@@ -1,10 +1,10 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAdminUser
 
-from core.openapi import CREATE, DESTROY, UPDATE, errors
 from core.pagination import HeaderPagination
-from core.permissions import IsStaff
+from core.schema import CREATE, DESTROY, UPDATE, errors
+from core.viewsets import MethodNotAllowedFirstMixin
 from inventory import selectors, services
 from inventory.serializers import InventorySerializer
 
@@ -18,24 +18,25 @@ from inventory.serializers import InventorySerializer
     destroy=extend_schema(summary="Delete an item used on no ticket", responses={204: None, **errors(*DESTROY)}),
 )
 @extend_schema(tags=["inventory"])
-class InventoryViewSet(viewsets.ModelViewSet):
+class InventoryViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     serializer_class = InventorySerializer
     pagination_class = HeaderPagination
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[0-9]{1,19}"
 
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
             return [AllowAny()]
-        return [IsStaff()]
+        return [IsAdminUser()]
 
     def get_queryset(self):
         return selectors.inventory_list()
 
     def perform_create(self, serializer):
-        serializer.instance = services.inventory_create(**serializer.validated_data)
+        data = serializer.validated_data
+        serializer.instance = services.inventory_create(name=data["name"], price=data["price"])
 
     def perform_update(self, serializer):
-        serializer.instance = services.inventory_update(serializer.instance, **serializer.validated_data)
+        serializer.instance = services.inventory_update(item_id=serializer.instance.pk, changes=serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.inventory_delete(instance)
+        services.inventory_delete(item_id=instance.pk)

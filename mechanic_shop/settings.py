@@ -17,20 +17,17 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
-# Only a development machine may run on the published key: with DEBUG off we refuse to start.
-_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (set DEBUG=true for development)."
-        )
-    SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. `make run` writes a random one to .env for development; "
+        "production sets it in the environment."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.ShopAdminConfig",  # django.contrib.admin with the sign-in limits on its login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -38,14 +35,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_ratelimit",
     "core",
+    "accounts",
     "customers",
     "mechanics",
     "inventory",
     "tickets",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -53,16 +53,13 @@ MIDDLEWARE = [
     "core.middleware.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Cached API reads are answered here, so the browser-session middleware below costs them nothing.
-    "core.caching.CachedReadMiddleware",
-    # Django's session, login and message middleware, run for the admin and the API docs only:
-    # the token-authenticated API has no use for them (core/middleware.py).
-    "core.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "core.middleware.AuthenticationMiddleware",
-    "core.middleware.MessageMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.PrivateApiResponseMiddleware",
 ]
 
 ROOT_URLCONF = "mechanic_shop.urls"
@@ -93,10 +90,9 @@ DATABASES = {
 }
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers queue
-    # instead of failing with "database is locked" half-way through a transaction.
-    # WAL lets readers run while a write commits, and with synchronous=NORMAL a commit appends to
-    # the log without waiting for the disk: a power cut can lose the last commits, never the file.
+    # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers queue instead
+    # of failing with "database is locked" half-way through a transaction. WAL lets readers run
+    # while a write commits.
     _db.setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
@@ -116,34 +112,49 @@ _db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache ------------------------------------------------------------------------------------
-# The default store is a directory of files that every local process shares, guarded by a lock
-# so that counters (rate limits) increment atomically across processes.
+# --- Caches -----------------------------------------------------------------------------------
+# "default" holds cached responses and signed-in principals: an optimisation, so with Redis its
+# errors are ignored (a read then comes from the database). "limits" holds the rate-limit
+# counters and the same store's errors are raised, so the login limits can fail closed.
+# Without CACHE_URL both live in a diskcache directory shared by every local process (atomic
+# increments across processes, unlike Django's file cache).
+if env.str("CACHE_URL", default=""):
+    _cache = environ.Env.cache_url_config(env.str("CACHE_URL"))
+else:
+    _cache = {
+        "BACKEND": "diskcache.DjangoCache",
+        "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
+        "OPTIONS": {"size_limit": 2**30},
+    }
+_cache.setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="mechanic_shop"))
+_cache.setdefault("TIMEOUT", 300)
+if _cache["BACKEND"] == "django_redis.cache.RedisCache":
+    # A Redis that is down or stalled costs a request at most a second or two, not the
+    # operating system's TCP timeouts. A CACHE_URL's own options win.
+    _cache.setdefault("OPTIONS", {}).setdefault("SOCKET_CONNECT_TIMEOUT", 1)
+    _cache["OPTIONS"].setdefault("SOCKET_TIMEOUT", 2)
 CACHES = {
-    "default": environ.Env.cache_url_config(
-        env.str("CACHE_URL", default="") or f"filecache://{BASE_DIR / 'var' / 'cache'}"
-    ),
+    "default": {**_cache, "OPTIONS": {**_cache.get("OPTIONS", {})}},
+    "limits": {**_cache, "OPTIONS": {**_cache.get("OPTIONS", {})}},
 }
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
-    CACHES["default"]["BACKEND"] = "core.cache.LockedFileBasedCache"
-    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
-CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="mechanic_shop"))
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # A Redis that is down or stalled must cost a request at most a second or two: the API then
-    # serves from the database without the cache (core/caching.py) instead of hanging for the
-    # operating system's TCP timeouts. A CACHE_URL's own ?socket_timeout=... wins.
-    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 1)
-    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 2)
+if _cache["BACKEND"] == "django_redis.cache.RedisCache":
+    CACHES["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # --- Passwords --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id with OWASP's parameters; hashes made with other parameters are upgraded at the
+    # account's next sign-in.
+    "accounts.hashers.OWASPArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
-# Django's ModelBackend, remembering accepted staff sign-ins for a while (core/passwords.py).
-AUTHENTICATION_BACKENDS = ["core.backends.RememberingModelBackend"]
+# Staff sign in by username (Django's ModelBackend), customers by email (accounts.backends).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.CustomerBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -173,30 +184,32 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto only when told to.
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Off by default so plain-HTTP development and tests work; production sets it (see .env.production).
+# Off by default so plain-HTTP development and tests work; production turns it on.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# The admin is the only page people sign into; a sign-in without ?next= lands on its index
-# (Django's default, /accounts/profile/, does not exist here).
+# The admin is the only page people sign into; a sign-in without ?next= lands on its index.
 LOGIN_REDIRECT_URL = "admin:index"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# --- REST framework ---------------------------------------------------------------------------
+# --- Rate limits ------------------------------------------------------------------------------
 DEFAULT_THROTTLE_RATES = {
     "customers_list": "15/hour",
     "mechanics_list": "5/hour",
     "mechanics_delete": "1/hour",
     "tickets_list": "5/hour",
     "tickets_remove_mechanic": "20/hour",
-    "login": "10/minute",
+    "signup": "10/hour",
+    "login": "10/minute",  # per client address, and per account from one address
+    "login_account": "100/hour",  # per account over all addresses
 }
 THROTTLING_ENABLED = env.bool("THROTTLING_ENABLED", default=True)
 # "a=1/hour, b=2/day": spaces around names and rates are not part of them.
@@ -207,19 +220,27 @@ THROTTLE_RATES = {
 # How many reverse proxies in front of us append to X-Forwarded-For; 0 trusts only the socket.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
+RATELIMIT_ENABLE = THROTTLING_ENABLED
+RATELIMIT_USE_CACHE = "limits"
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit's check knows memcached and django-redis only; diskcache increments
+    # atomically across processes too (tests/test_rate_limits.py counts it under concurrency).
+    "django_ratelimit.W001",
+    "django_ratelimit.E003",
+]
+
+# --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["core.authentication.PrincipalJWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.IsStaff"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ShopJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.CommonCaseContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -231,20 +252,21 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # Every token carries a fingerprint of its account's password hash: a password change
+    # (API or admin) ends every token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
+    # A refresh token is used once: refreshing returns a new one and blacklists the old one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
-
-RATELIMIT_ENABLE = THROTTLING_ENABLED
-RATELIMIT_USE_CACHE = "default"
-SILENCED_SYSTEM_CHECKS = [
-    # django-ratelimit lists only memcached and django-redis; Django's own Redis backend and
-    # our locked file cache both increment atomically (tests/test_throttling.py proves it).
-    "django_ratelimit.W001",
-]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mechanic Shop API",
-    "DESCRIPTION": "Customers, mechanics, service tickets and the parts inventory of an auto repair shop.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Customers, vehicles, mechanics, service tickets (estimate to invoice and payment) and the "
+        "parts inventory of an auto repair shop."
+    ),
+    "VERSION": "2.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
@@ -273,7 +295,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
-        # One JSON line per request; REQUEST_LOG_LEVEL=WARNING silences it (benchmarks).
+        # One line per request; REQUEST_LOG_LEVEL=WARNING silences it (benchmarks).
         "mechanic_shop.requests": {
             "handlers": ["console"],
             "level": env.str("REQUEST_LOG_LEVEL", default="INFO"),

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-# Django tries the patterns in order: the busiest resources come first.
 urlpatterns = [
-    path("", include("tickets.urls")),
+    path("", include("accounts.urls")),
     path("", include("customers.urls")),
     path("", include("mechanics.urls")),
     path("", include("inventory.urls")),
+    path("", include("tickets.urls")),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
 ]

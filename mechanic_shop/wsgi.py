@@ -1,21 +1,9 @@
-"""
-WSGI config for mechanic_shop project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
+"""The WSGI application gunicorn serves (`mechanic_shop.wsgi:application`)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mechanic_shop.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mechanic_shop.settings")
 
-django_application = get_wsgi_application()
-
-# Cached reads Django has answered once are replayed in front of it (core/wsgi.py).
-from core.wsgi import StoredResponseApplication  # noqa: E402  (needs the settings configured above)
-
-application = StoredResponseApplication(django_application)
+application = get_wsgi_application()

@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.text import normalize_email
+
 
 class Mechanic(models.Model):
     name = models.CharField(max_length=255)
@@ -25,7 +27,7 @@ class Mechanic(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = normalize_email(self.email)
         if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
             # The count changes only through atomic increments; saving a stale copy of it here
             # (an admin form opened a minute ago) would undo assignments made meanwhile.

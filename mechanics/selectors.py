@@ -1,5 +1,6 @@
 from django.db.models import QuerySet
 
+from core.text import normalize_email
 from mechanics.models import Mechanic
 
 
@@ -7,14 +8,15 @@ def mechanic_list() -> QuerySet[Mechanic]:
     return Mechanic.objects.order_by("id")
 
 
-def email_taken(email: str, exclude_id: int | None = None) -> bool:
-    return Mechanic.objects.filter(email=email.strip().lower()).exclude(pk=exclude_id).exists()
+def email_taken(*, email: str, exclude_id: int | None = None) -> bool:
+    return Mechanic.objects.filter(email=normalize_email(email)).exclude(pk=exclude_id).exists()
 
 
-def top_mechanics(limit: int = 3) -> list[dict]:
+def top_mechanics(*, limit: int = 3) -> list[dict]:
     """The `limit` mechanics on the most tickets, most first, ties to the lower id.
 
-    One query on the maintained counts (an index scan of `limit` rows, whatever the number of
-    tickets); mechanics with no tickets fill the list when fewer have any.
+    One query on the counts that database triggers keep (tickets/migrations/0002): an index scan
+    of `limit` rows, however many tickets there are. Mechanics with no tickets fill the list
+    when fewer have any.
     """
     return list(Mechanic.objects.order_by("-ticket_count", "id").values("id", "name", "email", "ticket_count")[:limit])

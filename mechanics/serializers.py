@@ -1,12 +1,15 @@
 from rest_framework import serializers
 
+from core.text import NormalizedCharField, NormalizedEmailField
 from mechanics import selectors
 from mechanics.models import Mechanic
 from mechanics.services import DUPLICATE_EMAIL
 
 
 class MechanicSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField(max_length=255)
+    name = NormalizedCharField(max_length=255)
+    email = NormalizedEmailField(max_length=255)
+    phone = NormalizedCharField(max_length=32)
     salary = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
 
     class Meta:
@@ -14,8 +17,7 @@ class MechanicSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "email", "phone", "salary"]
 
     def validate_email(self, value: str) -> str:
-        value = value.strip().lower()
-        if selectors.email_taken(value, exclude_id=self.instance.pk if self.instance else None):
+        if selectors.email_taken(email=value, exclude_id=self.instance.pk if self.instance else None):
             raise serializers.ValidationError(DUPLICATE_EMAIL)
         return value
 

@@ -2,21 +2,25 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from core.db import lock_existing
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound
 from mechanics.models import Mechanic
 
 DUPLICATE_EMAIL = "A mechanic with this email already exists."
 
 
-def _save(mechanic: Mechanic, *, existing: bool = False) -> Mechanic:
+def _save(mechanic: Mechanic) -> Mechanic:
     try:
         with transaction.atomic():
-            if existing:
-                lock_existing(mechanic)
             mechanic.save()
     except IntegrityError as exc:
         raise InvalidInput("Invalid input.", {"email": [DUPLICATE_EMAIL]}) from exc
+    return mechanic
+
+
+def _locked(mechanic_id: int) -> Mechanic:
+    mechanic = Mechanic.objects.select_for_update().filter(pk=mechanic_id).first()
+    if mechanic is None:
+        raise NotFound(f"Mechanic {mechanic_id} not found.")
     return mechanic
 
 
@@ -24,20 +28,21 @@ def mechanic_create(*, name: str, email: str, phone: str, salary: Decimal) -> Me
     return _save(Mechanic(name=name, email=email, phone=phone, salary=salary))
 
 
-def mechanic_update(mechanic: Mechanic, **changes) -> Mechanic:
+@transaction.atomic
+def mechanic_update(*, mechanic_id: int, changes: dict) -> Mechanic:
+    mechanic = _locked(mechanic_id)  # a concurrent delete must not be undone by this save
     for field in ("name", "email", "phone", "salary"):
         if field in changes:
             setattr(mechanic, field, changes[field])
-    return _save(mechanic, existing=True)
+    return _save(mechanic)
 
 
-def mechanic_delete(mechanic: Mechanic) -> None:
-    with transaction.atomic():
-        ticket_count = mechanic.ticket_links.count()
-        if ticket_count:
-            raise Conflict(
-                f"Mechanic {mechanic.pk} is assigned to {ticket_count} ticket(s); "
-                "remove them from those tickets before deleting."
-            )
-        mechanic.delete()
-
+@transaction.atomic
+def mechanic_delete(*, mechanic_id: int) -> None:
+    mechanic = _locked(mechanic_id)
+    if ticket_count := mechanic.ticket_links.count():
+        raise Conflict(
+            f"Mechanic {mechanic_id} is assigned to {ticket_count} ticket(s); "
+            "remove them from those tickets before deleting."
+        )
+    mechanic.delete()

@@ -1,11 +1,10 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from core.caching import MECHANICS, TICKETS, invalidate
+from core.caching import bump
 from mechanics.models import Mechanic
 
 
-@receiver([post_save, post_delete], sender=Mechanic, dispatch_uid="mechanics-invalidate")
+@receiver([post_save, post_delete], sender=Mechanic, dispatch_uid="mechanics-cached-reads")
 def mechanic_changed(**kwargs) -> None:
-    # Tickets show their mechanics' names.
-    invalidate(MECHANICS, TICKETS)
+    bump("mechanics", "tickets")  # tickets show their mechanics' names

@@ -1,15 +1,14 @@
-from functools import partial
-
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core import caching
-from core.openapi import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
+from core.caching import cache_read
 from core.pagination import HeaderPagination
-from core.permissions import IsStaff
+from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
+from core.viewsets import MethodNotAllowedFirstMixin
 from mechanics import selectors, services
 from mechanics.serializers import MechanicSerializer, TopMechanicSerializer
 
@@ -24,34 +23,32 @@ MECHANIC_CACHE_SECONDS = 60
     partial_update=extend_schema(summary="Change some fields of a mechanic", responses={200: MechanicSerializer, **errors(*UPDATE)}),
     destroy=extend_schema(summary="Delete a mechanic who is on no ticket", responses={204: None, **errors(*DESTROY, 429)}),
 )
+@method_decorator(cache_read("mechanics", MECHANIC_CACHE_SECONDS), name="list")
+@method_decorator(cache_read("mechanics", MECHANIC_CACHE_SECONDS), name="retrieve")
 @extend_schema(tags=["mechanics"])
-class MechanicViewSet(viewsets.ModelViewSet):
+class MechanicViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
+    """Staff only (the default permission, IsAdminUser)."""
+
     serializer_class = MechanicSerializer
-    permission_classes = [IsStaff]
     pagination_class = HeaderPagination
     throttle_classes = [ScopedRateThrottle]
     throttle_scopes = {"list": "mechanics_list", "destroy": "mechanics_delete"}
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[0-9]{1,19}"
 
     def get_queryset(self):
         return selectors.mechanic_list()
 
-    def list(self, request, *args, **kwargs):
-        build = partial(super().list, request, *args, **kwargs)
-        return caching.cached_response(request, caching.MECHANICS, MECHANIC_CACHE_SECONDS, build)
-
-    def retrieve(self, request, *args, **kwargs):
-        build = partial(super().retrieve, request, *args, **kwargs)
-        return caching.cached_response(request, caching.MECHANICS, MECHANIC_CACHE_SECONDS, build)
-
     def perform_create(self, serializer):
-        serializer.instance = services.mechanic_create(**serializer.validated_data)
+        data = serializer.validated_data
+        serializer.instance = services.mechanic_create(
+            name=data["name"], email=data["email"], phone=data["phone"], salary=data["salary"]
+        )
 
     def perform_update(self, serializer):
-        serializer.instance = services.mechanic_update(serializer.instance, **serializer.validated_data)
+        serializer.instance = services.mechanic_update(mechanic_id=serializer.instance.pk, changes=serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.mechanic_delete(instance)
+        services.mechanic_delete(mechanic_id=instance.pk)
 
     @extend_schema(
         summary="The three mechanics on the most tickets",
@@ -59,4 +56,4 @@ class MechanicViewSet(viewsets.ModelViewSet):
     )
     @action(detail=False, methods=["get"], url_path="top-3-mechanics", pagination_class=None)
     def top_3_mechanics(self, request):
-        return Response(TopMechanicSerializer(selectors.top_mechanics(3), many=True).data)
+        return Response(TopMechanicSerializer(selectors.top_mechanics(limit=3), many=True).data)

@@ -10,7 +10,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 
-from core.caching import TICKETS, invalidate
+from core.caching import bump
 from core.errors import InvalidInput, NotFound
 from customers.models import Customer
 from inventory.models import Inventory
@@ -46,7 +46,9 @@ def ticket_create(*, customer_id: int, vin: str, service_date: date, service_des
     )
 
 
-def ticket_update(ticket: Ticket, **changes) -> Ticket:
+@transaction.atomic
+def ticket_update(*, ticket_id: int, changes: dict) -> Ticket:
+    ticket = _locked_ticket(ticket_id)
     if "customer_id" in changes and changes["customer_id"] != ticket.customer_id:
         _customer_exists(changes["customer_id"])
     for field in ("customer_id", "vin", "service_date", "service_description"):
@@ -57,7 +59,7 @@ def ticket_update(ticket: Ticket, **changes) -> Ticket:
 
 
 @transaction.atomic
-def assign_mechanic(ticket_id: int, mechanic_id: int) -> bool:
+def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
     """Put the mechanic on the ticket. False when they already were."""
     ticket = _locked_ticket(ticket_id)
     mechanic = _mechanic(mechanic_id)
@@ -70,7 +72,7 @@ def assign_mechanic(ticket_id: int, mechanic_id: int) -> bool:
 
 
 @transaction.atomic
-def remove_mechanic(ticket_id: int, mechanic_id: int) -> None:
+def remove_mechanic(*, ticket_id: int, mechanic_id: int) -> None:
     ticket = _locked_ticket(ticket_id)
     _mechanic(mechanic_id)
     deleted, _ = TicketMechanic.objects.filter(ticket=ticket, mechanic_id=mechanic_id).delete()
@@ -85,7 +87,7 @@ def _missing(model, ids: set[int]) -> set[int]:
 
 
 @transaction.atomic
-def update_mechanics(ticket_id: int, add_ids: Iterable[int], remove_ids: Iterable[int]) -> Ticket:
+def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iterable[int]) -> Ticket:
     """Add and remove several mechanics at once: all of it, or nothing when an id is unknown."""
     add, remove = set(add_ids), set(remove_ids)
     if both := add & remove:
@@ -101,7 +103,7 @@ def update_mechanics(ticket_id: int, add_ids: Iterable[int], remove_ids: Iterabl
         [TicketMechanic(ticket=ticket, mechanic_id=mid) for mid in sorted(add - assigned)]
     )
     ticket.mechanic_links.filter(mechanic_id__in=remove).delete()
-    invalidate(TICKETS)
+    bump("tickets")
     return ticket
 
 
@@ -117,7 +119,7 @@ class PartsResult:
 
 
 @transaction.atomic
-def add_parts(ticket_id: int, quantities: dict[int, int]) -> PartsResult:
+def add_parts(*, ticket_id: int, quantities: dict[int, int]) -> PartsResult:
     """Add parts lines {inventory_id: quantity}. Items already on the ticket are reported and
     left as they are; an unknown inventory id adds nothing at all."""
     if not quantities:
@@ -130,5 +132,5 @@ def add_parts(ticket_id: int, quantities: dict[int, int]) -> PartsResult:
     TicketInventory.objects.bulk_create(
         [TicketInventory(ticket=ticket, inventory_id=iid, quantity=quantities[iid]) for iid in new_ids]
     )
-    invalidate(TICKETS)
+    bump("tickets")
     return PartsResult(ticket.pk, new_ids, sorted(on_ticket))

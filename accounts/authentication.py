@@ -1,0 +1,47 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings
+
+from accounts import principals
+from accounts.tokens import CUSTOMER_ID_CLAIM, CUSTOMER_ROLE, ROLE_CLAIM, STAFF_ROLE
+from customers.models import Customer
+
+
+def account_for_token(token):
+    """The Customer or staff user a verified token names, if it may still use it: the account
+    exists, a staff user is active and staff, and its password is the one the token was issued
+    under. Else AuthenticationFailed (401)."""
+    role = token.get(ROLE_CLAIM)
+    if role == CUSTOMER_ROLE:
+        principal = principals.load(Customer, token.get(CUSTOMER_ID_CLAIM))
+    elif role == STAFF_ROLE:
+        principal = principals.load(principals.staff_model(), token.get(api_settings.USER_ID_CLAIM))
+    else:
+        raise InvalidToken(_("The token names no known role."))
+    if principal is None:
+        raise AuthenticationFailed(_("The account of this token no longer exists."), code="user_not_found")
+    account = principal.account
+    if role == STAFF_ROLE and not (account.is_active and account.is_staff):
+        raise AuthenticationFailed(_("The staff account of this token is not active."), code="user_inactive")
+    if token.get(api_settings.REVOKE_TOKEN_CLAIM) != principal.password_fingerprint:
+        raise AuthenticationFailed(
+            _("The password of this account has changed since the token was issued."), code="password_changed"
+        )
+    return account
+
+
+class ShopJWTAuthentication(JWTAuthentication):
+    """SimpleJWT's JWT authentication for customers and staff alike. The account comes from
+    Django's cache (accounts/principals.py) instead of a query on every request."""
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        # RFC 9110 makes the scheme case-insensitive; SimpleJWT compares it exactly, so
+        # "bearer <token>" would silently count as no credentials at all.
+        parts = header.split()
+        if parts and parts[0].lower() == b"bearer":
+            header = b" ".join([b"Bearer", *parts[1:]])
+        return super().get_raw_token(header)
+
+    def get_user(self, validated_token):
+        return account_for_token(validated_token)

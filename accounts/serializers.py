@@ -1,0 +1,116 @@
+"""SimpleJWT's token serializers, shaped as the API's sign-in contract:
+
+    {"status": "success", "message": "...", "auth_token": "<access>", "refresh_token": "<refresh>",
+     "token_type": "Bearer", "expires_in": 3600}
+"""
+
+from django.conf import settings
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import serializers as jwt
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.authentication import account_for_token
+from accounts.ratelimits import enforce_sign_in_limits
+from accounts.tokens import tokens_for_customer, tokens_for_staff
+
+
+def token_pair_body(refresh: RefreshToken) -> dict:
+    return {
+        "status": "success",
+        "message": "Successfully logged in",
+        "auth_token": str(refresh.access_token),
+        "refresh_token": str(refresh),
+        "token_type": "Bearer",
+        "expires_in": settings.JWT_ACCESS_TOKEN_LIFETIME,
+    }
+
+
+class SignInSerializer(jwt.TokenObtainSerializer):
+    """Counts the attempt against the sign-in limits, then lets Django's `authenticate()` check
+    the password (ModelBackend for staff, accounts.backends.CustomerBackend for customers)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Bounded, and the password exactly as typed (sign-up does not trim it either).
+        self.fields[self.username_field] = serializers.CharField(max_length=255, write_only=True)
+        self.fields["password"] = jwt.PasswordField(max_length=128, trim_whitespace=False)
+
+    def validate(self, attrs: dict) -> dict:
+        enforce_sign_in_limits(self.context["request"], attrs[self.username_field])
+        super().validate(attrs)  # sets self.user, or raises AuthenticationFailed
+        return token_pair_body(self.get_token(self.user))
+
+
+class StaffSignInSerializer(SignInSerializer):
+    default_error_messages = {"no_active_account": "Invalid username or password"}
+
+    def validate(self, attrs: dict) -> dict:
+        body = super().validate(attrs)
+        if not self.user.is_staff:  # the same answer as a wrong password
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        return body
+
+    @classmethod
+    def get_token(cls, user) -> RefreshToken:
+        return tokens_for_staff(user)
+
+
+class CustomerSignInSerializer(SignInSerializer):
+    username_field = "email"
+    default_error_messages = {"no_active_account": "Invalid email or password"}
+
+    @classmethod
+    def get_token(cls, customer) -> RefreshToken:
+        return tokens_for_customer(customer)
+
+
+class RefreshSerializer(jwt.TokenRefreshSerializer):
+    """SimpleJWT's refresh (a new access token, a new refresh token, the old one blacklisted),
+    after checking the account may still sign in."""
+
+    refresh = None  # the contract names the field refresh_token
+    refresh_token = serializers.CharField(max_length=4096)
+
+    def validate(self, attrs: dict) -> dict:
+        account_for_token(self.token_class(attrs["refresh_token"]))
+        data = super().validate({"refresh": attrs["refresh_token"]})
+        return {
+            "auth_token": data["access"],
+            "refresh_token": data["refresh"],
+            "token_type": "Bearer",
+            "expires_in": settings.JWT_ACCESS_TOKEN_LIFETIME,
+        }
+
+
+class LogoutSerializer(jwt.TokenBlacklistSerializer):
+    refresh = None
+    refresh_token = serializers.CharField(max_length=4096, write_only=True)
+
+    def validate(self, attrs: dict) -> dict:
+        return super().validate({"refresh": attrs["refresh_token"]})
+
+
+# Documentation only: what the views above answer.
+class SignInRequestSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True)
+
+
+class StaffSignInRequestSerializer(SignInRequestSerializer):
+    username = serializers.CharField()
+
+
+class CustomerSignInRequestSerializer(SignInRequestSerializer):
+    email = serializers.CharField()
+
+
+class AccessTokenResponseSerializer(serializers.Serializer):
+    auth_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField()
+
+
+class SignInResponseSerializer(AccessTokenResponseSerializer):
+    status = serializers.CharField()
+    message = serializers.CharField()

@@ -1,0 +1,14 @@
+"""Keeps the cached principals (accounts/principals.py) in step with the accounts."""
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from accounts import principals
+from customers.models import Customer
+
+
+@receiver([post_save, post_delete], sender=Customer, dispatch_uid="accounts-forget-customer")
+@receiver([post_save, post_delete], sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts-forget-user")
+def account_changed(sender, instance, created: bool = False, **kwargs) -> None:
+    principals.forget(sender, instance.pk, created)
