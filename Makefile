@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5001
+HOST ?= 127.0.0.1
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve bench clean
+.PHONY: run test install env migrate seed serve bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required") if sys.version_info < (3, 11) else None'
@@ -16,15 +17,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-migrate: install
+## A git-ignored .env with a signing key of this checkout's own (never a published constant).
+env:
+	@test -f .env && grep -q '^SECRET_KEY=' .env || \
+	  $(PYTHON) -c 'import secrets; print("SECRET_KEY=" + secrets.token_urlsafe(50))' >> .env
+
+migrate: install env
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
 
 seed: migrate
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_shop --if-empty
 
-## Set up, migrate, load demo data and serve the API on http://localhost:$(PORT)/ (development server).
+## Set up, migrate, load demo data and serve the API on http://localhost:$(PORT)/ (development
+## server, this machine only; HOST=0.0.0.0 to serve the network).
 run: seed
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Install and run the whole test suite (SQLite unless DATABASE_URL says otherwise).
 test: install
@@ -36,6 +43,10 @@ serve: install
 	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py migrate --no-input
 	LOG_FORMAT=$${LOG_FORMAT:-json} PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py mechanic_shop.wsgi:application
+
+## The load benchmark (needs wrk: apt-get install wrk).
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

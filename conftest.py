@@ -25,10 +25,10 @@ __all__ = ["CUSTOMER_PASSWORD", "STAFF_PASSWORD"]
 def _empty_caches():
     """Every test starts with empty caches: no cached response, principal or rate-limit count
     of another test."""
-    for alias in ("default", "limits"):
+    for alias in caches:
         caches[alias].clear()
     yield
-    for alias in ("default", "limits"):
+    for alias in caches:
         caches[alias].clear()
 
 
@@ -113,10 +113,11 @@ def redis_cache(settings):
     """Both cache aliases on the real Redis server, as in production (skipped when none answers,
     unless REQUIRE_REDIS=1, as in CI)."""
     require_redis()
-    redis = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "mechanic_shop_tests"}
+    redis = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
     settings.CACHES = {
-        "default": {**redis, "OPTIONS": {"IGNORE_EXCEPTIONS": True}},
-        "limits": redis,
+        "default": {**redis, "KEY_PREFIX": "mechanic_shop_tests", "OPTIONS": {"IGNORE_EXCEPTIONS": True}},
+        "limits": {**redis, "KEY_PREFIX": "mechanic_shop_tests:limits"},
+        "accounts": {**redis, "KEY_PREFIX": "mechanic_shop_tests:accounts"},
     }
     caches["default"].clear()
     yield caches["default"]

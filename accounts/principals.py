@@ -11,16 +11,24 @@ fails while the tombstone is there: a reader that loaded the row just before the
 put the old row back. Until the tombstone expires, that account is read from the database.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import models
 
 from accounts.tokens import password_fingerprint
+from core.exceptions import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 PRINCIPAL_CACHE_SECONDS = 300
 TOMBSTONE = "changed"
+
+
+def accounts_cache():
+    return caches["accounts"]
 
 
 @dataclass(frozen=True)
@@ -36,18 +44,38 @@ def cache_key(model: type[models.Model], pk) -> str:
 def forget(model: type[models.Model], pk, created: bool = False) -> None:
     """Called on every save and delete of an account. A new row had no earlier version anyone
     could have cached (only a restored database could leave one under its id), so it is just
-    cleared, and the account is cached from its first request."""
+    cleared, and the account is cached from its first request.
+
+    A change of an existing account that cannot leave its tombstone is refused (503, and the
+    transaction rolls back): otherwise a cache that comes back with its old data would let the
+    tokens of a changed password or a deactivated account in again."""
+    cache = accounts_cache()
     if created:
-        cache.delete(cache_key(model, pk))
-    else:
-        cache.set(cache_key(model, pk), TOMBSTONE, timeout=PRINCIPAL_CACHE_SECONDS)
-
-
-def _from_database(model: type[models.Model], pk) -> Principal | None:
+        try:
+            cache.delete(cache_key(model, pk))
+        except Exception:  # noqa: BLE001 - best effort: nobody can have cached a new account
+            logger.warning("account cache unavailable; could not clear new account %s:%s", model.__name__, pk)
+        return
     try:
-        account = model._default_manager.filter(pk=pk).first()
-    except (TypeError, ValueError):  # not a number
+        cache.set(cache_key(model, pk), TOMBSTONE, timeout=PRINCIPAL_CACHE_SECONDS)
+    except Exception as exc:
+        logger.warning("account cache unavailable; refusing a change of account %s:%s: %r", model.__name__, pk, exc)
+        raise ServiceUnavailable("Accounts cannot be changed while the shared cache is unavailable; try again shortly.") from exc
+
+
+def account_id(claim) -> int | None:
+    """The id a token's claim names, accepted only as the server writes it: a positive integer,
+    or its decimal digits without a leading zero. `True`, "007", " 7" or 7.0 would name an
+    account too under int(), but under a cache key that no save of that account clears."""
+    if isinstance(claim, str) and claim.isascii() and claim.isdigit() and not claim.startswith("0"):
+        claim = int(claim)
+    if type(claim) is not int or not 0 < claim < 2**63:
         return None
+    return claim
+
+
+def _from_database(model: type[models.Model], pk: int) -> Principal | None:
+    account = model._default_manager.filter(pk=pk).first()
     if account is None:
         return None
     fingerprint = password_fingerprint(account.password)
@@ -56,14 +84,24 @@ def _from_database(model: type[models.Model], pk) -> Principal | None:
 
 
 def load(model: type[models.Model], pk) -> Principal | None:
-    """The account `pk` of `model` (Customer or the user model) as a Principal, else None."""
-    key = cache_key(model, pk)
-    cached = cache.get(key)
+    """The account `pk` (a token's id claim) of `model` (Customer or the user model) as a
+    Principal, else None."""
+    pk = account_id(pk)
+    if pk is None:
+        return None
+    cache, key = accounts_cache(), cache_key(model, pk)
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache is down: read the database, store nothing
+        cached = TOMBSTONE
     if isinstance(cached, Principal):
         return cached
     principal = _from_database(model, pk)
     if cached is None and principal is not None:
-        cache.add(key, principal, timeout=PRINCIPAL_CACHE_SECONDS)
+        try:
+            cache.add(key, principal, timeout=PRINCIPAL_CACHE_SECONDS)
+        except Exception:  # noqa: BLE001
+            pass
     return principal
 
 

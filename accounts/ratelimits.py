@@ -20,6 +20,8 @@ from django_ratelimit.core import get_usage
 from rest_framework import status, throttling
 from rest_framework.exceptions import APIException, Throttled
 
+from core.text import normalize_email
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,7 +48,9 @@ def sign_in_attempt(request, account: str) -> int | None:
     if not settings.THROTTLING_ENABLED:
         return None
     address = client_address(request)
-    account = account.strip().lower()
+    # Keyed as sign-in looks the account up (NFKC, no invisible characters, lower case), so
+    # "VICTIM@…", "vic\u200btim@…" and full-width spellings all count against one account.
+    account = normalize_email(account)
     counters = [
         ("login:address", address, settings.THROTTLE_RATES["login"]),
         ("login:account-address", f"{account}|{address}", settings.THROTTLE_RATES["login"]),
@@ -59,6 +63,11 @@ def sign_in_attempt(request, account: str) -> int | None:
         except Exception as exc:  # noqa: BLE001 - any failure of the counter store: fail closed
             logger.warning("rate-limit store unavailable; refusing sign-in: %r", exc)
             raise SignInUnavailable() from exc
+        if usage is not None and usage["count"] == 0:
+            # django-ratelimit's answer when the store took no count (an incr that failed
+            # without raising): not the caller's fault, so 503 rather than 429.
+            logger.warning("rate-limit store did not count a sign-in attempt; refusing it")
+            raise SignInUnavailable()
         if usage is not None and usage["should_limit"]:
             waits.append(max(1, usage["time_left"]))
     return max(waits) if waits else None

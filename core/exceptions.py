@@ -27,16 +27,19 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class LengthRequired(exceptions.APIException):
-    status_code = status.HTTP_411_LENGTH_REQUIRED
-    default_detail = "A request body needs a Content-Length header (chunked bodies are not accepted)."
-    default_code = "length_required"
-
-
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "payload_too_large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A service the request needs (for example the shared cache) does not answer."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A service the API needs is unavailable; try again shortly."
+    default_code = "service_unavailable"
+    wait = 10  # seconds, sent as Retry-After
 
 
 class DatabaseUnavailable(exceptions.APIException):

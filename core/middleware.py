@@ -1,7 +1,7 @@
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from core.exceptions import database_failure_exception
+from core.exceptions import ServiceUnavailable, database_failure_exception
 
 # Pages meant for people in a browser keep their HTML errors.
 _HTML_PREFIXES = ("/admin/", "/api/docs", "/api/redoc", "/static/")
@@ -20,17 +20,18 @@ class JsonErrorMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            response.status_code >= 400
-            and response.get("Content-Type", "").startswith("text/html")
-            and not request.path.startswith(_HTML_PREFIXES)
-        ):
+        if response.status_code < 400 or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        if not request.path.startswith(_HTML_PREFIXES):
             message = "Not found." if response.status_code == 404 else response.reason_phrase
             return JsonResponse({"error": message}, status=response.status_code)
+        if response.status_code == 404:
+            # With DEBUG on, Django's 404 page lists every URL pattern; say no more than this.
+            return HttpResponse("Not found.", status=404, content_type="text/plain; charset=utf-8")
         return response
 
     def process_exception(self, request, exception):
-        error = database_failure_exception(exception)
+        error = exception if isinstance(exception, ServiceUnavailable) else database_failure_exception(exception)
         if error is None:
             return None  # Django's handler500
         if request.path.startswith(_HTML_PREFIXES):
@@ -59,3 +60,21 @@ class PrivateApiResponseMiddleware:
                 patch_cache_control(response, private=True, no_cache=True)
             patch_vary_headers(response, ["Authorization"])
         return response
+
+
+class ContentLengthRequiredMiddleware:
+    """A body sent with `Transfer-Encoding: chunked` and no Content-Length is refused with 411.
+    Django reads exactly Content-Length bytes of a body, so it would otherwise see an empty body
+    and answer with a misleading "this field is required"."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            return JsonResponse(
+                {"error": "A request body needs a Content-Length header (chunked bodies are not accepted)."},
+                status=411,
+            )
+        return self.get_response(request)

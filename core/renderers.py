@@ -7,6 +7,8 @@ from rest_framework.renderers import BaseRenderer
 
 def _default(value):
     if isinstance(value, Decimal):
+        if not value.is_finite():  # validation keeps NaN and Infinity out; JSON has no words for them
+            raise ValueError(f"Cannot write {value} as a JSON number")
         # Written as the exact decimal it is ("19.99"), never through a float.
         return orjson.Fragment(format(value, "f").encode())
     if isinstance(value, Promise):  # lazily translated messages

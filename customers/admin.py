@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.db.models import Count
 
+from core.text import normalize_email
 from customers.models import Customer
 
 
@@ -22,7 +23,9 @@ class CustomerAdminForm(forms.ModelForm):
         fields = ["name", "email", "phone"]
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        # As the model stores it (NFKC, no invisible characters, lower case), so the form's
+        # unique check sees the email the save will write instead of a crash on the index.
+        return normalize_email(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()

@@ -2,6 +2,7 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
+from accounts.ratelimits import enforce_sign_in_limits
 from core.caching import cache_read
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
@@ -20,8 +21,9 @@ CUSTOMER_CACHE_SECONDS = 60
     list=extend_schema(summary="List customers (staff)", responses={200: CustomerSerializer(many=True), **errors(*LIST, 429)}),
     retrieve=extend_schema(summary="One customer (staff, or the customer themselves)", responses={200: CustomerSerializer, **errors(*RETRIEVE)}),
     create=extend_schema(summary="Sign up as a customer", auth=[], responses={201: CustomerSerializer, **errors(*CREATE, 429)}),
-    update=extend_schema(summary="Replace a customer", responses={200: CustomerSerializer, **errors(*UPDATE)}),
-    partial_update=extend_schema(summary="Change some fields of a customer", responses={200: CustomerSerializer, **errors(*UPDATE)}),
+    # 429: a customer changing their own password is counted against the sign-in limits.
+    update=extend_schema(summary="Replace a customer", responses={200: CustomerSerializer, **errors(*UPDATE, 429)}),
+    partial_update=extend_schema(summary="Change some fields of a customer", responses={200: CustomerSerializer, **errors(*UPDATE, 429)}),
     destroy=extend_schema(summary="Delete a customer without tickets", responses={204: None, **errors(*DESTROY)}),
 )
 @method_decorator(cache_read("customers", CUSTOMER_CACHE_SECONDS), name="retrieve")
@@ -46,11 +48,16 @@ class CustomerViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     def perform_update(self, serializer):
         changes = dict(serializer.validated_data)
         current_password = changes.pop("current_password", None)
+        by_owner = isinstance(self.request.user, Customer)
+        if by_owner and changes.get("password") is not None:
+            # Checking current_password is a password guess like a sign-in: counted against the
+            # same limits, so a stolen access token is no unlimited oracle for the password.
+            enforce_sign_in_limits(self.request, self.request.user.email)
         serializer.instance = services.customer_update(
             customer_id=serializer.instance.pk,
             changes=changes,
             current_password=current_password,
-            by_owner=isinstance(self.request.user, Customer),
+            by_owner=by_owner,
         )
 
     def perform_destroy(self, instance):

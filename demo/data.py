@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection, models, transaction
+from django.db.models.functions import Lower
 from faker import Faker
 
 from core.caching import bump
@@ -98,6 +99,12 @@ def ensure_demo_staff(*, password: str) -> bool:
     return True
 
 
+def demo_staff_has_password(password: str) -> bool:
+    """Whether the demo staff login exists, is an active staff account, and has this password."""
+    user = get_user_model().objects.filter(username=DEMO_STAFF_USERNAME, is_active=True, is_staff=True).first()
+    return user is not None and check_password(password, user.password)
+
+
 def refresh_planner_statistics(model_classes: list[type[models.Model]]) -> None:
     """Let the database's query planner see what a bulk load put in these tables. Without it,
     MariaDB joined a customer's tickets to every part before their lines."""
@@ -113,6 +120,33 @@ def refresh_planner_statistics(model_classes: list[type[models.Model]]) -> None:
         elif connection.vendor == "sqlite":
             for table in tables:
                 cursor.execute(f"ANALYZE {table}")
+
+
+def _taken(model: type[models.Model], field: str, values: list[str], chunk: int = 500) -> set[str]:
+    """Which of `values` (compared lower-case) the table holds already."""
+    keys = sorted({value.lower() for value in values})
+    taken: set[str] = set()
+    for start in range(0, len(keys), chunk):
+        rows = model.objects.annotate(_key=Lower(field)).filter(_key__in=keys[start : start + chunk])
+        taken.update(value.lower() for value in rows.values_list(field, flat=True))
+    return taken
+
+
+def _numbered_email(email: str, k: int) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local}.{k}@{domain}"
+
+
+def _avoid_taken(rows: list[models.Model], field: str, taken: set[str], variant) -> None:
+    """Give each row whose `field` is taken (ignoring case) the first free `variant(value, k)`."""
+    for row in rows:
+        value = candidate = getattr(row, field)
+        k = 1
+        while candidate.lower() in taken:
+            k += 1
+            candidate = variant(value, k)
+        taken.add(candidate.lower())
+        setattr(row, field, candidate)
 
 
 def seed_shop(
@@ -145,6 +179,11 @@ def seed_shop(
         Inventory(name=names[i] if i < len(names) else f"Shop supply #{i + 1}", price=Decimal(rng.randrange(199, 89_999)) / 100)
         for i in range(sizes.parts)
     ]
+    # Seeding a database that holds data already (another run, real customers) must not
+    # collide with its unique emails and names: a clashing one gets a numbered variant.
+    _avoid_taken(customers, "email", _taken(Customer, "email", [c.email for c in customers]), _numbered_email)
+    _avoid_taken(mechanics, "email", _taken(Mechanic, "email", [m.email for m in mechanics]), _numbered_email)
+    _avoid_taken(items, "name", _taken(Inventory, "name", [p.name for p in items]), lambda name, k: f"{name} #{k}")
     with transaction.atomic():
         Customer.objects.bulk_create(customers, batch_size=batch_size)
         Mechanic.objects.bulk_create(mechanics, batch_size=batch_size)

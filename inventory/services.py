@@ -3,9 +3,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
-from inventory.models import Inventory
+from inventory.models import DUPLICATE_NAME, Inventory
 
-DUPLICATE_NAME = "An inventory item with this name already exists."
+__all__ = ["DUPLICATE_NAME", "inventory_create", "inventory_delete", "inventory_update"]
 
 
 def _save(item: Inventory) -> Inventory:

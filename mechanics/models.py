@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models.functions import Lower
 
-from core.text import normalize_email
+from core.text import normalize_email, normalize_text
 
 
 class Mechanic(models.Model):
@@ -25,6 +25,18 @@ class Mechanic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Normalised as the API normalises them, before the admin's form checks uniqueness and
+        # the constraints: "ADA@example.com" is then the duplicate of "ada@example.com" it is,
+        # not a violation of the lower-case constraint.
+        super().clean()
+        if isinstance(self.name, str):
+            self.name = normalize_text(self.name)
+        if isinstance(self.phone, str):
+            self.phone = normalize_text(self.phone)
+        if isinstance(self.email, str):
+            self.email = normalize_email(self.email)
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)

@@ -1,13 +1,21 @@
-"""Helpers for tests that run the API in real gunicorn servers against a real PostgreSQL or
-MariaDB database (test_concurrency_live.py, test_faults.py): databases of the tests' own, a
-server process, an HTTP client, and a TCP proxy that can cut a server off from its database or
-cache without touching the shared database and Redis servers.
+"""Helpers for tests that run the API in real gunicorn servers (test_concurrency_live.py,
+test_faults.py, test_multiprocess.py, test_fuzz_api.py): databases of the tests' own, a server
+process (`mechanic_shop.wsgi:application`, plain Django), an HTTP client, and a TCP proxy that
+can cut a server off from its database or cache without touching the shared database and Redis
+servers.
 
 Which database server: the one the suite runs on (DATABASE_URL), so CI's MariaDB run tests
 MariaDB and its PostgreSQL run PostgreSQL; PostgreSQL on a SQLite run. LIVE_DATABASES
 ("postgres,mariadb") overrides it.
+
+Which cache: a server started with base_env() and neither CACHE_URL nor CACHE_DIR gets a
+diskcache directory of its own (the settings' default store, `CACHE_DIR`); `CACHE_URL=redis://`
+puts it on Redis. Servers on Redis use LIVE_REDIS_URL, a Redis database apart from REDIS_URL's:
+the in-process tests flush REDIS_URL's database (django-redis's clear() is FLUSHDB) at every
+test, which would wipe a live server's rate-limit counters halfway through a count.
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -26,9 +34,19 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[1]
 GUNICORN = PROJECT / ".venv" / "bin" / "gunicorn"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_database(url: str, number: int) -> str:
+    """`url` (redis://host:port[/db]) naming database `number` instead."""
+    server = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+    return f"{server}/{number}"
+
+
+# CI's suites use databases 13 to 15 (REDIS_URL and two CACHE_URLs); live servers keep to 11.
+LIVE_REDIS_URL = os.environ.get("LIVE_REDIS_URL") or _redis_database(REDIS_URL, 11)
 STAFF_USERNAME, STAFF_PASSWORD = "live-staff", "Live-Staff-Password-42"
 STARTUP_SECONDS = 60
 DB_HOST = "127.0.0.1"
@@ -135,15 +153,16 @@ def require_redis() -> None:
         pytest.skip(f"no Redis server at {REDIS_URL}")
 
 
-def redis_db() -> str:
-    return REDIS_URL.rstrip("/").rsplit("/", 1)[-1] if REDIS_URL.count("/") > 2 else "0"
+def redis_db(url: str = LIVE_REDIS_URL) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1] if url.count("/") > 2 else "0"
 
 
 def delete_redis_keys(prefix: str) -> None:
+    """Remove a live server's keys (every key of a server starts with its CACHE_KEY_PREFIX)."""
     import redis
 
     try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        client = redis.Redis.from_url(LIVE_REDIS_URL, socket_connect_timeout=1)
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         if keys:
             client.delete(*keys)
@@ -164,8 +183,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_TEMPORARY_DIRECTORIES: list[str] = []
+
+
+def temporary_directory(prefix: str) -> str:
+    """A directory removed when the test run ends."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    _TEMPORARY_DIRECTORIES.append(path)
+    return path
+
+
+@atexit.register
+def _remove_temporary_directories() -> None:
+    for path in _TEMPORARY_DIRECTORIES:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def base_env(**overrides: str) -> dict[str, str]:
-    dropped = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL", "THROTTLE_RATES", "THROTTLING_ENABLED", "NUM_PROXIES"}
+    """The environment of a production-like server process: DEBUG off, throttling off unless
+    the test turns it on, and a cache of its own (a new diskcache directory unless `overrides`
+    name CACHE_URL or CACHE_DIR)."""
+    dropped = {
+        "DJANGO_SETTINGS_MODULE",
+        "DATABASE_URL",
+        "CACHE_URL",
+        "CACHE_DIR",
+        "CACHE_KEY_PREFIX",
+        "THROTTLE_RATES",
+        "THROTTLING_ENABLED",
+        "NUM_PROXIES",
+        "JWT_SIGNING_KEY",
+    }
     env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(
         DJANGO_SETTINGS_MODULE="mechanic_shop.settings",
@@ -177,6 +225,8 @@ def base_env(**overrides: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         GUNICORN_LOG_LEVEL="warning",
     )
+    if "CACHE_URL" not in overrides and "CACHE_DIR" not in overrides:
+        env["CACHE_DIR"] = temporary_directory("live-cache-")
     env.update(overrides)
     return env
 
@@ -203,9 +253,7 @@ def migrate_with_staff(env: dict[str, str]) -> None:
 def prepare_database(backend: Backend, database: str) -> None:
     """A new, migrated database with one staff user."""
     backend.create(database)
-    cache_dir = tempfile.mkdtemp(prefix="live-migrate-cache-")
-    migrate_with_staff(base_env(DATABASE_URL=backend.url(database), CACHE_URL=f"filecache://{cache_dir}"))
-    shutil.rmtree(cache_dir, ignore_errors=True)
+    migrate_with_staff(base_env(DATABASE_URL=backend.url(database)))
 
 
 @dataclass

@@ -4,6 +4,7 @@ barrier. After each race: no 500, no duplicate rows, no lost update, and every r
 with the final state, read straight from the database and through the API.
 """
 
+import os
 import threading
 import uuid
 from collections import Counter
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from core.tests import live
+from tests import live
 
 pytestmark = pytest.mark.slow
 
-DATABASE = "ms_faults_live"
+DATABASE = f"ms_live_{os.getpid()}"  # a run of its own: parallel runs on one machine do not meet
 DUPLICATE_EMAIL = "A customer with this email already exists."
 
 
@@ -60,7 +61,7 @@ def shop(request, tmp_path_factory):
     backend = live.require_backend(request.param)
     live.prepare_database(backend, DATABASE)
     prefix = live.new_cache_prefix()
-    env = live.base_env(DATABASE_URL=backend.url(DATABASE), CACHE_URL=live.REDIS_URL, CACHE_KEY_PREFIX=prefix)
+    env = live.base_env(DATABASE_URL=backend.url(DATABASE), CACHE_URL=live.LIVE_REDIS_URL, CACHE_KEY_PREFIX=prefix)
     server = None
     try:
         server = live.start_server(env, tmp_path_factory.mktemp("live") / "server.log", workers=4)

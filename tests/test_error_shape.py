@@ -1,26 +1,18 @@
 """Every failure, however malformed the request, answers with the JSON error shape and never 500."""
 
 import json
-import multiprocessing
 
 import pytest
 from django.conf import settings
 from rest_framework.exceptions import ErrorDetail
 
-from core.cache import LockedFileBasedCache
 from core.exceptions import flatten_errors
 from customers.models import Customer
 from inventory.models import Inventory
 
 BIG_ID = "99999999999999999999999"
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(settings, tmp_path):
-    # A cache of our own: other test runs share the default file cache directory.
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.LockedFileBasedCache", "LOCATION": str(tmp_path / "cache")}
-    }
+# 19 digits (the paths' limit) but past the largest 64-bit id: a lookup must not overflow.
+OVERFLOWING_IDS = ["9223372036854775808", "9999999999999999999"]
 
 
 def assert_json_error(response, status: int) -> dict:
@@ -79,6 +71,49 @@ def test_unknown_path_is_json_404_for_anonymous_callers_and_every_method(api_cli
 def test_huge_id_in_path_is_404_not_500(staff_client, prefix, method):
     response = getattr(staff_client, method)(f"{prefix}/{BIG_ID}", data={}, format="json")
     assert_json_error(response, 404)
+
+
+@pytest.mark.parametrize("big_id", OVERFLOWING_IDS)
+@pytest.mark.parametrize(
+    ("method", "prefix"),
+    [
+        *[(m, p) for m in ("get", "put", "patch", "delete") for p in ("/customers", "/inventory", "/mechanics")],
+        *[(m, "/tickets") for m in ("get", "put", "patch")],
+    ],
+)
+@pytest.mark.django_db
+def test_nineteen_digit_id_past_the_largest_id_is_404_not_500(staff_client, prefix, method, big_id):
+    response = getattr(staff_client, method)(f"{prefix}/{big_id}", data={}, format="json")
+    assert_json_error(response, 404)
+
+
+@pytest.mark.parametrize("big_id", OVERFLOWING_IDS)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tickets/{big}/assign-mechanic/1",
+        "/tickets/{ticket}/assign-mechanic/{big}",
+        "/tickets/{ticket}/remove-mechanic/{big}",
+        "/tickets/{big}/remove-mechanic/1",
+        "/tickets/{big}/update-mechanics",
+        "/tickets/{big}/inventory",
+    ],
+)
+@pytest.mark.django_db
+def test_nineteen_digit_ids_in_ticket_actions_are_404_not_500(staff_client, make_ticket, make_mechanic, path, big_id):
+    ticket = make_ticket(mechanics=[make_mechanic()])
+    url = path.format(big=big_id, ticket=ticket.pk)
+    method = staff_client.post if url.endswith("/inventory") else staff_client.put
+    body = {"add_inventory_items": [{"inventory_id": 1, "quantity": 1}]} if url.endswith("/inventory") else {}
+    assert_json_error(method(url, data=body, format="json"), 404)
+
+
+@pytest.mark.parametrize("big_id", OVERFLOWING_IDS)
+@pytest.mark.django_db
+def test_nineteen_digit_own_id_of_a_customer_is_not_a_crash(customer_client, big_id):
+    response = customer_client.get(f"/customers/{big_id}")
+    assert response.status_code in (403, 404)
+    assert_json_error(response, response.status_code)
 
 
 @pytest.mark.parametrize(
@@ -328,53 +363,3 @@ def test_nested_validation_error_reaches_the_client_with_dotted_keys(staff_clien
     response = staff_client.post(f"/tickets/{ticket.pk}/inventory", data=body, format="json")
     errors = assert_json_error(response, 400)
     assert "add_inventory_items.1.quantity" in errors["fields"]
-
-
-# --- the locked file cache -------------------------------------------------------------------
-
-
-# Workers run in forked children: fork needs no importable module, and they touch no database.
-def _count(location: str, key: str, times: int) -> None:
-    cache = LockedFileBasedCache(location, {})
-    for _ in range(times):
-        cache.incr(key)
-
-
-def _add_once(location: str, key: str, token: int, results) -> None:
-    results.put(LockedFileBasedCache(location, {}).add(key, token, timeout=None))
-
-
-def test_locked_file_cache_incr_is_atomic_across_processes(tmp_path):
-    location = str(tmp_path / "counters")
-    LockedFileBasedCache(location, {}).set("hits", 0, timeout=None)
-    context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_count, args=(location, "hits", 50)) for _ in range(8)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert [worker.exitcode for worker in workers] == [0] * 8
-    assert LockedFileBasedCache(location, {}).get("hits") == 400
-
-
-def test_locked_file_cache_add_lets_exactly_one_process_win(tmp_path):
-    location = str(tmp_path / "adds")
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    workers = [context.Process(target=_add_once, args=(location, "owner", n, results)) for n in range(8)]
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=120)
-    assert sorted(outcomes) == [False] * 7 + [True]
-    assert LockedFileBasedCache(location, {}).get("owner") in range(8)
-
-
-def test_locked_file_cache_incr_of_a_missing_key_raises(tmp_path):
-    cache = LockedFileBasedCache(str(tmp_path), {})
-    with pytest.raises(ValueError):
-        cache.incr("missing")
-    assert cache.add("fresh", 1) is True
-    assert cache.add("fresh", 2) is False
-    assert cache.incr("fresh", 5) == 6

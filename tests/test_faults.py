@@ -8,16 +8,19 @@ Decided behaviour, checked here:
 - database down: every API call answers 503 {"error": "The database is unavailable; try again
   shortly."} with Retry-After; /healthz answers 503 naming the database; once it is back, full
   service, with every write made before the outage there exactly once.
-- Redis down: reads are served from the database (X-Cache: bypass), writes succeed, /healthz
-  answers 503 naming the cache; the scoped rate limits fail open (requests are served,
-  uncounted), the login limits fail closed (sign-in answers 503 with Retry-After).
+- Redis down: reads are built from the database (no cached answer: no Age header), writes
+  succeed, /healthz answers 503 naming the cache; the scoped rate limits fail open (requests are
+  served, uncounted), the sign-in limits fail closed (sign-in answers 503 with Retry-After);
+  once Redis is back, full service, and no read shows data older than a write made meanwhile.
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE (1 MiB) is refused with 413 JSON before it is read;
   a client that stalls holds one worker for at most GUNICORN_TIMEOUT, and the others keep serving.
 
-The last part of the module checks the same mapping in-process, on the suite's own database.
+Only the tests that start the server are marked slow. The last part of the module checks the
+same mapping in-process, on the suite's own database.
 """
 
 import json
+import os
 import socket
 import sqlite3
 import threading
@@ -26,17 +29,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
+import conftest
 from core.exceptions import CONFLICT, UNAVAILABLE, api_exception_handler, database_failure
 from core.middleware import JsonErrorMiddleware
-from core.tests import live
+from tests import live
 
-pytestmark = pytest.mark.slow
-
-DATABASE = "ms_faults_down"
+DATABASE = f"ms_faults_{os.getpid()}"  # a run of its own: parallel runs on one machine do not meet
 DB_DOWN = {"error": "The database is unavailable; try again shortly."}
 LOGIN_DOWN = {"error": "Sign-in is temporarily unavailable; try again shortly."}
 BODY_LIMIT = 1024 * 1024
@@ -78,7 +81,8 @@ def rig(tmp_path_factory):
     live.require_redis()
     backend = live.require_backend(live.live_backend_names()[0])
     live.prepare_database(backend, DATABASE)
-    database_proxy, cache_proxy = live.TcpProxy(backend.port), live.TcpProxy(6379)
+    redis = urlsplit(live.LIVE_REDIS_URL)
+    database_proxy, cache_proxy = live.TcpProxy(backend.port), live.TcpProxy(redis.port or 6379, redis.hostname)
     prefix = live.new_cache_prefix()
     env = live.base_env(
         DATABASE_URL=backend.url(DATABASE, port=database_proxy.port),
@@ -104,6 +108,11 @@ def rig(tmp_path_factory):
         live.delete_redis_keys(prefix)
 
 
+def is_hit(response: live.Response) -> bool:
+    """Django's cache middleware adds Age to the responses it serves from the cache."""
+    return "age" in response.headers
+
+
 @pytest.fixture
 def healthy(rig) -> Rig:
     """The rig with both proxies up and the server answering, before and after the test."""
@@ -122,6 +131,7 @@ def assert_database_down(response: live.Response) -> None:
 # --- The database goes away -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_while_the_database_is_down_every_call_answers_503_json_and_afterwards_all_is_back(healthy):
     rig = healthy
     before = [rig.new_mechanic() for _ in range(5)]
@@ -166,6 +176,7 @@ def test_while_the_database_is_down_every_call_answers_503_json_and_afterwards_a
     assert rig.query("SELECT COUNT(*) FROM inventory_inventory WHERE name = %s", (lost_name,)) == [(0,)]
 
 
+@pytest.mark.slow
 def test_writes_in_flight_when_the_database_goes_away_are_kept_exactly_once_or_not_at_all(healthy):
     rig = healthy
     tag = uuid.uuid4().hex[:8]
@@ -205,21 +216,22 @@ def test_writes_in_flight_when_the_database_goes_away_are_kept_exactly_once_or_n
 # --- Redis goes away --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_while_redis_is_down_reads_come_from_the_database_and_writes_succeed(healthy):
     rig = healthy
     mechanic = rig.new_mechanic()
     path = f"/mechanics/{mechanic['id']}"
-    assert [rig.server.staff("GET", path).headers["x-cache"] for _ in range(2)] == ["miss", "hit"]
+    assert [is_hit(rig.server.staff("GET", path)) for _ in range(2)] == [False, True]
 
     with live.cut(rig.cache_proxy):
         started = time.monotonic()
         read = rig.server.staff("GET", path)
-        assert (read.status, read.body, read.headers["x-cache"]) == (200, mechanic, "bypass")
+        assert (read.status, read.body, is_hit(read)) == (200, mechanic, False)
         changed = rig.server.staff("PATCH", path, {"name": "Renamed while Redis was down"})
         assert (changed.status, changed.body["name"]) == (200, "Renamed while Redis was down")
         for _ in range(4):  # each worker reads what the database holds, not a cached copy
             read = rig.server.staff("GET", path)
-            assert (read.status, read.body["name"]) == (200, "Renamed while Redis was down")
+            assert (read.status, read.body["name"], is_hit(read)) == (200, "Renamed while Redis was down", False)
         item = rig.server.staff("POST", "/inventory", {"name": f"Part {uuid.uuid4().hex[:8]}", "price": 2})
         assert item.status == 201
         assert item.body in rig.server.request("GET", "/inventory").body
@@ -232,9 +244,10 @@ def test_while_redis_is_down_reads_come_from_the_database_and_writes_succeed(hea
     renamed = rig.server.staff("PATCH", path, {"name": "Renamed after"})
     assert renamed.status == 200
     reads = [rig.server.staff("GET", path) for _ in range(2)]
-    assert [(r.body["name"], r.headers["x-cache"]) for r in reads] == [("Renamed after", "miss"), ("Renamed after", "hit")]
+    assert [(r.body["name"], is_hit(r)) for r in reads] == [("Renamed after", False), ("Renamed after", True)]
 
 
+@pytest.mark.slow
 def test_while_redis_is_down_scoped_limits_fail_open_and_sign_in_fails_closed(healthy):
     rig = healthy
     daily_window_is_safe()
@@ -256,6 +269,7 @@ def test_while_redis_is_down_scoped_limits_fail_open_and_sign_in_fails_closed(he
     assert rig.server.request("POST", "/auth/login", credentials).status == 200
 
 
+@pytest.mark.slow
 def test_a_redis_that_hangs_costs_a_request_its_socket_timeout_not_minutes(healthy):
     rig = healthy
     mechanic = rig.new_mechanic()
@@ -263,6 +277,7 @@ def test_a_redis_that_hangs_costs_a_request_its_socket_timeout_not_minutes(healt
     credentials = {"username": live.STAFF_USERNAME, "password": live.STAFF_PASSWORD}
 
     with live.stalled(rig.cache_proxy):
+        timings = []
         for method, call_path, body, token, status in [
             ("GET", path, None, rig.server.token, 200),
             ("GET", "/healthz", None, None, 503),
@@ -270,10 +285,12 @@ def test_a_redis_that_hangs_costs_a_request_its_socket_timeout_not_minutes(healt
         ]:
             started = time.monotonic()
             response = rig.server.request(method, call_path, body, token, timeout=30)
-            # settings.py: socket_connect_timeout 1 s, socket_timeout 2 s, one cache call each.
-            assert time.monotonic() - started < 4.5
+            timings.append((method, call_path, round(time.monotonic() - started, 1)))
             assert response.status == status, response.body
         assert response.body == LOGIN_DOWN
+        # settings.py: socket_connect_timeout 1 s, socket_timeout 2 s: "a Redis that is down or
+        # stalled costs a request at most a second or two", not a timeout per cache call.
+        assert all(seconds < 4.5 for _, _, seconds in timings), timings
 
     assert rig.server.staff("GET", path).body == mechanic
 
@@ -333,6 +350,7 @@ def padded_sign_up(size: int) -> bytes:
     return head + b"x" * (size - len(head) - 2) + b'"}'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("size", "send_body", "status"),
     [
@@ -359,6 +377,7 @@ def test_a_body_over_one_mebibyte_is_refused_with_413_json(healthy, size, send_b
         assert reply.endswith(b'{"error":"The request body is too large."}')
 
 
+@pytest.mark.slow
 def test_stalled_and_trickling_clients_hold_one_worker_each_until_the_timeout_frees_it(healthy):
     rig = healthy
     stalled_head = raw_connection(rig)
@@ -401,24 +420,26 @@ def test_stalled_and_trickling_clients_hold_one_worker_each_until_the_timeout_fr
     assert rig.server.request("GET", "/inventory").status == 200
 
 
+@pytest.mark.slow
 def test_with_every_worker_held_by_a_stalled_client_the_server_frees_itself(healthy):
+    """Whether the worker gives up reading or gunicorn's arbiter kills it (both after
+    GUNICORN_TIMEOUT), the stalled connections end and the next client is served."""
     rig = healthy
     stalled = [raw_connection(rig) for _ in range(4)]
     for sock in stalled:
         sock.sendall(post_head("/customers", 200) + b"{")
-    timeouts_before = rig.server.log_text().count("WORKER TIMEOUT")
     started = time.monotonic()
     try:
         served = rig.server.request("GET", "/inventory", timeout=RECOVERY_SECONDS)
         waited = time.monotonic() - started
-        for sock in stalled:
-            read_until_closed(sock)
+        replies = [read_until_closed(sock) for sock in stalled]
     finally:
         for sock in stalled:
             sock.close()
     assert served.status == 200
     assert waited < RECOVERY_SECONDS
-    assert rig.server.log_text().count("WORKER TIMEOUT") >= timeouts_before + 4
+    assert time.monotonic() - started < RECOVERY_SECONDS
+    assert all(reply == b"" or not reply.startswith(b"HTTP/1.1 2") for reply in replies), replies
 
 
 # --- The same mapping, in-process -------------------------------------------------------------
@@ -495,14 +516,18 @@ def test_a_database_outage_outside_the_api_views_is_a_503_too(rf, path, content_
 
 @pytest.fixture
 def redis_unreachable(settings):
-    """The default cache pointed at a port nothing listens on: every call fails at once."""
-    pytest.importorskip("redis")
+    """Both caches on a Redis port nothing listens on, as settings.py configures Redis: every
+    call fails at once, the default cache's errors ignored."""
+    pytest.importorskip("django_redis")
+    unreachable = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
     settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        "default": {**unreachable, "OPTIONS": {**unreachable["OPTIONS"], "IGNORE_EXCEPTIONS": True}},
+        "limits": unreachable,
+        "accounts": unreachable,
     }
     settings.THROTTLING_ENABLED = True
 
@@ -511,33 +536,41 @@ def redis_unreachable(settings):
 def test_without_a_cache_a_cached_read_is_built_from_the_database_and_a_write_succeeds(redis_unreachable, staff_client, make_mechanic):
     mechanic = make_mechanic()
 
-    read = staff_client.get(f"/mechanics/{mechanic.pk}")
+    reads = [staff_client.get(f"/mechanics/{mechanic.pk}") for _ in range(2)]
     changed = staff_client.patch(f"/mechanics/{mechanic.pk}", {"name": "Cacheless"}, format="json")
     reread = staff_client.get(f"/mechanics/{mechanic.pk}")
 
-    assert (read.status_code, read.json()["name"], read["X-Cache"]) == (200, mechanic.name, "bypass")
+    assert [(r.status_code, r.json()["name"], r.has_header("Age")) for r in reads] == [(200, mechanic.name, False)] * 2
     assert changed.status_code == 200
     assert (reread.status_code, reread.json()["name"]) == (200, "Cacheless")
 
 
 @pytest.mark.django_db
-def test_without_a_cache_a_scoped_limit_lets_requests_through(redis_unreachable, settings, staff_client):
-    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "mechanics_list": "1/day"}
+def test_without_a_cache_health_is_503_naming_the_cache(redis_unreachable, api_client):
+    response = api_client.get("/healthz")
 
-    statuses = [staff_client.get("/mechanics").status_code for _ in range(3)]
+    assert response.status_code == 503
+    assert response.json()["database"] == "ok" and response.json()["cache"].startswith("error: ")
+    assert "cache" in response.json()["error"]
 
-    assert statuses == [200, 200, 200]
 
+def test_a_password_change_is_refused_while_the_account_cache_is_down(redis_cache, settings, customer, client_for, staff_client):
+    """API.md: a password change ends every token issued before it. The signed-in account is
+    cached (accounts/principals.py); a change the cache cannot hear of would let the old token
+    back in once the cache returns with its old data, so it is refused (503) and nothing changes."""
+    old = client_for(customer)
+    url = f"/customers/{customer.pk}"
+    assert old.get(url).status_code == 200  # the account is cached now
+    working = settings.CACHES
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("path", "body"),
-    [
-        ("/auth/login", {"username": "staff", "password": "Staff-Battery-42"}),
-        ("/customers/login", {"email": "someone@example.com", "password": "Correct-Horse-42"}),
-    ],
-)
-def test_without_a_cache_sign_in_is_refused_with_503(redis_unreachable, staff_user, api_client, path, body):
-    response = api_client.post(path, body, format="json")
+    settings.CACHES = {alias: {**config, "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0"} for alias, config in working.items()}
+    # By staff: the owner's own change checks the current password under the sign-in limits,
+    # which fail closed without their store.
+    changed = staff_client.patch(url, {"password": "Changed-In-Outage-42"}, format="json")
+    settings.CACHES = working
 
-    assert (response.status_code, response.json(), response["Retry-After"]) == (503, LOGIN_DOWN, "10")
+    assert changed.status_code == 503, changed.content
+    assert changed.headers["Retry-After"] == "10"
+    customer.refresh_from_db()
+    assert customer.check_password(conftest.CUSTOMER_PASSWORD) and not customer.check_password("Changed-In-Outage-42")
+    assert old.get(url).status_code == 200

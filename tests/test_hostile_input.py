@@ -1,10 +1,10 @@
-"""Hostile input (issue 8): injection strings are stored and returned literally, and malformed
+"""Hostile input: injection strings are stored and returned literally, and malformed
 bodies, paths, query strings, numbers, headers and tokens are refused with the documented JSON
 error, never a 500 and never HTML.
 
 Plain malformed JSON, non-object bodies, 413/415, NUL bytes in customer fields and most bad
-tokens are covered in test_error_shape.py and test_auth_tokens.py; this file adds what they
-do not reach.
+tokens are covered in test_error_shape.py and accounts/tests/test_api.py; this file adds what
+they do not reach.
 """
 
 import json
@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD
-from core.authentication import tokens_for_staff
+from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, access_token_for
+from core.text import normalize_text
 from core.exceptions import flatten_errors
 from customers.models import Customer
 from inventory.models import Inventory
@@ -27,14 +27,6 @@ pytestmark = pytest.mark.django_db
 
 ERROR_KEYS = {"error", "fields", "missing_ids"}
 JSON = "application/json"
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    # Other test processes share the default file cache (and its rate-limit counters).
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"hostile-{uuid.uuid4().hex}"}
-    }
 
 
 @pytest.fixture
@@ -124,6 +116,10 @@ TEXT_FIELDS = [
 ]
 MODEL_FIELD = {"service_description": "service_description", "name": "name", "phone": "phone"}
 
+# Only these are changed by the normalisation; every other string must come back as it was sent.
+# (Joiners go too, so an emoji ZWJ sequence such as the woman mechanic falls apart.)
+NORMALISED = {"rtl-override", "zero-width", "astral-plane", "combining", "emoji"}
+
 INJECTION_CASES = [
     pytest.param(collection, field, model, value, id=f"{collection[1:]}.{field}-{name}")
     for collection, field, limit, model in TEXT_FIELDS
@@ -152,6 +148,9 @@ def assert_tables_intact() -> None:
 @pytest.mark.parametrize(("collection", "field", "model", "value"), INJECTION_CASES)
 def test_injection_strings_are_stored_and_returned_literally(staff, make_customer, collection, field, model, value):
     created = staff.post(collection, body_for(collection, field, value, make_customer), format="json")
+    # What people type is normalised first (core/text.py: NFKC, no invisible format characters,
+    # no surrounding blanks); nothing else is done to it.
+    value = normalize_text(value)
 
     assert created.status_code == 201, created.content
     # Byte for byte: the stored text comes back exactly as JSON encodes it, nothing escaped
@@ -166,13 +165,19 @@ def test_injection_strings_are_stored_and_returned_literally(staff, make_custome
     assert_tables_intact()
 
 
+@pytest.mark.parametrize("name", list(INJECTIONS))
+def test_normalisation_leaves_injection_strings_alone(name):
+    assert (normalize_text(INJECTIONS[name]) == INJECTIONS[name]) is (name not in NORMALISED)
+
+
 @pytest.mark.parametrize(("collection", "field"), [(c, f) for c, f, _, _ in TEXT_FIELDS])
 def test_injection_string_survives_a_patch_and_the_list(staff, make_customer, collection, field):
-    value = "x'); DROP TABLE t;-- <b>🚗👩‍🔧"  # fits every field, phone (32) included
-    assert len(value) <= 32
+    sent = "x'); DROP TABLE t;-- <b>🚗👩‍🔧"  # fits every field, phone (32) included
+    assert len(sent) <= 32
+    value = normalize_text(sent)
     record_id = staff.post(collection, body_for(collection, field, "plain", make_customer), format="json").json()["id"]
 
-    patched = staff.patch(f"{collection}/{record_id}", {field: value}, format="json")
+    patched = staff.patch(f"{collection}/{record_id}", {field: sent}, format="json")
 
     assert patched.status_code == 200, patched.content
     assert patched.json()[field] == value
@@ -653,12 +658,12 @@ def test_negative_zero_salary_is_a_plain_zero(staff, make_mechanic, method, lite
     assert str(Mechanic.objects.get(pk=response.json()["id"]).salary) in ("0", "0.00")
 
 
-# --- tokens: the malformed kinds test_auth_tokens.py does not send ------------------------------
+# --- tokens: the malformed kinds accounts/tests/test_api.py does not send ------------------------------
 
 
 @pytest.fixture
 def staff_token(staff_user) -> str:
-    return str(tokens_for_staff(staff_user).access_token)
+    return access_token_for(staff_user)
 
 
 BAD_AUTHORIZATION = {

@@ -271,9 +271,11 @@ def test_same_password_gets_a_different_hash_per_customer(make_customer):
     assert first.password != second.password
 
 
-def test_production_hasher_is_argon2(settings, make_customer):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+def test_production_hasher_is_argon2id(settings, make_customer):
+    from mechanic_shop import settings as production  # the test settings put a fast hasher first
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     customer = make_customer(password="Slow-Hash-Secret-7")
     customer.refresh_from_db()
-    assert customer.password.startswith("argon2$")
+    assert customer.password.startswith("argon2$argon2id$")
     assert customer.check_password("Slow-Hash-Secret-7")

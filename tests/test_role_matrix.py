@@ -1,8 +1,13 @@
-"""The role table of API.md ("Who may call what"), one row per endpoint and caller.
+"""The role table of API.md ("Who may call what"), one row per endpoint and caller, for the
+endpoints that exist today (customers, mechanics, tickets, inventory).
 
 Callers: anonymous, a customer ("me"), and staff. Paths name either my records or another
-customer's, so every "own only, else 403" cell is checked from both sides. ROLE_MATRIX is the
-flattened table: len(ROLE_MATRIX) is the number of (endpoint, caller) cells tested.
+customer's, so every "own only, else 403" cell is checked from both sides. A method a path does
+not serve is 405 for a signed-in caller (and 401 for an anonymous one, who is told to sign in
+first). ROLE_MATRIX is the flattened table: len(ROLE_MATRIX) is the number of (endpoint, caller)
+cells tested.
+
+That a 401/403 comes before any cached response is checked in test_caching.py.
 """
 
 from dataclasses import dataclass
@@ -12,21 +17,13 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from conftest import CUSTOMER_PASSWORD
-from core.authentication import tokens_for_customer, tokens_for_staff
-from tickets.models import Ticket
+from conftest import CUSTOMER_PASSWORD, access_token_for, client_with_token
+from customers.models import Customer
+from inventory.models import Inventory
+from mechanics.models import Mechanic
+from tickets.models import Ticket, TicketInventory, TicketMechanic
 
 ANON, CUSTOMER, STAFF = "anonymous", "customer", "staff"
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    # The default file cache is shared with every other test run on this machine; a clear() from
-    # one of them must not empty the cached responses these tests warm on purpose.
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "role-matrix"}
-    }
-    cache.clear()  # a LocMemCache of this name outlives the test otherwise
 
 
 class World:
@@ -75,14 +72,11 @@ class World:
         return getattr(self, name).pk
 
     def client(self, caller: str) -> APIClient:
-        client = APIClient()
         if caller == CUSTOMER:
-            token = tokens_for_customer(self.me).access_token
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        elif caller == STAFF:
-            token = tokens_for_staff(self.staff).access_token
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return client
+            return client_with_token(access_token_for(self.me))
+        if caller == STAFF:
+            return client_with_token(access_token_for(self.staff))
+        return APIClient()
 
 
 @pytest.fixture
@@ -187,9 +181,34 @@ ENDPOINTS = [
     E("delete", "/inventory/{item}", None, 401, 403, 204),
 ]
 
+# Methods the paths do not serve: 405 for whoever is signed in, whatever their role.
+NOT_ALLOWED = [
+    E("put", "/customers", customer_replacement_body, 401, 405, 405),
+    E("delete", "/customers", None, 401, 405, 405),
+    E("post", "/customers/{me}", new_customer_body, 401, 405, 405),
+    E("patch", "/mechanics", lambda w: {"salary": 1}, 401, 405, 405),
+    E("post", "/mechanics/{mechanic}", mechanic_body, 401, 405, 405),
+    E("delete", "/mechanics/top-3-mechanics", None, 401, 405, 405),
+    E("post", "/mechanics/top-3-mechanics", None, 401, 405, 405),
+    # Service history is kept: tickets are never deleted.
+    E("delete", "/tickets/{my_ticket}", None, 401, 405, 405),
+    E("delete", "/tickets/{other_ticket}", None, 401, 405, 405),
+    E("delete", "/tickets", None, 401, 405, 405),
+    E("delete", "/tickets/my-tickets", None, 401, 405, 405),
+    E("post", "/tickets/my-tickets", ticket_body(), 401, 405, 405),
+    E("post", "/tickets/{my_ticket}", ticket_body(), 401, 405, 405),
+    E("get", "/tickets/{my_ticket}/assign-mechanic/{mechanic}", None, 401, 405, 405),
+    E("delete", "/tickets/{my_ticket}/remove-mechanic/{ticket_mechanic}", None, 401, 405, 405),
+    E("post", "/tickets/{my_ticket}/update-mechanics", lambda w: {"add_mechanic_ids": [w["mechanic"]]}, 401, 405, 405),
+    E("get", "/tickets/{my_ticket}/inventory", None, 401, 405, 405),
+    E("put", "/inventory", item_body, 401, 405, 405),
+    E("delete", "/inventory", None, 401, 405, 405),
+    E("post", "/inventory/{item}", item_body, 401, 405, 405),
+]
+
 ROLE_MATRIX = [
     pytest.param(endpoint, caller, getattr(endpoint, caller), id=f"{endpoint}-{caller}")
-    for endpoint in ENDPOINTS
+    for endpoint in [*ENDPOINTS, *NOT_ALLOWED]
     for caller in (ANON, CUSTOMER, STAFF)
 ]
 
@@ -207,8 +226,29 @@ def test_role_table(world, endpoint, caller, expected):
     assert response.status_code == expected, response.content
     if expected == 401:
         assert response["WWW-Authenticate"].startswith("Bearer")
+    if expected == 405:
+        assert endpoint.method.upper() not in [m.strip() for m in response["Allow"].split(",")]
     if expected >= 400:
-        assert isinstance(response.json()["error"], str)
+        assert set(response.json()) <= {"error", "fields"}
+        assert isinstance(response.json()["error"], str) and response.json()["error"]
+
+
+def counts() -> tuple[int, ...]:
+    return tuple(model.objects.count() for model in (Customer, Mechanic, Inventory, Ticket, TicketMechanic, TicketInventory))
+
+
+@pytest.mark.parametrize("endpoint", [e for e in NOT_ALLOWED if e.method != "get"], ids=str)
+@pytest.mark.parametrize("caller", [ANON, CUSTOMER, STAFF])
+def test_a_refused_method_changes_nothing(world, endpoint, caller):
+    # Everything the call names exists before the count.
+    client, path = world.client(caller), endpoint.path.format_map(world)
+    body = endpoint.body(world) if endpoint.body else None
+    before = counts()
+
+    response = getattr(client, endpoint.method)(path, body, format="json")
+
+    assert response.status_code in (401, 405)
+    assert counts() == before
 
 
 def test_matrix_has_a_row_for_every_routed_action():
@@ -233,6 +273,15 @@ def test_matrix_has_a_row_for_every_routed_action():
         covered.add((callback.cls.__name__, callback.actions[endpoint.method]))
 
     assert routed - covered == set()
+
+
+def test_not_allowed_rows_name_methods_their_routes_do_not_serve():
+    """A 405 row whose method a route gains must move to the table above."""
+    from django.urls import resolve
+
+    for endpoint in NOT_ALLOWED:
+        callback = resolve(endpoint.path.format_map(_AnyId())).func
+        assert endpoint.method not in callback.actions or endpoint.method not in callback.cls.http_method_names, endpoint
 
 
 class _AnyId(dict):
@@ -293,47 +342,3 @@ def test_my_tickets_lists_only_the_callers_tickets(world):
 
     assert response.status_code == 200
     assert [t["id"] for t in response.json()] == [mine]
-
-
-# --- 401/403 come before any cached response -------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("path", "customer_status"),
-    [
-        ("/customers/{other}", 403),
-        ("/tickets", 403),
-        ("/mechanics", 403),
-        ("/mechanics/{mechanic}", 403),
-    ],
-)
-def test_cached_response_is_not_served_to_callers_who_may_not_see_it(world, path, customer_status):
-    path = path.format_map(world)
-    staff = world.client(STAFF)
-    assert staff.get(path).status_code == 200
-    warmed = staff.get(path)
-    assert warmed["X-Cache"] == "hit"  # the cache really holds the staff answer
-
-    as_customer = world.client(CUSTOMER).get(path)
-    as_anonymous = world.client(ANON).get(path)
-    with_bad_token = APIClient(HTTP_AUTHORIZATION="Bearer not-a-token").get(path)
-
-    assert as_customer.status_code == customer_status
-    assert as_anonymous.status_code == 401
-    assert as_anonymous["WWW-Authenticate"].startswith("Bearer")
-    assert with_bad_token.status_code == 401
-    for response in (as_customer, as_anonymous, with_bad_token):
-        assert "X-Cache" not in response
-        assert set(response.json()) == {"error"}
-
-
-def test_customer_cached_record_served_to_its_owner_only(world):
-    path = f"/customers/{world['me']}"
-    assert world.client(CUSTOMER).get(path).status_code == 200
-    assert world.client(CUSTOMER).get(path)["X-Cache"] == "hit"
-
-    other_customer = APIClient(HTTP_AUTHORIZATION=f"Bearer {tokens_for_customer(world.other).access_token}")
-    response = other_customer.get(path)
-
-    assert response.status_code == 403
-    assert "email" not in response.json()

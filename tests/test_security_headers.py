@@ -1,17 +1,17 @@
-"""Production safety (issue 8): with DEBUG off no error body carries a stack trace, a file path,
-a setting or SQL; API responses carry the security headers; HTTPS is enforced when configured;
-cookies are Secure. (`check --deploy` itself runs in test_settings.py.)
+"""Production safety: with DEBUG off no error body carries a stack trace, a file path, a setting
+or SQL; API responses carry the security headers; responses to a signed-in caller are private to
+them (Cache-Control: private, Vary: Authorization) and token responses are never stored
+(Cache-Control: no-store); HTTPS is enforced when configured; cookies are Secure.
+(`check --deploy` itself runs in test_settings.py.)
 """
 
 import json
-import uuid
 
 import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from conftest import STAFF_PASSWORD, client_with_token
-from core.authentication import tokens_for_customer, tokens_for_staff
+from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, access_token_for, client_with_token
 from core.throttling import ScopedRateThrottle
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +21,6 @@ FIXED_NOW = 1_000_000.0  # well inside one hour window
 # Whatever a leaking error page would show: a traceback, source paths, settings, SQL.
 LEAKS = ["Traceback", 'File "', "/work/", "site-packages", "SECRET", "SELECT", "INSERT", "UPDATE ", "DELETE FROM",
          "django.", "rest_framework.", "RuntimeError", "<html", "<!DOCTYPE"]
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"security-{uuid.uuid4().hex}"}
-    }
 
 
 def quiet(client: APIClient) -> APIClient:
@@ -46,8 +39,8 @@ def shop(make_customer, make_ticket, make_mechanic, make_item, staff_user):
         "ticket": ticket,
         "mechanic": mechanic,
         "item": make_item(),
-        "staff": quiet(client_with_token(str(tokens_for_staff(staff_user).access_token))),
-        "as_customer": quiet(client_with_token(str(tokens_for_customer(customer).access_token))),
+        "staff": quiet(client_with_token(access_token_for(staff_user))),
+        "as_customer": quiet(client_with_token(access_token_for(customer))),
         "anonymous": quiet(APIClient()),
     }
 
@@ -225,6 +218,59 @@ def test_forwarded_proto_is_trusted_only_when_configured(https_only):
     behind_proxy = APIClient().get("/inventory", HTTP_X_FORWARDED_PROTO="https")
     assert behind_proxy.status_code == 200
     assert behind_proxy["Strict-Transport-Security"] == HSTS
+
+
+# --- caching by browsers and proxies ------------------------------------------------------------
+
+AUTHENTICATED = {
+    "200-staff-list": lambda s: s["staff"].get("/mechanics"),
+    "200-staff-list-again": lambda s: (s["staff"].get("/mechanics"), s["staff"].get("/mechanics"))[1],  # a cached answer
+    "200-staff-record": lambda s: s["staff"].get(f"/mechanics/{s['mechanic'].pk}"),
+    "200-customer-own-record": lambda s: s["as_customer"].get(f"/customers/{s['customer'].pk}"),
+    "200-customer-own-record-again": lambda s: (
+        s["as_customer"].get(f"/customers/{s['customer'].pk}"), s["as_customer"].get(f"/customers/{s['customer'].pk}")
+    )[1],
+    "200-customer-tickets": lambda s: s["as_customer"].get("/tickets/my-tickets"),
+    "200-public-list-signed-in": lambda s: s["as_customer"].get("/inventory"),
+    "201-create": lambda s: s["staff"].post("/inventory", {"name": "Brake pad", "price": 1}, format="json"),
+    "204-delete": lambda s: s["staff"].delete(f"/inventory/{s['item'].pk}"),
+    "403-forbidden": lambda s: s["as_customer"].get("/mechanics"),
+    "404-unknown-id": lambda s: s["staff"].get("/customers/999999"),
+}
+
+
+@pytest.mark.parametrize("provoke", list(AUTHENTICATED.values()), ids=list(AUTHENTICATED))
+def test_responses_to_a_signed_in_caller_are_private(shop, provoke):
+    response = provoke(shop)
+
+    assert response.status_code < 500
+    directives = {d.strip().split("=")[0] for d in response["Cache-Control"].split(",")}
+    assert "private" in directives, response["Cache-Control"]
+    assert "public" not in directives
+    assert "Authorization" in [h.strip() for h in response["Vary"].split(",")]
+
+
+@pytest.mark.parametrize("path", ["/mechanics", "/tickets"])
+def test_a_bad_token_answer_is_not_stored_for_others(shop, path):
+    response = quiet(APIClient(HTTP_AUTHORIZATION="Bearer x.y.z")).get(path)
+
+    assert response.status_code == 401
+    assert "private" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+
+
+def token_responses(shop, staff_user, customer):
+    anonymous = shop["anonymous"]
+    staff = anonymous.post("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, format="json")
+    customer_login = anonymous.post("/customers/login", {"email": customer.email, "password": CUSTOMER_PASSWORD}, format="json")
+    refreshed = anonymous.post("/auth/refresh", {"refresh_token": staff.json()["refresh_token"]}, format="json")
+    return {"staff login": staff, "customer login": customer_login, "refresh": refreshed}
+
+
+def test_token_responses_are_never_stored(shop, staff_user):
+    for name, response in token_responses(shop, staff_user, shop["customer"]).items():
+        assert response.status_code == 200, (name, response.content)
+        assert "auth_token" in response.json()
+        assert "no-store" in response["Cache-Control"], name
 
 
 # --- cookies ----------------------------------------------------------------------------------------

@@ -1,37 +1,194 @@
+"""Settings read from the environment (API.md "Configuration"): SECRET_KEY is required, always;
+THROTTLE_RATES overrides the documented defaults and is checked at startup; the cache is
+diskcache (CACHE_DIR) unless CACHE_URL names another; production settings pass `check --deploy`.
+
+Most tests load mechanic_shop/settings.py afresh in this process with an environment of their
+own (and no .env file); a few run manage.py as an operator would.
+"""
+
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
+import environ
 import pytest
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[1]
+SETTINGS = PROJECT / "mechanic_shop" / "settings.py"
+KEY = "x" * 20 + "-production-like-secret-key-0123456789abcdef"
+# Variables settings.py reads that the machine running the tests may have set.
+CONFIGURATION = [
+    "SECRET_KEY", "DEBUG", "DATABASE_URL", "CACHE_URL", "CACHE_DIR", "CACHE_KEY_PREFIX", "THROTTLE_RATES",
+    "THROTTLING_ENABLED", "JWT_ACCESS_TOKEN_LIFETIME", "JWT_SIGNING_KEY", "ALLOWED_HOSTS", "NUM_PROXIES",
+]
 
 
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=PROJECT, env={**clean, **env},
+@pytest.fixture
+def load_settings(monkeypatch, tmp_path):
+    """load_settings(**environment) -> the settings module's names, as a dict."""
+    monkeypatch.setattr(environ.Env, "read_env", classmethod(lambda cls, *args, **kwargs: None))  # no .env
+
+    def load(**environment: str) -> dict:
+        for name in CONFIGURATION:
+            monkeypatch.delenv(name, raising=False)
+        environment.setdefault("CACHE_DIR", str(tmp_path / "cache"))
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(SETTINGS))
+
+    return load
+
+
+# --- SECRET_KEY -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debug", ["false", "true", None])
+@pytest.mark.parametrize("key", [None, ""])
+def test_settings_refuse_to_load_without_a_secret_key(load_settings, debug, key):
+    environment = {} if debug is None else {"DEBUG": debug}
+    if key is not None:
+        environment["SECRET_KEY"] = key
+
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        load_settings(**environment)
+
+
+def test_the_secret_key_signs_the_tokens_unless_a_signing_key_is_given(load_settings):
+    assert load_settings(SECRET_KEY=KEY)["SIMPLE_JWT"]["SIGNING_KEY"] == KEY
+    assert load_settings(SECRET_KEY=KEY, JWT_SIGNING_KEY="other-key")["SIMPLE_JWT"]["SIGNING_KEY"] == "other-key"
+
+
+def test_manage_py_refuses_to_start_without_a_secret_key():
+    """As an operator meets it: a clear message, not a traceback deep in Django."""
+    clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
+    if (PROJECT / ".env").exists() and "SECRET_KEY=" in (PROJECT / ".env").read_text():
+        pytest.skip(".env holds a SECRET_KEY (make run writes one)")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=PROJECT, env={**clean, "DEBUG": "true"},
         capture_output=True, text=True, timeout=120,
     )
-
-
-def test_production_settings_refuse_to_start_without_a_secret_key():
-    result = manage("check", DEBUG="false")
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
 
 
-def test_development_key_only_with_debug_on():
-    assert manage("check", DEBUG="true").returncode == 0
+# --- defaults and overrides -------------------------------------------------------------------------
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="false", SECRET_KEY="x" * 20 + "-production-like-secret-key-0123456789abcdef",
-        SECURE_SSL_REDIRECT="true", SECURE_PROXY_SSL_HEADER="true",
+def test_production_defaults(load_settings):
+    loaded = load_settings(SECRET_KEY=KEY)
+
+    assert loaded["DEBUG"] is False
+    assert loaded["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"]
+    assert loaded["SIMPLE_JWT"]["ACCESS_TOKEN_LIFETIME"].total_seconds() == 3600
+    assert loaded["THROTTLING_ENABLED"] is True
+    assert loaded["THROTTLE_RATES"] == loaded["DEFAULT_THROTTLE_RATES"]
+    assert loaded["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_the_default_cache_is_diskcache_in_cache_dir(load_settings, tmp_path):
+    loaded = load_settings(SECRET_KEY=KEY, CACHE_DIR=str(tmp_path / "shared"))
+    caches = loaded["CACHES"]
+
+    assert set(caches) == {"default", "limits", "accounts"}
+    for cache in caches.values():
+        assert cache["BACKEND"] == "core.cache.DiskCache"
+        assert Path(cache["LOCATION"]).is_relative_to(tmp_path / "shared")  # every process of the machine shares it
+    # Counters and accounts apart from pages, so culling pages never evicts them.
+    assert len({cache["LOCATION"] for cache in caches.values()}) == 3
+
+
+def test_cache_url_puts_both_caches_on_redis(load_settings):
+    loaded = load_settings(SECRET_KEY=KEY, CACHE_URL="redis://127.0.0.1:6379/3")
+    default, limits, accounts = (loaded["CACHES"][alias] for alias in ("default", "limits", "accounts"))
+
+    assert default["BACKEND"] == limits["BACKEND"] == accounts["BACKEND"] == "django_redis.cache.RedisCache"
+    # Cached reads are an optimisation: their errors are ignored. Counters and accounts must
+    # report theirs (the sign-in limits fail closed; an account change that cannot be
+    # forgotten is refused).
+    assert default["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
+    assert not limits["OPTIONS"].get("IGNORE_EXCEPTIONS") and not accounts["OPTIONS"].get("IGNORE_EXCEPTIONS")
+    assert len({cache["KEY_PREFIX"] for cache in (default, limits, accounts)}) == 3
+    for cache in (default, limits, accounts):
+        assert cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] <= 0.5 and cache["OPTIONS"]["SOCKET_TIMEOUT"] <= 0.5
+
+
+def test_throttle_rates_override_only_what_they_name(load_settings):
+    loaded = load_settings(SECRET_KEY=KEY, THROTTLE_RATES=" tickets_list = 100/hour ,login=5/minute")
+
+    assert loaded["THROTTLE_RATES"] == {**loaded["DEFAULT_THROTTLE_RATES"], "tickets_list": "100/hour", "login": "5/minute"}
+    assert loaded["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == loaded["THROTTLE_RATES"]
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("false", False), ("true", True), ("0", False)])
+def test_throttling_enabled_switches_every_limit(load_settings, value, enabled):
+    loaded = load_settings(SECRET_KEY=KEY, THROTTLING_ENABLED=value)
+
+    assert loaded["THROTTLING_ENABLED"] is enabled
+    assert loaded["RATELIMIT_ENABLE"] is enabled  # the sign-in limits (django-ratelimit)
+
+
+def test_jwt_access_token_lifetime_is_read_in_seconds(load_settings):
+    assert load_settings(SECRET_KEY=KEY, JWT_ACCESS_TOKEN_LIFETIME="900")["SIMPLE_JWT"]["ACCESS_TOKEN_LIFETIME"].total_seconds() == 900
+
+
+# --- THROTTLE_RATES validation (core/apps.py, at startup) ------------------------------------------
+
+
+@pytest.mark.parametrize("rate", ["15/hour", "5/h", "10/minute", "10/min", "10/m", "3/s", "3/sec", "3/second", "100/day", "1/d", "0/hour"])
+def test_valid_rates_are_accepted(settings, rate):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "tickets_list": rate}
+
+    apps.get_app_config("core").ready()
+
+
+@pytest.mark.parametrize(
+    "rate",
+    ["abc", "5/fortnight", "5/month", "5", "5/", "/hour", "-1/hour", "1.5/hour", "five/hour", " 10/minute",
+     "10/ minute", "10/Minute", "", "5/hour/extra", "\u0663/hour", "10/minutes", "10/hours"],
+)
+def test_an_invalid_rate_stops_startup(settings, rate):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "tickets_list": rate}
+
+    with pytest.raises(ImproperlyConfigured, match="tickets_list"):
+        apps.get_app_config("core").ready()
+
+
+def test_an_unknown_scope_stops_startup(settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "mechanic_list": "1/hour"}
+
+    with pytest.raises(ImproperlyConfigured, match="mechanic_list"):
+        apps.get_app_config("core").ready()
+
+
+@pytest.mark.parametrize(
+    ("rates", "message"),
+    [("tickets_list=lots", "THROTTLE_RATES['tickets_list']"), ("mechanic_list=1/hour", "unknown scopes ['mechanic_list']")],
+)
+def test_manage_py_refuses_to_start_with_bad_throttle_rates(rates, message):
+    clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=PROJECT,
+        env={**clean, "SECRET_KEY": KEY, "THROTTLE_RATES": rates}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+# --- deployment ---------------------------------------------------------------------------------
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=PROJECT,
+        env={**clean, "DEBUG": "false", "SECRET_KEY": KEY, "SECURE_SSL_REDIRECT": "true",
+             "SECURE_PROXY_SSL_HEADER": "true", "CACHE_DIR": str(tmp_path / "cache")},
+        capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -39,15 +196,3 @@ def test_check_deploy_is_clean_with_production_settings():
 @pytest.mark.django_db
 def test_no_missing_migrations():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
-
-
-def test_invalid_throttle_rate_is_refused_at_startup():
-    result = manage("check", DEBUG="true", THROTTLE_RATES="tickets_list=lots")
-    assert result.returncode != 0
-    assert "THROTTLE_RATES['tickets_list']" in result.stderr
-
-
-def test_unknown_throttle_scope_is_refused_at_startup():
-    result = manage("check", DEBUG="true", THROTTLE_RATES="mechanic_list=1/hour")
-    assert result.returncode != 0
-    assert "unknown scopes ['mechanic_list']" in result.stderr

@@ -1,4 +1,4 @@
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from core.caching import bump
@@ -8,5 +8,8 @@ from tickets.models import Ticket, TicketInventory, TicketMechanic
 @receiver([post_save, post_delete], sender=Ticket, dispatch_uid="tickets-cached-reads")
 @receiver([post_save, post_delete], sender=TicketMechanic, dispatch_uid="ticket-mechanics-cached-reads")
 @receiver([post_save, post_delete], sender=TicketInventory, dispatch_uid="ticket-parts-cached-reads")
+# ticket.mechanics.add() and friends insert link rows in bulk, without post_save.
+@receiver(m2m_changed, sender=TicketMechanic, dispatch_uid="ticket-mechanics-m2m-cached-reads")
+@receiver(m2m_changed, sender=TicketInventory, dispatch_uid="ticket-parts-m2m-cached-reads")
 def ticket_changed(**kwargs) -> None:
     bump("tickets")

@@ -1,6 +1,7 @@
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -43,25 +44,32 @@ class Command(BaseCommand):
         staff_created = demo_accounts and data.ensure_demo_staff(password=staff_password)
         if options["if_empty"] and Customer.objects.exists():
             self.stdout.write("The database already holds shop data; nothing seeded (drop --if-empty to add more).")
-            customers_seeded = False
+            seeded_customer = None
         else:
             if options["flush"]:
                 data.flush_shop_data()
+            last_id_before = Customer.objects.order_by("-id").values_list("id", flat=True).first() or 0
             with tqdm(total=sizes.tickets, unit="ticket", disable=sizes.tickets < 10_000 or options["verbosity"] == 0) as bar:
                 counts = data.seed_shop(
                     sizes=sizes, seed=options["seed"], customer_password=customer_password,
                     batch_size=options["batch_size"], progress=bar.update,
                 )
             self.stdout.write(self.style.SUCCESS("Seeded: " + ", ".join(f"{n} {what}" for what, n in counts.items())))
-            customers_seeded = True
-        # Generated passwords are shown once, when they are set; known ones every time.
-        if staff_created or (demo_accounts and settings.DEBUG):
+            seeded_customer = Customer.objects.filter(id__gt=last_id_before).order_by("id").first()
+        if not demo_accounts:
+            return
+        # Generated passwords are shown once, when they are set; the known development ones
+        # whenever the account still has them (an earlier run may have created it otherwise).
+        if staff_created or (settings.DEBUG and data.demo_staff_has_password(staff_password)):
             self.stdout.write(
                 f'Staff login:    POST /auth/login      {{"username": "{data.DEMO_STAFF_USERNAME}", "password": "{staff_password}"}}'
             )
-        first = Customer.objects.order_by("id").first()
-        if first is not None and demo_accounts and (customers_seeded or settings.DEBUG):
+        customer = seeded_customer
+        if customer is None and settings.DEBUG:  # nothing seeded now: a demo customer of an earlier run
+            first = Customer.objects.order_by("id").first()
+            customer = first if first is not None and check_password(customer_password, first.password) else None
+        if customer is not None:
             self.stdout.write(
-                f'Customer login: POST /customers/login {{"email": "{first.email}", "password": "{customer_password}"}}'
+                f'Customer login: POST /customers/login {{"email": "{customer.email}", "password": "{customer_password}"}}'
                 " (every demo customer has this password)"
             )
