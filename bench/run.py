@@ -297,7 +297,7 @@ def main() -> None:
     finally:
         bare.stop()
     print(f"\nbare WSGI ceiling: {ceiling['rps']:.1f} req/s (p50 {ceiling['p50']:.2f} ms, p99 {ceiling['p99']:.2f} ms)")
-    print(f"database {args.database.split('://')[0]}, cache {'redis' if args.cache.startswith('redis') else 'file'}, "
+    print(f"database {args.database.split('://')[0]}, cache {'redis' if args.cache.startswith('redis') else 'diskcache'}, "
           f"{args.workers} gunicorn workers, {args.connections} connections, {args.duration}s per endpoint "
           f"after {args.warmup}s of warm-up")
     for size, rows in scale_rows:

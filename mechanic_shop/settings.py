@@ -108,6 +108,11 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
     # A case-insensitive collation makes the unique email and name columns ignore case,
     # which is how MariaDB enforces what PostgreSQL and SQLite do with lower() indexes.
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+elif _db["ENGINE"] == "django.db.backends.postgresql" and env.bool("PG_PREPARED_STATEMENTS", default=True):
+    # Server-side parameter binding lets psycopg prepare a query it has run five times on a
+    # connection, so PostgreSQL plans the hot reads once per connection instead of on every
+    # request. Behind PgBouncer in transaction mode, set PG_PREPARED_STATEMENTS=false.
+    _db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 _db["CONN_HEALTH_CHECKS"] = True
 

@@ -4,6 +4,8 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
+from tests import live
+
 STORES = ["diskcache", "redis"]
 
 
@@ -51,3 +53,21 @@ def admin_browser(superuser) -> Client:
     client = Client()
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def redis_unreachable(settings):
+    """Every cache alias on a Redis port nothing listens on, configured as settings.py configures
+    Redis: every call fails at once, the default cache's errors ignored."""
+    pytest.importorskip("django_redis")
+    unreachable = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
+    settings.CACHES = {
+        "default": {**unreachable, "OPTIONS": {**unreachable["OPTIONS"], "IGNORE_EXCEPTIONS": True}},
+        "limits": unreachable,
+        "accounts": unreachable,
+    }
+

@@ -515,20 +515,7 @@ def test_a_database_outage_outside_the_api_views_is_a_503_too(rf, path, content_
 
 
 @pytest.fixture
-def redis_unreachable(settings):
-    """Both caches on a Redis port nothing listens on, as settings.py configures Redis: every
-    call fails at once, the default cache's errors ignored."""
-    pytest.importorskip("django_redis")
-    unreachable = {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-    }
-    settings.CACHES = {
-        "default": {**unreachable, "OPTIONS": {**unreachable["OPTIONS"], "IGNORE_EXCEPTIONS": True}},
-        "limits": unreachable,
-        "accounts": unreachable,
-    }
+def redis_unreachable(redis_unreachable, settings):
     settings.THROTTLING_ENABLED = True
 
 

@@ -405,19 +405,8 @@ def test_the_diskcache_store_counts_exactly_across_processes(tmp_path):
 
 
 @pytest.fixture
-def store_down(settings):
-    """Both cache aliases on a Redis port nothing listens on: every call fails at once."""
-    pytest.importorskip("django_redis")
-    unreachable = {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-    }
-    settings.CACHES = {
-        "default": {**unreachable, "OPTIONS": {**unreachable["OPTIONS"], "IGNORE_EXCEPTIONS": True}},
-        "limits": unreachable,
-        "accounts": unreachable,
-    }
+def store_down(redis_unreachable):
+    """Every cache alias on a Redis port nothing listens on: every call fails at once."""
 
 
 @pytest.mark.parametrize(("scope", "method", "path", "limit", "first_status"), SCOPES, ids=SCOPE_IDS)

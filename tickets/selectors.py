@@ -1,8 +1,19 @@
-from django.db.models import DecimalField, IntegerField, Prefetch, QuerySet, Value
+from django.db.models import Prefetch, QuerySet
 
-from inventory.models import Inventory
 from mechanics.models import Mechanic
-from tickets.models import Ticket, TicketInventory, TicketMechanic
+from tickets.models import Ticket, TicketInventory
+
+# A ticket's own columns, as ticket_detail() reads them.
+TICKET_COLUMNS = ("id", "vin", "service_date", "service_description", "customer_id")
+
+
+def part_lines() -> QuerySet[TicketInventory]:
+    """Parts lines with the name and price of their item, by item id."""
+    return (
+        TicketInventory.objects.select_related("inventory")
+        .only("ticket", "inventory", "quantity", "inventory__name", "inventory__price")
+        .order_by("inventory_id")
+    )
 
 
 def ticket_list() -> QuerySet[Ticket]:
@@ -10,13 +21,7 @@ def ticket_list() -> QuerySet[Ticket]:
     queries however many tickets there are."""
     return Ticket.objects.order_by("id").prefetch_related(
         Prefetch("mechanics", queryset=Mechanic.objects.only("id", "name").order_by("id"), to_attr="mechanic_list"),
-        Prefetch(
-            "part_lines",
-            queryset=TicketInventory.objects.select_related("inventory")
-            .only("ticket", "inventory", "quantity", "inventory__name", "inventory__price")
-            .order_by("inventory_id"),
-            to_attr="part_list",
-        ),
+        Prefetch("part_lines", queryset=part_lines(), to_attr="part_list"),
     )
 
 
@@ -26,24 +31,17 @@ def tickets_of_customer(*, customer_id: int) -> QuerySet[Ticket]:
 
 def ticket_detail(*, ticket_id: int) -> Ticket | None:
     """One ticket with `mechanic_list` and `part_list`, as ticket_list() gives them, in two
-    queries instead of three: the ticket, then its mechanics and its parts lines together (one
-    UNION ALL of two row shapes, told apart by their first column)."""
-    ticket = Ticket.objects.filter(pk=ticket_id).first()
-    if ticket is None:
+    queries instead of three: the ticket joined to its mechanics (a row per mechanic, or one row
+    with empty mechanic columns), then its parts lines."""
+    rows = list(
+        Ticket.objects.filter(pk=ticket_id)
+        .order_by("mechanic_links__mechanic_id")
+        .values_list(*TICKET_COLUMNS, "mechanic_links__mechanic_id", "mechanic_links__mechanic__name")
+    )
+    if not rows:
         return None
-    no_number = Value(None, output_field=DecimalField())
-    mechanics = TicketMechanic.objects.filter(ticket_id=ticket_id).values_list(
-        Value("mechanic"), "mechanic_id", "mechanic__name", no_number, Value(None, output_field=IntegerField())
-    )
-    parts = TicketInventory.objects.filter(ticket_id=ticket_id).values_list(
-        Value("part"), "inventory_id", "inventory__name", "inventory__price", "quantity"
-    )
-    ticket.mechanic_list, ticket.part_list = [], []
-    for kind, ref_id, name, price, quantity in sorted(mechanics.union(parts, all=True), key=lambda row: row[1]):
-        if kind == "mechanic":
-            ticket.mechanic_list.append(Mechanic(id=ref_id, name=name))
-        else:
-            ticket.part_list.append(
-                TicketInventory(ticket=ticket, inventory=Inventory(id=ref_id, name=name, price=price), quantity=quantity)
-            )
+    width = len(TICKET_COLUMNS)
+    ticket = Ticket(**dict(zip(TICKET_COLUMNS, rows[0][:width], strict=True)))
+    ticket.mechanic_list = [Mechanic(id=row[width], name=row[width + 1]) for row in rows if row[width] is not None]
+    ticket.part_list = list(part_lines().filter(ticket_id=ticket_id))
     return ticket
