@@ -19,8 +19,8 @@ install: $(STAMP)
 
 ## A git-ignored .env with a signing key of this checkout's own (never a published constant).
 env:
-	@test -f .env && grep -q '^SECRET_KEY=' .env || \
-	  $(PYTHON) -c 'import secrets; print("SECRET_KEY=" + secrets.token_urlsafe(50))' >> .env
+	@$(PYTHON) -c 'import pathlib, re, secrets; env = pathlib.Path(".env"); text = env.read_text() if env.exists() else ""; \
+	  re.search(r"(?m)^SECRET_KEY=", text) or env.write_text(text + ("\n" if text and not text.endswith("\n") else "") + "SECRET_KEY=" + secrets.token_urlsafe(50) + "\n")'
 
 migrate: install env
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input

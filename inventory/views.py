@@ -29,6 +29,8 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
         return [IsAdminUser()]
 
     def get_queryset(self):
+        if self.action == "list":
+            return selectors.inventory_rows()
         return selectors.inventory_list()
 
     def perform_create(self, serializer):

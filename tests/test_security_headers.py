@@ -128,6 +128,37 @@ def test_with_debug_on_the_technical_pages_are_still_json_without_a_traceback(sh
     assert "Traceback" not in response.content.decode() and "SELECT" not in response.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/api/docs-missing", "/static/missing.css", "/admin/missing/"])
+def test_with_debug_on_a_browser_page_404_lists_no_url_patterns(shop, settings, path):
+    settings.DEBUG = True
+
+    response = shop["anonymous"].get(path)
+
+    assert response.status_code == 404
+    assert response.content == b"Not found."
+    assert response["Content-Type"].startswith("text/plain")
+
+
+# --- request bodies -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/customers/login", {"email": "someone@example.com", "password": "Chunked-Pass-42"}),
+        ("/customers", {"name": "Chunked", "email": "chunked@example.com", "phone": "1", "password": "Chunked-Pass-42"}),
+    ],
+)
+def test_a_chunked_body_without_content_length_is_411_not_a_missing_field(shop, path, body):
+    # What gunicorn hands Django for `Transfer-Encoding: chunked`: the header, no Content-Length.
+    response = shop["anonymous"].generic(
+        "POST", path, json.dumps(body), content_type="application/json", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""
+    )
+
+    assert response.status_code == 411
+    assert response.json() == {"error": "A request body needs a Content-Length header (chunked bodies are not accepted)."}
+
+
 # --- security headers -----------------------------------------------------------------------------
 
 SUCCESSES = {
