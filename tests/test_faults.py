@@ -581,4 +581,4 @@ def test_a_chunked_body_without_a_length_is_refused_with_411_json(healthy, path)
         sock.close()
     assert reply.startswith(b"HTTP/1.1 411 "), reply[:200]
     assert b"\r\nContent-Type: application/json\r\n" in reply
-    assert b'"error":"A request body needs a Content-Length header' in reply
+    assert b"A request body needs a Content-Length header (chunked bodies are not accepted)." in reply
