@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpResponse
 
-from accounts.ratelimits import SignInUnavailable, sign_in_attempt
+from accounts.ratelimits import SignInGuard, SignInUnavailable, TooManySignIns
 
 
 class ShopAdminSite(admin.AdminSite):
@@ -12,14 +12,19 @@ class ShopAdminSite(admin.AdminSite):
     index_title = "Shop records"
 
     def login(self, request, extra_context=None):
-        if request.method == "POST":
-            try:
-                wait = sign_in_attempt(request, request.POST.get("username", ""))
-            except SignInUnavailable as exc:
-                return _plain(str(exc.detail), 503, exc.wait)
-            if wait is not None:
-                return _plain("Too many sign-in attempts. Try again later.", 429, wait)
-        return super().login(request, extra_context)
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        guard = SignInGuard(request, request.POST.get("username", ""))
+        try:
+            guard.check()
+            response = super().login(request, extra_context)
+            # Django's login view redirects once signed in and shows the form again otherwise.
+            guard.succeeded() if response.status_code == 302 else guard.failed()
+        except SignInUnavailable as exc:
+            return _plain(str(exc.detail), 503, exc.wait)
+        except TooManySignIns as exc:
+            return _plain(str(exc.detail), 429, exc.wait)
+        return response
 
 
 def _plain(message: str, status: int, retry_after: int) -> HttpResponse:

@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
@@ -16,7 +17,7 @@ def account_for_token(token):
     if role == CUSTOMER_ROLE:
         principal = principals.load(Customer, token.get(CUSTOMER_ID_CLAIM))
     elif role == STAFF_ROLE:
-        principal = principals.load(principals.staff_model(), token.get(api_settings.USER_ID_CLAIM))
+        principal = principals.load(get_user_model(), token.get(api_settings.USER_ID_CLAIM))
     else:
         raise InvalidToken(_("The token names no known role."))
     if principal is None:

@@ -14,7 +14,6 @@ put the old row back. Until the tombstone expires, that account is read from the
 import logging
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import models
 
@@ -103,7 +102,3 @@ def load(model: type[models.Model], pk) -> Principal | None:
         except Exception:  # noqa: BLE001
             pass
     return principal
-
-
-def staff_model() -> type[models.Model]:
-    return get_user_model()

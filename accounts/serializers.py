@@ -4,14 +4,19 @@
      "token_type": "Bearer", "expires_in": 3600}
 """
 
+from contextlib import contextmanager
+
 from django.conf import settings
+from django.db import transaction
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import serializers as jwt
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.authentication import account_for_token
-from accounts.ratelimits import enforce_sign_in_limits
+from accounts.ratelimits import SignInGuard
 from accounts.tokens import tokens_for_customer, tokens_for_staff
 
 
@@ -37,19 +42,27 @@ class SignInSerializer(jwt.TokenObtainSerializer):
         self.fields["password"] = jwt.PasswordField(max_length=128, trim_whitespace=False)
 
     def validate(self, attrs: dict) -> dict:
-        enforce_sign_in_limits(self.context["request"], attrs[self.username_field])
-        super().validate(attrs)  # sets self.user, or raises AuthenticationFailed
+        guard = SignInGuard(self.context["request"], attrs[self.username_field])
+        guard.check()
+        try:
+            super().validate(attrs)  # sets self.user, or raises AuthenticationFailed
+            self.check_account(self.user)
+        except AuthenticationFailed:
+            guard.failed()
+            raise
+        guard.succeeded()
         return token_pair_body(self.get_token(self.user))
+
+    def check_account(self, user) -> None:
+        """A last word on an account whose password was right, before any token exists."""
 
 
 class StaffSignInSerializer(SignInSerializer):
     default_error_messages = {"no_active_account": "Invalid username or password"}
 
-    def validate(self, attrs: dict) -> dict:
-        body = super().validate(attrs)
-        if not self.user.is_staff:  # the same answer as a wrong password
+    def check_account(self, user) -> None:
+        if not user.is_staff:  # the same answer as a wrong password
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
-        return body
 
     @classmethod
     def get_token(cls, user) -> RefreshToken:
@@ -65,6 +78,17 @@ class CustomerSignInSerializer(SignInSerializer):
         return tokens_for_customer(customer)
 
 
+@contextmanager
+def spending(refresh: RefreshToken):
+    """A transaction holding the refresh token's outstanding-token row locked, inside which
+    SimpleJWT checks the blacklist again and blacklists the token. Two requests that spend the
+    same token (refreshing, or refreshing while signing out) then take turns, and the second
+    finds it blacklisted: a refresh token is used once."""
+    with transaction.atomic():
+        OutstandingToken.objects.select_for_update().filter(jti=refresh[api_settings.JTI_CLAIM]).first()
+        yield
+
+
 class RefreshSerializer(jwt.TokenRefreshSerializer):
     """SimpleJWT's refresh (a new access token, a new refresh token, the old one blacklisted),
     after checking the account may still sign in."""
@@ -73,8 +97,10 @@ class RefreshSerializer(jwt.TokenRefreshSerializer):
     refresh_token = serializers.CharField(max_length=4096)
 
     def validate(self, attrs: dict) -> dict:
-        account_for_token(self.token_class(attrs["refresh_token"]))
-        data = super().validate({"refresh": attrs["refresh_token"]})
+        refresh = self.token_class(attrs["refresh_token"])
+        account_for_token(refresh)
+        with spending(refresh):
+            data = super().validate({"refresh": attrs["refresh_token"]})
         return {
             "auth_token": data["access"],
             "refresh_token": data["refresh"],
@@ -88,7 +114,8 @@ class LogoutSerializer(jwt.TokenBlacklistSerializer):
     refresh_token = serializers.CharField(max_length=4096, write_only=True)
 
     def validate(self, attrs: dict) -> dict:
-        return super().validate({"refresh": attrs["refresh_token"]})
+        with spending(self.token_class(attrs["refresh_token"])):
+            return super().validate({"refresh": attrs["refresh_token"]})
 
 
 # Documentation only: what the views above answer.

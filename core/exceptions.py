@@ -2,7 +2,6 @@
 
 import logging
 import math
-import traceback
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -11,7 +10,6 @@ from django.db import IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
-from rest_framework.request import Request
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -143,17 +141,8 @@ def _sentence(detail) -> str:
     return str(detail) if detail else "Error."
 
 
-def _raised_while_parsing_the_body(exc: Exception) -> bool:
-    """Whether `exc` escaped from DRF's parsing of the request body."""
-    return any(frame.f_code is Request._parse.__code__ for frame, _ in traceback.walk_tb(exc.__traceback__))
-
-
 def _translate(exc: Exception) -> Exception:
     """Map errors raised below the API layer onto DRF exceptions."""
-    if isinstance(exc, RecursionError) and _raised_while_parsing_the_body(exc):
-        # The JSON decoder recurses once per nesting level: `[[[[...` a thousand deep is the
-        # client's malformed input, not a server fault.
-        return exceptions.ParseError("JSON parse error - the body is nested too deeply.")
     if isinstance(exc, errors.NotFound):
         return exceptions.NotFound(exc.message)
     if isinstance(exc, errors.Conflict):

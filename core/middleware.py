@@ -1,5 +1,5 @@
 from django.http import HttpResponse, JsonResponse
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 
 from core.exceptions import ServiceUnavailable, database_failure_exception
 
@@ -46,8 +46,8 @@ class JsonErrorMiddleware:
 class PrivateApiResponseMiddleware:
     """Responses to a signed-in caller are theirs alone: `Cache-Control: private` keeps shared
     HTTP caches (proxies, CDNs) from storing them, and `no-cache` makes the caller's own client
-    revalidate, so it sees its writes at once. The server-side cache (core/caching.py) already
-    stored the response before this runs."""
+    revalidate, so it sees its writes at once. The server-side cache (core/caching.py) stored
+    the response before this runs; the lifetime `cache_page` gave it is dropped here."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,7 +57,8 @@ class PrivateApiResponseMiddleware:
         user = getattr(request, "user", None)
         if "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated):
             if "no-store" not in response.get("Cache-Control", ""):
-                patch_cache_control(response, private=True, no_cache=True)
+                response["Cache-Control"] = "private, no-cache"
+                del response["Expires"]
             patch_vary_headers(response, ["Authorization"])
         return response
 

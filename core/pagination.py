@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 MAX_PER_PAGE = 100
@@ -28,10 +29,6 @@ class HeaderPagination(BasePagination):
     page_query_param = "page"
     page_size_query_param = "per_page"
 
-    def is_requested(self, request) -> bool:
-        params = request.query_params
-        return self.page_query_param in params or self.page_size_query_param in params
-
     def paginate_queryset(self, queryset, request, view=None):
         params = request.query_params
         page_raw = params.get(self.page_query_param)
@@ -44,7 +41,7 @@ class HeaderPagination(BasePagination):
         self.request = request
         self.number = _positive_int(page_raw, self.page_query_param)
         self.per_page = _positive_int(per_page_raw, self.page_size_query_param, MAX_PER_PAGE)
-        self.total = Paginator(queryset, self.per_page).count
+        self.total = Paginator(queryset, self.per_page).count  # a COUNT query, or len() of a list
         start = (self.number - 1) * self.per_page
         self.page = list(queryset[start : start + self.per_page]) if start < self.total else []
         return self.page
@@ -67,8 +64,6 @@ class HeaderPagination(BasePagination):
         return {"X-Total-Count": str(self.total), "Link": ", ".join(links)}
 
     def get_paginated_response(self, data):
-        from rest_framework.response import Response
-
         return Response(data, headers=self.get_headers())
 
     def get_schema_operation_parameters(self, view):

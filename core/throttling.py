@@ -18,6 +18,7 @@ protect capacity, and a cache outage should not become an API outage. The sign-i
 passwords and fail closed instead (accounts/ratelimits.py).
 """
 
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -51,12 +52,27 @@ def count_in_window(key: str, limit: int, period: int, now: float) -> tuple[bool
     return count <= limit, ends_at - now
 
 
+def client_address(request) -> str:
+    """The client's address as the API's throttles see it (NUM_PROXIES, X-Forwarded-For), an
+    IPv6 address as its /64 network."""
+    address = throttling.BaseThrottle().get_ident(request) or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is 192.0.2.1
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+
+
 def caller_key(request, view) -> str:
     """Who is counted: the signed-in customer or staff user, else the client address."""
     user = request.user
     if user is not None and user.is_authenticated:
         return f"{user._meta.model_name}:{user.pk}"
-    return f"address:{throttling.BaseThrottle().get_ident(request)}"
+    return f"address:{client_address(request)}"
 
 
 class ScopedRateThrottle(throttling.ScopedRateThrottle):
@@ -72,7 +88,7 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.get_rate())
         try:
             allowed, self.seconds_left = count_in_window(
-                f"{self.scope}:{caller_key(request, view)}", self.num_requests, self.duration, self.timer()
+                f"{self.scope}:{self.get_caller_key(request, view)}", self.num_requests, self.duration, self.timer()
             )
         except Exception as exc:  # noqa: BLE001 - any failure of the counter store: fail open
             logger.warning("rate-limit store unavailable; %s not counted: %r", self.scope, exc)
@@ -81,6 +97,9 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
 
     def get_scope(self, request, view) -> str | None:
         return getattr(view, "throttle_scopes", {}).get(getattr(view, "action", None))
+
+    def get_caller_key(self, request, view) -> str:
+        return caller_key(request, view)
 
     def get_rate(self) -> str:
         # Read at request time (DRF binds its rates at import), so settings can change them.

@@ -2,8 +2,9 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from accounts.ratelimits import enforce_sign_in_limits
+from accounts.ratelimits import SignInGuard
 from core.caching import cache_read
+from core.errors import InvalidInput
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
@@ -49,16 +50,23 @@ class CustomerViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
         changes = dict(serializer.validated_data)
         current_password = changes.pop("current_password", None)
         by_owner = isinstance(self.request.user, Customer)
+        guard = None
         if by_owner and changes.get("password") is not None:
-            # Checking current_password is a password guess like a sign-in: counted against the
+            # Checking current_password is a password guess like a sign-in: counted under the
             # same limits, so a stolen access token is no unlimited oracle for the password.
-            enforce_sign_in_limits(self.request, self.request.user.email)
-        serializer.instance = services.customer_update(
-            customer_id=serializer.instance.pk,
-            changes=changes,
-            current_password=current_password,
-            by_owner=by_owner,
-        )
+            guard = SignInGuard(self.request, self.request.user.email)
+            guard.check()
+        try:
+            serializer.instance = services.customer_update(
+                customer_id=serializer.instance.pk,
+                changes=changes,
+                current_password=current_password,
+                by_owner=by_owner,
+            )
+        except InvalidInput as exc:
+            if guard is not None and current_password is not None and "current_password" in exc.fields:
+                guard.failed()
+            raise
 
     def perform_destroy(self, instance):
         services.customer_delete(customer_id=instance.pk)

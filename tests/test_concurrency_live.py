@@ -265,3 +265,67 @@ def test_10_updates_racing_a_delete_never_answer_500_nor_bring_the_record_back(s
         assert responses[5].status == 204
         assert shop.query(f"SELECT id FROM {TABLES[kind]} WHERE id = %s", (record,)) == []
         assert shop.server.staff("GET", f"/{kind}/{record}").status == 404
+
+
+# --- a refresh token is spent once ---------------------------------------------------------------
+# Refresh (rotating) and sign-out both spend the refresh token; each holds its outstanding-token
+# row locked while it checks and blacklists it (accounts/serializers.py), so requests racing with
+# one token take turns and only the first finds it unspent.
+
+
+def refresh_token_of(shop: Shop, kind: str) -> str:
+    if kind == "staff":
+        response = shop.server.request("POST", "/auth/login", {"username": live.STAFF_USERNAME, "password": live.STAFF_PASSWORD})
+    else:
+        email, password = f"refresher-{uuid.uuid4().hex[:8]}@example.com", "Refresh-Once-42"
+        shop.create("/customers", {"name": "Refresher", "email": email, "phone": "1", "password": password})
+        response = shop.server.request("POST", "/customers/login", {"email": email, "password": password})
+    assert response.status == 200, response.body
+    return response.body["refresh_token"]
+
+
+def refresh(shop: Shop, token: str) -> live.Response:
+    return shop.server.request("POST", "/auth/refresh", {"refresh_token": token})
+
+
+def sign_out(shop: Shop, token: str) -> live.Response:
+    return shop.server.request("POST", "/auth/logout", {"refresh_token": token})
+
+
+@pytest.mark.parametrize("kind", ["staff", "customer"])
+def test_10_clients_refreshing_with_one_refresh_token_get_exactly_one_new_pair(shop, kind):
+    # A few rounds, so that a race that shows only now and then shows in practice every run.
+    for _ in range(3):
+        token = refresh_token_of(shop, kind)
+
+        responses = at_once([lambda: refresh(shop, token) for _ in range(10)])
+
+        assert_no_server_error(responses, {200, 401})
+        assert sorted(r.status for r in responses) == [200] + [401] * 9
+        new_token = next(r.body["refresh_token"] for r in responses if r.status == 200)
+        assert refresh(shop, token).status == 401
+        assert refresh(shop, new_token).status == 200  # the winner's new token works, once
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_refreshes_racing_sign_outs_with_one_refresh_token_spend_it_once(shop, round_):
+    """Five refreshes and five sign-outs with one token, at once: exactly one of the ten spends
+    it. A sign-out that answered 204 ended the token before any refresh could rotate it; a refresh
+    that answered 200 ran first, and its new refresh token is live."""
+    tokens = [refresh_token_of(shop, "staff") for _ in range(3)]
+    calls = [
+        (lambda t=token: refresh(shop, t)) if n % 2 == round_ % 2 else (lambda t=token: sign_out(shop, t))
+        for token in tokens
+        for n in range(10)
+    ]
+
+    responses = at_once(calls)
+
+    assert_no_server_error(responses, {200, 204, 401})
+    for n, token in enumerate(tokens):
+        answers = responses[10 * n : 10 * (n + 1)]
+        spent = [r for r in answers if r.status in (200, 204)]
+        assert len(spent) == 1, sorted(r.status for r in answers)
+        assert refresh(shop, token).status == 401 and sign_out(shop, token).status == 401
+        if spent[0].status == 200:
+            assert refresh(shop, spent[0].body["refresh_token"]).status == 200

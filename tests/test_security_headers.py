@@ -1,7 +1,8 @@
 """Production safety: with DEBUG off no error body carries a stack trace, a file path, a setting
 or SQL; API responses carry the security headers; responses to a signed-in caller are private to
-them (Cache-Control: private, Vary: Authorization) and token responses are never stored
-(Cache-Control: no-store); HTTPS is enforced when configured; cookies are Secure.
+them (exactly `Cache-Control: private, no-cache`, no Expires, `Vary: Authorization`), cached by
+the server or not, and token responses are never stored (Cache-Control: no-store); HTTPS is
+enforced when configured; cookies are Secure.
 (`check --deploy` itself runs in test_settings.py.)
 """
 
@@ -114,15 +115,15 @@ def test_a_forced_server_error_answers_only_a_generic_sentence(shop, monkeypatch
     assert response.json() == {"error": "Internal server error."}
 
 
-@pytest.mark.parametrize("path", ["/inventory", "/wp-admin/x"])
-def test_with_debug_on_the_technical_pages_are_still_json_without_a_traceback(shop, monkeypatch, settings, path):
+@pytest.mark.parametrize(("path", "status"), [("/inventory", 500), ("/wp-admin/x", 404)])
+def test_with_debug_on_the_technical_pages_are_still_json_without_a_traceback(shop, monkeypatch, settings, path, status):
     # DEBUG is never on in production, but a developer's server must not turn into HTML either.
     settings.DEBUG = True
     monkeypatch.setattr("inventory.selectors.inventory_list", boom)
 
     response = shop["anonymous"].get(path)
 
-    assert response.status_code in (404, 500)
+    assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     assert set(response.json()) == {"error"}
     assert "Traceback" not in response.content.decode() and "SELECT" not in response.content.decode()
@@ -270,15 +271,51 @@ AUTHENTICATED = {
 }
 
 
+PRIVATE = "private, no-cache"
+
+
+def assert_private(response) -> None:
+    """Exactly `private, no-cache`: shared caches never store it, the caller's own client
+    revalidates it, and no lifetime (max-age, Expires) from the server's cache leaks out."""
+    assert response["Cache-Control"] == PRIVATE, response["Cache-Control"]
+    assert "Expires" not in response, response["Expires"]
+    assert "Authorization" in [h.strip() for h in response["Vary"].split(",")]
+
+
 @pytest.mark.parametrize("provoke", list(AUTHENTICATED.values()), ids=list(AUTHENTICATED))
 def test_responses_to_a_signed_in_caller_are_private(shop, provoke):
     response = provoke(shop)
 
     assert response.status_code < 500
-    directives = {d.strip().split("=")[0] for d in response["Cache-Control"].split(",")}
-    assert "private" in directives, response["Cache-Control"]
-    assert "public" not in directives
-    assert "Authorization" in [h.strip() for h in response["Vary"].split(",")]
+    assert_private(response)
+
+
+def test_a_cached_read_is_private_without_a_lifetime_on_a_miss_and_on_a_hit(shop):
+    """GET /mechanics/<id> is kept 60 s in the server's cache (cache_page gives it max-age=60 and
+    Expires); the signed-in caller's copy, fresh or from the cache, carries neither."""
+    path = f"/mechanics/{shop['mechanic'].pk}"
+
+    miss, hit = shop["staff"].get(path), shop["staff"].get(path)
+
+    assert (miss.status_code, hit.status_code) == (200, 200)
+    assert "Age" not in miss and "Age" in hit  # the second came from the cache
+    assert_private(miss)
+    assert_private(hit)
+
+
+@pytest.mark.parametrize(
+    "provoke",
+    [
+        pytest.param(lambda s: s["as_customer"].get("/tickets/my-tickets"), id="uncached-read"),
+        pytest.param(lambda s: s["staff"].patch(f"/mechanics/{s['mechanic'].pk}", {"name": "Renamed"}, format="json"), id="write"),
+    ],
+)
+def test_an_uncached_answer_to_a_signed_in_caller_is_private_too(shop, provoke):
+    response = provoke(shop)
+
+    assert response.status_code == 200
+    assert "Age" not in response
+    assert_private(response)
 
 
 @pytest.mark.parametrize("path", ["/mechanics", "/tickets"])

@@ -179,6 +179,36 @@ def test_manage_py_refuses_to_start_with_bad_throttle_rates(rates, message):
     assert message in result.stderr
 
 
+# --- the rate limits' store ------------------------------------------------------------------------
+
+
+def manage_py_check(tmp_path, **environment: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=PROJECT,
+        env={**clean, "SECRET_KEY": KEY, "CACHE_DIR": str(tmp_path / "cache"), **environment},
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize("cache_url", ["dummycache://", "locmemcache://"])
+def test_a_cache_that_cannot_count_stops_startup(tmp_path, cache_url):
+    """A dummy cache counts nothing and a local-memory one counts per process: every rate limit
+    would be void. django-ratelimit's E003 says so, and it is not silenced."""
+    result = manage_py_check(tmp_path, CACHE_URL=cache_url)
+
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "django_ratelimit.E003" in result.stderr
+
+
+@pytest.mark.parametrize("environment", [{}, {"CACHE_URL": "redis://127.0.0.1:6379/3"}], ids=["default-diskcache", "redis"])
+def test_the_supported_stores_pass_the_checks(tmp_path, environment):
+    result = manage_py_check(tmp_path, **environment)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "django_ratelimit" not in result.stdout + result.stderr
+
+
 # --- deployment ---------------------------------------------------------------------------------
 
 

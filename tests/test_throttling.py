@@ -1,11 +1,13 @@
 """Rate limits (API.md "Rate limits"): every scope's limit, its 429, its window, its buckets,
 exactness under concurrency on the default store (diskcache) and on Redis, and what happens
-when the store is down: the scoped limits fail open, the sign-in limits fail closed. Whole
-requests racing real servers are counted in test_multiprocess.py.
+when the store is down: the scoped limits (signup included) fail open. Whole requests racing
+real servers are counted in test_multiprocess.py.
 
 Time is injected: `ScopedRateThrottle.timer` for the scoped limits and django-ratelimit's clock
 for the sign-in limits. The sign-in limits themselves (per address, per account, the owner not
-locked out) are tested in accounts/tests/test_api.py; the signup scope in the customers' tests.
+locked out, failing closed) are tested in accounts/tests/test_sign_in_limits.py, and live in
+test_faults.py; the signup scope in the customers' tests. The counter and the caller's key on
+their own are in core/tests/test_throttling_unit.py.
 """
 
 import multiprocessing
@@ -20,10 +22,9 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from accounts.ratelimits import client_address
-from conftest import STAFF_PASSWORD, access_token_for, client_with_token
+from conftest import access_token_for, client_with_token
 from core import throttling
-from core.throttling import ScopedRateThrottle, caller_key, count_in_window
-from tests import live
+from core.throttling import ScopedRateThrottle, count_in_window
 from tickets.models import TicketMechanic
 
 HOUR = 3600
@@ -266,15 +267,6 @@ def test_client_address_trusts_forwarded_for_only_through_configured_proxies(
     assert client_address(anonymous_request(remote_addr, forwarded_for)) == expected
 
 
-def test_caller_key_names_the_account_else_the_address(staff_user, customer):
-    request = anonymous_request("203.0.113.7")
-    assert caller_key(request, LIST_VIEW) == "address:203.0.113.7"
-    request.user = staff_user
-    assert caller_key(request, LIST_VIEW) == f"user:{staff_user.pk}"
-    request.user = customer
-    assert caller_key(request, LIST_VIEW) == f"customer:{customer.pk}"
-
-
 def test_staff_and_customer_with_the_same_id_do_not_share_a_bucket(staff_user, make_customer, clock):
     customer = make_customer()
     staff_request, customer_request = anonymous_request("203.0.113.7"), anonymous_request("203.0.113.7")
@@ -339,12 +331,6 @@ def run_at_once(count: int, task) -> list:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(lambda _: job(), range(count)))
-
-
-def test_count_in_window_from_50_threads_lets_exactly_5_through(store):
-    results = run_at_once(50, lambda: count_in_window("concurrency:test", 5, HOUR, START)[0])
-
-    assert results.count(True) == 5
 
 
 def test_the_throttle_from_50_threads_lets_exactly_5_through(store, clock):
@@ -422,18 +408,3 @@ def test_the_signup_limit_fails_open_when_the_store_is_down(store_down, db):
     bodies = [{"name": "New", "email": f"new{n}@example.com", "phone": "1", "password": "Signup-Pass-42"} for n in range(12)]
 
     assert [client.post("/customers", body, format="json").status_code for body in bodies] == [201] * 12
-
-
-@pytest.mark.parametrize(
-    ("path", "body"),
-    [
-        ("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}),
-        ("/customers/login", {"email": "someone@example.com", "password": "Correct-Horse-42"}),
-    ],
-)
-def test_sign_in_fails_closed_when_the_store_is_down(store_down, staff_user, api_client, path, body):
-    response = api_client.post(path, body, format="json")
-
-    assert response.status_code == 503
-    assert set(response.json()) == {"error"}
-    assert int(response["Retry-After"]) >= 1

@@ -1,9 +1,11 @@
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Prefetch, QuerySet
 
 from mechanics.models import Mechanic
 from tickets.models import Ticket, TicketInventory
 
-# A ticket's own columns, as ticket_detail() reads them.
+# A ticket's own columns, as ticket_detail() reads them, in the order of the model's fields
+# (Model.from_db takes values in that order).
 TICKET_COLUMNS = ("id", "vin", "service_date", "service_description", "customer_id")
 
 
@@ -41,7 +43,10 @@ def ticket_detail(*, ticket_id: int) -> Ticket | None:
     if not rows:
         return None
     width = len(TICKET_COLUMNS)
-    ticket = Ticket(**dict(zip(TICKET_COLUMNS, rows[0][:width], strict=True)))
-    ticket.mechanic_list = [Mechanic(id=row[width], name=row[width + 1]) for row in rows if row[width] is not None]
+    # Model.from_db: Django's documented way to make an instance of values read from the database.
+    ticket = Ticket.from_db(DEFAULT_DB_ALIAS, TICKET_COLUMNS, rows[0][:width])
+    ticket.mechanic_list = [
+        Mechanic.from_db(DEFAULT_DB_ALIAS, ("id", "name"), row[width:]) for row in rows if row[width] is not None
+    ]
     ticket.part_list = list(part_lines().filter(ticket_id=ticket_id))
     return ticket

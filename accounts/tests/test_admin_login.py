@@ -76,3 +76,21 @@ def test_admin_login_fails_closed_when_the_limits_cache_raises(staff_user, monke
 
     assert response.status_code == 503
     assert int(response["Retry-After"]) >= 1
+
+
+def test_the_admin_counts_failures_per_account_and_remembers_where_staff_signed_in(staff_user, api_client, settings):
+    """A wrong password on the admin's form spends the account's budget as the API's does; a
+    successful admin sign-in (the redirect) makes the address the staff user's own, where other
+    people's failures cannot lock them out. (login_account at 3/hour, to keep it short.)"""
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "login_account": "3/hour"}
+    home = "192.0.2.44"
+    assert admin_login(Client(), "staff", STAFF_PASSWORD, address=home).status_code == 302
+    for n in range(3):
+        assert admin_login(Client(), "staff", "Wrong-Password-1", address=f"198.51.100.{n}").status_code == 200
+
+    refused = admin_login(Client(), "staff", STAFF_PASSWORD, address="198.51.100.200")
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 60  # the hour of the per-account limit
+    assert api_client.post("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, REMOTE_ADDR="198.51.100.201").status_code == 429
+    assert api_client.post("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, REMOTE_ADDR=home).status_code == 200
+    assert admin_login(Client(), "staff", STAFF_PASSWORD, address=home).status_code == 302

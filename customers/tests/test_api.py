@@ -173,8 +173,34 @@ def test_the_eleventh_anonymous_sign_up_from_one_address_in_an_hour_is_429(api_c
     assert api_client.post("/customers", sign_up_body(email="c11@example.com"), REMOTE_ADDR="198.51.100.8").status_code == 201
 
 
-def test_staff_creating_customers_are_not_limited(staff_client, frozen_throttle_clock):
-    statuses = [staff_client.post("/customers", sign_up_body(email=f"c{n}@example.com")).status_code for n in range(12)]
+def test_a_customers_token_does_not_lift_the_sign_up_limit(api_client, make_customer, client_for, frozen_throttle_clock):
+    """Anyone can get a customer's token by signing up once: sign-ups with one are counted per
+    address like anonymous ones, in the same budget, whichever customer's token it is."""
+    address = "198.51.100.7"
+    first, second = client_for(make_customer()), client_for(make_customer())
+    statuses = [
+        (first if n % 2 else second).post("/customers", sign_up_body(email=f"c{n}@example.com"), REMOTE_ADDR=address).status_code
+        for n in range(10)
+    ]
+    assert statuses == [201] * 10
+
+    response = first.post("/customers", sign_up_body(email="c10@example.com"), REMOTE_ADDR=address)
+
+    assert_error(response, 429)
+    assert 1 <= int(response["Retry-After"]) <= 3600
+    assert not Customer.objects.filter(email="c10@example.com").exists()
+    assert api_client.post("/customers", sign_up_body(email="c11@example.com"), REMOTE_ADDR=address).status_code == 429
+    assert first.post("/customers", sign_up_body(email="c12@example.com"), REMOTE_ADDR="198.51.100.8").status_code == 201
+
+
+def test_staff_creating_customers_are_not_limited(api_client, staff_client, frozen_throttle_clock):
+    address = "198.51.100.7"
+    for n in range(10):  # the address's sign-up budget, spent
+        assert api_client.post("/customers", sign_up_body(email=f"a{n}@example.com"), REMOTE_ADDR=address).status_code == 201
+
+    statuses = [
+        staff_client.post("/customers", sign_up_body(email=f"c{n}@example.com"), REMOTE_ADDR=address).status_code for n in range(12)
+    ]
 
     assert statuses == [201] * 12
 
