@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.core.cache import caches
 from django.db import models
 
+from customers.models import Customer
 from accounts.tokens import password_fingerprint
 from core.exceptions import ServiceUnavailable
 
@@ -102,3 +103,11 @@ def load(model: type[models.Model], pk) -> Principal | None:
         except Exception:  # noqa: BLE001
             pass
     return principal
+
+
+def display_name(user) -> str:
+    """How history and ledgers name whoever made a change: a staff user's username, a
+    customer's email."""
+    if isinstance(user, Customer):
+        return user.email
+    return user.get_username() if user.is_authenticated else ""

@@ -192,6 +192,7 @@ def seed_shop(
     mechanic_ids = list(Mechanic.objects.filter(email__in=[m.email for m in mechanics]).values_list("id", flat=True))
     item_ids = list(Inventory.objects.filter(name__in=[p.name for p in items]).values_list("id", flat=True))
     customer_ids.sort(), mechanic_ids.sort(), item_ids.sort()
+    prices = dict(Inventory.objects.filter(pk__in=item_ids).values_list("id", "price"))
 
     counts = {"customers": len(customer_ids), "mechanics": len(mechanic_ids), "parts": len(item_ids),
               "tickets": 0, "mechanic_assignments": 0, "parts_lines": 0}
@@ -213,7 +214,10 @@ def seed_shop(
                 for mechanic_id in rng.sample(mechanic_ids, k=min(len(mechanic_ids), rng.choice((1, 1, 2, 2, 3)))):
                     links.append(TicketMechanic(ticket_id=ticket.pk, mechanic_id=mechanic_id))
                 for item_id in rng.sample(item_ids, k=min(len(item_ids), rng.choice((0, 1, 2, 3)))):
-                    lines.append(TicketInventory(ticket_id=ticket.pk, inventory_id=item_id, quantity=rng.choice((1, 1, 2, 4))))
+                    lines.append(TicketInventory(
+                        ticket_id=ticket.pk, inventory_id=item_id, quantity=rng.choice((1, 1, 2, 4)),
+                        unit_price=prices[item_id],
+                    ))
             TicketMechanic.objects.bulk_create(links)
             TicketInventory.objects.bulk_create(lines)
         counts["tickets"] += len(tickets)

@@ -5,6 +5,7 @@ Every setting that differs between machines is read from the environment (or an 
 """
 
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "customers",
     "mechanics",
     "inventory",
+    "vehicles",
     "tickets",
     "demo",
 ]
@@ -264,6 +266,17 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": False,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# --- The shop -------------------------------------------------------------------------------
+# Tax on a ticket's subtotal, a decimal fraction (0.0825 is 8.25 %). Read as text, never as a
+# float, so the rate is exactly the one configured.
+TAX_RATE = env.str("TAX_RATE", default="0")
+try:
+    TAX_RATE = Decimal(TAX_RATE.strip())
+except InvalidOperation:
+    raise ImproperlyConfigured(f"TAX_RATE must be a decimal fraction such as 0.0825, not {TAX_RATE!r}.")
+if not TAX_RATE.is_finite() or not Decimal(0) <= TAX_RATE < Decimal(1):
+    raise ImproperlyConfigured(f"TAX_RATE must be at least 0 and below 1, not {TAX_RATE}.")
 
 JWT_ACCESS_TOKEN_LIFETIME = env.int("JWT_ACCESS_TOKEN_LIFETIME", default=3600)
 SIMPLE_JWT = {

@@ -173,7 +173,7 @@ CASES = [
     ("ORM mechanics.add", lambda w: TICKET_URLS, lambda w: w.t.mechanics.add(w.m2)),
     ("ORM mechanics.remove", lambda w: TICKET_URLS, lambda w: w.t.mechanics.remove(w.m1)),
     ("ORM mechanics.clear", lambda w: TICKET_URLS, lambda w: w.t.mechanics.clear()),
-    ("ORM parts.add", lambda w: TICKET_URLS, lambda w: w.t.parts.add(w.i2, through_defaults={"quantity": 2})),
+    ("ORM parts.add", lambda w: TICKET_URLS, lambda w: w.t.parts.add(w.i2, through_defaults={"quantity": 2, "unit_price": w.i2.price})),
     ("ORM inventory save", lambda w: TICKET_URLS, lambda w: orm_rename(w.i1, price=Decimal("0.99"))),
     ("ORM mechanic rename", lambda w: TICKET_URLS, lambda w: orm_rename(w.m1, name="Quietly Renamed")),
     ("seed_shop", lambda w: TICKET_URLS, lambda w: call_command("seed_shop", "--customers", "2", "--mechanics", "2", "--tickets", "3", "--parts", "2", verbosity=0)),

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.caching import bump
 from core.errors import InvalidInput, NotFound
+from inventory import stock
 from customers.models import Customer
 from inventory.models import Inventory
 from mechanics.models import Mechanic
-from tickets.models import Ticket, TicketInventory, TicketMechanic
+from tickets.models import StatusChange, Ticket, TicketInventory, TicketMechanic
 
 
 def _customer_exists(customer_id: int) -> None:
@@ -39,11 +41,15 @@ def _mechanic(mechanic_id: int) -> Mechanic:
     return mechanic
 
 
-def ticket_create(*, customer_id: int, vin: str, service_date: date, service_description: str) -> Ticket:
+@transaction.atomic
+def ticket_create(*, customer_id: int, vin: str, service_date: date, service_description: str, by: str = "") -> Ticket:
+    """A new ticket, an estimate, with its creation as the first entry of its history."""
     _customer_exists(customer_id)
-    return Ticket.objects.create(
+    ticket = Ticket.objects.create(
         customer_id=customer_id, vin=vin, service_date=service_date, service_description=service_description
     )
+    StatusChange.objects.create(ticket=ticket, from_status=None, to_status=ticket.status, at=timezone.now(), by=by)
+    return ticket
 
 
 @transaction.atomic
@@ -119,9 +125,10 @@ class PartsResult:
 
 
 @transaction.atomic
-def add_parts(*, ticket_id: int, quantities: dict[int, int]) -> PartsResult:
-    """Add parts lines {inventory_id: quantity}. Items already on the ticket are reported and
-    left as they are; an unknown inventory id adds nothing at all."""
+def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> PartsResult:
+    """Add parts lines {inventory_id: quantity}, each at its item's price of today, taking
+    tracked items from stock. Items already on the ticket are reported and left as they are; an
+    unknown inventory id, or too little stock of a tracked item, adds nothing at all."""
     if not quantities:
         raise InvalidInput("Invalid input.", {"add_inventory_items": ["Give at least one item."]})
     ticket = _locked_ticket(ticket_id)
@@ -129,8 +136,13 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int]) -> PartsResult:
         raise NotFound(f"Inventory items not found: {', '.join(map(str, sorted(missing)))}.", missing)
     on_ticket = set(ticket.part_lines.filter(inventory_id__in=quantities).values_list("inventory_id", flat=True))
     new_ids = sorted(set(quantities) - on_ticket)
+    prices = dict(Inventory.objects.filter(pk__in=new_ids).values_list("id", "price"))
+    stock.consume_for_ticket(ticket_id=ticket.pk, quantities={iid: quantities[iid] for iid in new_ids}, by=by)
     TicketInventory.objects.bulk_create(
-        [TicketInventory(ticket=ticket, inventory_id=iid, quantity=quantities[iid]) for iid in new_ids]
+        [
+            TicketInventory(ticket=ticket, inventory_id=iid, quantity=quantities[iid], unit_price=prices[iid])
+            for iid in new_ids
+        ]
     )
     bump("tickets")
     return PartsResult(ticket.pk, new_ids, sorted(on_ticket))

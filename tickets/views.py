@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from accounts.principals import display_name
 from core.caching import cache_read
 from core.pagination import HeaderPagination
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
@@ -94,6 +95,7 @@ class TicketViewSet(
             vin=data["vin"],
             service_date=data["service_date"],
             service_description=data["service_description"],
+            by=display_name(self.request.user),
         )
         serializer.instance = selectors.ticket_detail(ticket_id=ticket.pk)
 
@@ -175,5 +177,5 @@ class TicketViewSet(
     def add_inventory(self, request, pk: str):
         body = AddPartsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        result = services.add_parts(ticket_id=int(pk), quantities=body.quantities)
+        result = services.add_parts(ticket_id=int(pk), quantities=body.quantities, by=display_name(request.user))
         return Response(AddPartsResultSerializer(result).data)

@@ -27,7 +27,7 @@ def test_a_name_that_looks_like_an_existing_one_is_a_form_error(admin_browser, m
 
 
 def test_adding_an_item_stores_its_name_normalised(admin_browser):
-    response = admin_browser.post("/admin/inventory/inventory/add/", {"name": "Oil\u200b filter\u200d", "price": "4.50"})
+    response = admin_browser.post("/admin/inventory/inventory/add/", {"name": "Oil\u200b filter\u200d", "price": "4.50", "reorder_point": "0"})
     assert response.status_code == 302
     assert Inventory.objects.values_list("name", flat=True).get() == "Oil filter"
 

@@ -28,5 +28,8 @@ class TicketFactory(factory.django.DjangoModelFactory):
     def parts(ticket, create, parts, **kwargs):
         if create and parts:
             TicketInventory.objects.bulk_create(
-                [TicketInventory(ticket=ticket, inventory=item, quantity=quantity) for item, quantity in parts]
+                [
+                    TicketInventory(ticket=ticket, inventory=item, quantity=quantity, unit_price=item.price)
+                    for item, quantity in parts
+                ]
             )
