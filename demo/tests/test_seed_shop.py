@@ -8,7 +8,9 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Max, Sum
 
 from customers.models import Customer
 from demo.data import (
@@ -16,12 +18,13 @@ from demo.data import (
     DEVELOPMENT_CUSTOMER_PASSWORD,
     DEVELOPMENT_STAFF_PASSWORD,
     random_vin,
-    vin_check_digit,
 )
-from inventory.models import Inventory
+from inventory.models import Inventory, StockMovement
 from mechanics.models import Mechanic
-from tickets.models import Ticket, TicketInventory, TicketMechanic
+from tickets.models import Invoice, Payment, StatusChange, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
+from vehicles.models import Vehicle
 from tickets.serializers import VIN_PATTERN
+from vehicles.vin import is_valid_vin
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +75,7 @@ def debug_on(settings):
 def test_seed_creates_the_requested_counts(capsys):
     out = seed(capsys, *SIZES)
     assert counts() == (12, 5, 40, 15)
-    assert "Seeded: 12 customers, 5 mechanics, 15 parts, 40 tickets" in out
+    assert re.search(r"Seeded: 12 customers, 5 mechanics, 15 parts, \d+ vehicles, 40 tickets, ", out)
     assert TicketMechanic.objects.exists() and TicketInventory.objects.exists()
 
 
@@ -81,7 +84,7 @@ def test_seeded_data_keeps_the_model_rules(capsys):
     for ticket in Ticket.objects.all():
         ticket.full_clean()
         assert VIN_PATTERN.match(ticket.vin) and len(ticket.vin) == 17
-        assert ticket.vin[8] == vin_check_digit(ticket.vin)
+        assert is_valid_vin(ticket.vin)
     for model in (Customer, Mechanic, Inventory, TicketInventory):
         for obj in model.objects.all():
             obj.full_clean(exclude=["password"])
@@ -172,17 +175,11 @@ def test_cached_reads_are_fresh_after_a_seed(capsys, staff_client, throttling_of
 # --- VINs -------------------------------------------------------------------------------------------
 
 
-def test_vin_check_digit_matches_a_known_vin():
-    # 1M8GDM9AXKP042788 is the textbook example of a valid North American VIN.
-    assert vin_check_digit("1M8GDM9A0KP042788") == "X"
-    assert vin_check_digit("1HGCM82633A004352") == "3"
-
-
 def test_random_vins_are_valid():
     rng = random.Random(1)
     for _ in range(200):
         vin = random_vin(rng)
-        assert VIN_PATTERN.match(vin) and len(vin) == 17 and vin[8] == vin_check_digit(vin)
+        assert is_valid_vin(vin)
 
 
 # --- demo logins: DEBUG on -------------------------------------------------------------------------
@@ -284,3 +281,75 @@ def test_with_debug_off_nothing_seeded_prints_no_login(capsys, make_customer):
     make_customer()
     out = seed(capsys, *SIZES, "--demo-accounts", "--if-empty")
     assert printed_login(out, "/customers/login") is None
+
+
+# --- a shop with history: vehicles, statuses, lines, invoices, payments, stock ------------------
+
+
+def test_tickets_come_in_every_status_with_a_history_that_leads_there(capsys):
+    seed(capsys, "--customers", "30", "--mechanics", "4", "--tickets", "400", "--parts", "20")
+    assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
+    histories = {}
+    for change in StatusChange.objects.order_by("ticket_id", "id"):
+        histories.setdefault(change.ticket_id, []).append(change)
+    for ticket in Ticket.objects.all():
+        history = histories[ticket.pk]
+        assert history[0].from_status is None and history[-1].to_status == ticket.status
+        assert all(a.to_status == b.from_status and a.at < b.at for a, b in zip(history, history[1:]))
+
+
+def test_invoices_freeze_the_totals_of_their_lines_and_closed_tickets_are_paid(capsys):
+    seed(capsys, "--customers", "20", "--mechanics", "4", "--tickets", "300", "--parts", "20")
+    invoiced = Ticket.objects.filter(status__in=[Status.INVOICED, Status.CLOSED])
+    assert invoiced.exists() and Invoice.objects.count() == invoiced.count()
+    assert TicketLine.objects.filter(kind="labor").exists() and TicketLine.objects.filter(kind="fee").exists()
+    cent = Decimal("0.01")
+    for invoice in Invoice.objects.select_related("ticket"):
+        ticket = invoice.ticket
+        parts = sum((p.quantity * p.unit_price for p in ticket.part_lines.all()), Decimal(0))
+        lines = sum(((l.quantity * l.unit_price).quantize(cent, ROUND_HALF_UP) for l in ticket.lines.all()), Decimal(0))
+        assert invoice.subtotal == parts + lines == invoice.parts + invoice.labor + invoice.fees
+        assert invoice.total == invoice.subtotal + invoice.tax
+        paid = ticket.payments.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        if ticket.status == Status.CLOSED:
+            assert paid == invoice.total
+        else:
+            assert paid < invoice.total or invoice.total == 0
+    assert not Payment.objects.exclude(ticket__status__in=[Status.INVOICED, Status.CLOSED]).exists()
+
+
+def test_invoice_numbers_grow_with_the_invoicing_date(capsys):
+    seed(capsys, "--customers", "10", "--mechanics", "2", "--tickets", "200", "--parts", "5")
+    dates = list(Invoice.objects.order_by("id").values_list("ticket__service_date", flat=True))
+    assert dates == sorted(dates)
+
+
+def test_tickets_belong_to_their_customers_vehicles_whose_mileage_is_the_highest_reading(capsys):
+    seed(capsys, "--customers", "15", "--mechanics", "2", "--tickets", "150", "--parts", "5")
+    assert Vehicle.objects.exists()
+    for ticket in Ticket.objects.select_related("vehicle"):
+        assert ticket.vehicle is not None and ticket.vehicle.customer_id == ticket.customer_id
+        assert ticket.vin == ticket.vehicle.vin
+        assert ticket.mileage_out is None or ticket.mileage_out >= ticket.mileage_in
+    for vehicle in Vehicle.objects.all():
+        vehicle.full_clean()
+        highest = vehicle.tickets.aggregate(m=Max("mileage_out"))["m"]
+        assert vehicle.mileage == highest
+
+
+def test_most_parts_are_counted_some_are_low_and_every_ledger_sums_to_the_shelf(capsys):
+    seed(capsys, "--customers", "5", "--mechanics", "2", "--tickets", "10", "--parts", "60")
+    counted = Inventory.objects.filter(quantity_on_hand__isnull=False)
+    assert counted.count() > Inventory.objects.count() // 2
+    assert counted.filter(quantity_on_hand__lte=F("reorder_point")).exists()
+    assert counted.filter(quantity_on_hand__gt=F("reorder_point")).exists()
+    ledger = dict(StockMovement.objects.values("item").annotate(total=Sum("quantity")).values_list("item", "total"))
+    for item in Inventory.objects.all():
+        assert ledger.get(item.pk, 0) == (item.quantity_on_hand or 0)
+
+
+def test_flush_also_removes_vehicles_lines_history_invoices_payments_and_the_ledger(capsys):
+    seed(capsys, *SIZES)
+    seed(capsys, *NOTHING, "--flush")
+    for model in (Vehicle, TicketLine, StatusChange, Invoice, Payment, StockMovement):
+        assert not model.objects.exists(), model

@@ -11,7 +11,8 @@ from demo import data
 
 class Command(BaseCommand):
     help = (
-        "Load demo data (customers, mechanics, parts, tickets). With DEBUG on, or with "
+        "Load demo data (customers, their vehicles, mechanics, counted parts, tickets in every status with "
+        "labor, invoices and payments). With DEBUG on, or with "
         "--demo-accounts, also a staff login and passwords the demo customers can sign in with."
     )
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
                     sizes=sizes, seed=options["seed"], customer_password=customer_password,
                     batch_size=options["batch_size"], progress=bar.update,
                 )
-            self.stdout.write(self.style.SUCCESS("Seeded: " + ", ".join(f"{n} {what}" for what, n in counts.items())))
+            self.stdout.write(self.style.SUCCESS("Seeded: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())))
             seeded_customer = Customer.objects.filter(id__gt=last_id_before).order_by("id").first()
         if not demo_accounts:
             return
