@@ -395,3 +395,12 @@ def test_lists_show_totals_and_invoice_numbers(staff_client, customer_client, cu
 )
 def test_methods_not_served_are_405(staff_client, make_ticket, method, path):
     assert_error(getattr(staff_client, method)(f"/tickets/{make_ticket().pk}/{path}"), 405)
+
+
+def test_the_cached_list_shows_a_payment_at_once(staff_client, invoiced, throttling_off):
+    staff_client.get("/tickets")
+    assert staff_client.get("/tickets").has_header("Age")  # cached
+    staff_client.post(f"/tickets/{invoiced.pk}/payments", {"amount": 30, "method": "cash"}, format="json")
+    fresh = staff_client.get("/tickets")
+    assert not fresh.has_header("Age")
+    assert fresh.json()[0]["totals"]["paid"] == 30
