@@ -132,7 +132,7 @@ def test_a_transition_is_one_conditional_update(make_ticket):
         workflow.transition(ticket_id=ticket.pk, to="approved", by="staff")
     updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "tickets_ticket" in q["sql"]]
     assert len(updates) == 1
-    assert '"status" = ' in updates[0].split("WHERE")[1]  # the status it moves from is in the condition
+    assert "status" in updates[0].split("WHERE")[1]  # the status it moves from is in the condition
 
 
 def test_a_lost_race_is_a_conflict_and_changes_nothing(make_ticket, monkeypatch):
@@ -429,6 +429,7 @@ def test_the_lock_is_checked_under_the_ticket_row_lock(make_ticket):
     ticket = at(make_ticket, "invoiced")
     with CaptureQueriesContext(connection) as queries, pytest.raises(Conflict):
         services.add_line(ticket_id=ticket.pk, kind="fee", description="x", quantity=1, unit_price=1)
-    assert len(queries) == 1 or "SAVEPOINT" in queries[0]["sql"] or "BEGIN" in queries[0]["sql"]
     reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
-    assert len(reads) == 1 and '"status"' in reads[0] and "tickets_ticket" in reads[0]
+    assert len(reads) == 1 and "status" in reads[0] and "tickets_ticket" in reads[0]
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in reads[0]
