@@ -75,7 +75,9 @@ class TicketSerializer(serializers.Serializer):
 
     @extend_schema_field(TotalsSerializer)
     def get_totals(self, ticket) -> dict:
-        return TotalsSerializer(money.ticket_totals(ticket)).data
+        # The Decimals as money computed them (already in cents), rendered exactly: a
+        # DecimalField would re-quantize them and fail on an unusually large total.
+        return money.ticket_totals(ticket).as_dict()
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_invoice_number(self, ticket) -> int | None:

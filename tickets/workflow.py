@@ -9,6 +9,8 @@ instead). The history entry, the invoice and the return of parts to stock are wr
 same transaction.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +30,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.CLOSED: (),
     Status.CANCELLED: (),
 }
+
+# Invoice amounts have 14 digits, 2 of them decimals.
+INVOICE_LIMIT = Decimal(10) ** 12
 
 # What a customer may do to a ticket of their own: approve or decline its estimate.
 CUSTOMER_MOVES = frozenset({(Status.ESTIMATE, Status.APPROVED), (Status.ESTIMATE, Status.CANCELLED)})
@@ -93,6 +98,8 @@ def _invoice(*, ticket_id: int, at) -> Invoice:
         lines=TicketLine.objects.filter(ticket_id=ticket_id).only("kind", "quantity", "unit_price"),
         tax_rate=settings.TAX_RATE,
     )
+    if charged.total >= INVOICE_LIMIT:  # beyond the invoice's columns: refused, not a database error
+        raise Conflict(f"A total of {charged.total} is more than an invoice can hold.", status=Status.COMPLETED)
     return Invoice.objects.create(
         ticket_id=ticket_id, issued_at=at, tax_rate=charged.tax_rate, parts=charged.parts, labor=charged.labor,
         fees=charged.fees, subtotal=charged.subtotal, tax=charged.tax, total=charged.total,

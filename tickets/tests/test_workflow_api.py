@@ -404,3 +404,15 @@ def test_the_cached_list_shows_a_payment_at_once(staff_client, invoiced, throttl
     fresh = staff_client.get("/tickets")
     assert not fresh.has_header("Age")
     assert fresh.json()[0]["totals"]["paid"] == 30
+
+
+def test_huge_totals_are_shown_exactly(staff_client, make_ticket):
+    ticket = make_ticket()
+    body = {"kind": "labor", "description": "Forever", "quantity": "999999.99", "unit_price": "99999999.99"}
+    for _ in range(20):
+        assert staff_client.post(f"/tickets/{ticket.pk}/lines", body, format="json").status_code == 201
+    response = staff_client.get(f"/tickets/{ticket.pk}")
+    assert response.status_code == 200
+    assert b'"labor":1999999979800000.00' in response.content
+    move(ticket, "approved", "in_progress", "completed")
+    assert_error(staff_client.post(f"/tickets/{ticket.pk}/transition", {"to": "invoiced"}, format="json"), 409)

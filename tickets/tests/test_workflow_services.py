@@ -433,3 +433,12 @@ def test_the_lock_is_checked_under_the_ticket_row_lock(make_ticket):
     assert len(reads) == 1 and "status" in reads[0] and "tickets_ticket" in reads[0]
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in reads[0]
+
+
+def test_a_total_beyond_what_an_invoice_holds_is_refused(make_ticket):
+    ticket = at(make_ticket, "completed")
+    for _ in range(2):
+        fee(ticket, Decimal("99999999.99"), quantity=Decimal("999999.99"))
+    with pytest.raises(Conflict):
+        move(ticket, "invoiced")
+    assert status_of(ticket) == "completed" and not Invoice.objects.exists()
