@@ -45,4 +45,10 @@ def mechanic_delete(*, mechanic_id: int) -> None:
             f"Mechanic {mechanic_id} is assigned to {ticket_count} ticket(s); "
             "remove them from those tickets before deleting."
         )
+    # Labor lines keep whose work they bill (PROTECT); such a mechanic stays, as an assigned one.
+    if line_count := mechanic.ticket_lines.count():
+        raise Conflict(
+            f"Mechanic {mechanic_id} is billed on {line_count} ticket line(s); "
+            "their work stays on record, so they cannot be deleted."
+        )
     mechanic.delete()

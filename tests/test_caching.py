@@ -159,7 +159,8 @@ CASES = [
     ("update-mechanics add only", lambda w: TICKET_URLS, lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}/update-mechanics", {"add_mechanic_ids": [w.m2.pk]}))),
     ("POST ticket inventory", lambda w: TICKET_URLS, lambda w: ok(w.staff.post(f"/tickets/{w.t.pk}/inventory", {"add_inventory_items": [{"inventory_id": w.i2.pk, "quantity": 3}]}))),
     ("inventory rename", lambda w: TICKET_URLS, lambda w: ok(w.staff.patch(f"/inventory/{w.i1.pk}", {"name": "Renamed part"}))),
-    ("inventory price change", lambda w: TICKET_URLS, lambda w: ok(w.staff.patch(f"/inventory/{w.i1.pk}", {"price": 42.5}))),
+    # A ticket shows the price its parts had when added (not the item's): a rename is what shows.
+    ("inventory rename and price change", lambda w: TICKET_URLS, lambda w: ok(w.staff.patch(f"/inventory/{w.i1.pk}", {"name": "Repriced", "price": 42.5}))),
     ("inventory PUT", lambda w: TICKET_URLS, lambda w: ok(w.staff.put(f"/inventory/{w.i1.pk}", {"name": "Put part", "price": 1.25}))),
     ("mechanic rename via API", lambda w: [*TICKET_URLS, *mechanic_urls(w, w.m1)], lambda w: ok(w.staff.patch(f"/mechanics/{w.m1.pk}", {"name": "Renamed Mech"}))),
     ("admin mechanic change", lambda w: [*TICKET_URLS, *mechanic_urls(w, w.m1)], admin_change_mechanic),
@@ -174,7 +175,12 @@ CASES = [
     ("ORM mechanics.remove", lambda w: TICKET_URLS, lambda w: w.t.mechanics.remove(w.m1)),
     ("ORM mechanics.clear", lambda w: TICKET_URLS, lambda w: w.t.mechanics.clear()),
     ("ORM parts.add", lambda w: TICKET_URLS, lambda w: w.t.parts.add(w.i2, through_defaults={"quantity": 2, "unit_price": w.i2.price})),
-    ("ORM inventory save", lambda w: TICKET_URLS, lambda w: orm_rename(w.i1, price=Decimal("0.99"))),
+    ("ORM inventory save", lambda w: TICKET_URLS, lambda w: orm_rename(w.i1, name="ORM part")),
+    # the workflow
+    ("transition", lambda w: TICKET_URLS, lambda w: ok(w.staff.post(f"/tickets/{w.t.pk}/transition", {"to": "approved"}))),
+    ("transition by the owner", lambda w: TICKET_URLS, lambda w: ok(w.owner.post(f"/tickets/{w.t.pk}/transition", {"to": "cancelled"}))),
+    ("POST ticket line", lambda w: TICKET_URLS, lambda w: ok(w.staff.post(f"/tickets/{w.t.pk}/lines", {"kind": "fee", "description": "Disposal", "quantity": 1, "unit_price": 5}), 201)),
+    ("DELETE ticket part", lambda w: TICKET_URLS, lambda w: ok(w.staff.delete(f"/tickets/{w.t.pk}/inventory/{w.i1.pk}"), 204)),
     ("ORM mechanic rename", lambda w: TICKET_URLS, lambda w: orm_rename(w.m1, name="Quietly Renamed")),
     ("seed_shop", lambda w: TICKET_URLS, lambda w: call_command("seed_shop", "--customers", "2", "--mechanics", "2", "--tickets", "3", "--parts", "2", verbosity=0)),
     ("seed_shop --flush", lambda w: [*TICKET_URLS, "/mechanics"], lambda w: call_command("seed_shop", "--customers", "2", "--mechanics", "2", "--tickets", "3", "--parts", "2", "--flush", verbosity=0)),

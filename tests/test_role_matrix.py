@@ -21,7 +21,8 @@ from conftest import CUSTOMER_PASSWORD, access_token_for, client_with_token
 from customers.models import Customer
 from inventory.models import Inventory
 from mechanics.models import Mechanic
-from tickets.models import Ticket, TicketInventory, TicketMechanic
+from tickets import workflow
+from tickets.models import Ticket, TicketInventory, TicketLine, TicketMechanic
 
 ANON, CUSTOMER, STAFF = "anonymous", "customer", "staff"
 
@@ -67,6 +68,37 @@ class World:
     @cached_property
     def other_ticket(self):
         return self._make_ticket(customer=self.other, mechanics=[self.ticket_mechanic])
+
+    @cached_property
+    def my_line(self):
+        return TicketLine.objects.create(ticket=self.my_ticket, kind="labor", description="Brakes", quantity=1, unit_price=80)
+
+    @cached_property
+    def other_line(self):
+        return TicketLine.objects.create(ticket=self.other_ticket, kind="fee", description="Disposal", quantity=1, unit_price=5)
+
+    @cached_property
+    def ticket_item(self):
+        """An item that is a parts line on both my ticket and the other customer's."""
+        item = self._make_item(name="Brake pad")
+        for ticket in (self.my_ticket, self.other_ticket):
+            TicketInventory.objects.create(ticket=ticket, inventory=item, quantity=1, unit_price=item.price)
+        return item
+
+    def _invoiced(self, customer):
+        ticket = self._make_ticket(customer=customer)
+        TicketLine.objects.create(ticket=ticket, kind="fee", description="Inspection", quantity=1, unit_price=100)
+        for to in ("approved", "in_progress", "completed", "invoiced"):
+            workflow.transition(ticket_id=ticket.pk, to=to, by="staff")
+        return ticket
+
+    @cached_property
+    def my_invoiced_ticket(self):
+        return self._invoiced(self.me)
+
+    @cached_property
+    def other_invoiced_ticket(self):
+        return self._invoiced(self.other)
 
     def __getitem__(self, name: str) -> int:
         return getattr(self, name).pk
@@ -172,6 +204,23 @@ ENDPOINTS = [
     E("put", "/tickets/{other_ticket}/update-mechanics", lambda w: {"add_mechanic_ids": [w["mechanic"]]}, 401, 403, 200),
     E("post", "/tickets/{my_ticket}/inventory", lambda w: {"add_inventory_items": [{"inventory_id": w["item"], "quantity": 2}]}, 401, 403, 200),
     E("post", "/tickets/{other_ticket}/inventory", lambda w: {"add_inventory_items": [{"inventory_id": w["item"], "quantity": 2}]}, 401, 403, 200),
+    E("delete", "/tickets/{my_ticket}/inventory/{ticket_item}", None, 401, 403, 204),
+    E("delete", "/tickets/{other_ticket}/inventory/{ticket_item}", None, 401, 403, 204),
+    # The workflow: a customer approves or declines their own estimate, and nothing else.
+    E("post", "/tickets/{my_ticket}/transition", lambda w: {"to": "approved"}, 401, 200, 200),
+    E("post", "/tickets/{my_ticket}/transition", lambda w: {"to": "cancelled", "note": "Too dear"}, 401, 200, 200),
+    E("post", "/tickets/{my_ticket}/transition", lambda w: {"to": "in_progress"}, 401, 403, 409),
+    E("post", "/tickets/{other_ticket}/transition", lambda w: {"to": "approved"}, 401, 403, 200),
+    E("get", "/tickets/{my_ticket}/history", None, 401, 200, 200),
+    E("get", "/tickets/{other_ticket}/history", None, 401, 403, 200),
+    E("post", "/tickets/{my_ticket}/lines", lambda w: {"kind": "labor", "description": "Brakes", "quantity": 1.5, "unit_price": 80}, 401, 403, 201),
+    E("post", "/tickets/{other_ticket}/lines", lambda w: {"kind": "fee", "description": "Disposal", "quantity": 1, "unit_price": 5}, 401, 403, 201),
+    E("delete", "/tickets/{my_ticket}/lines/{my_line}", None, 401, 403, 204),
+    E("delete", "/tickets/{other_ticket}/lines/{other_line}", None, 401, 403, 204),
+    E("get", "/tickets/{my_invoiced_ticket}/payments", None, 401, 200, 200),
+    E("get", "/tickets/{other_invoiced_ticket}/payments", None, 401, 403, 200),
+    E("post", "/tickets/{my_invoiced_ticket}/payments", lambda w: {"amount": 40, "method": "card"}, 401, 403, 201),
+    E("post", "/tickets/{other_invoiced_ticket}/payments", lambda w: {"amount": 40, "method": "cash"}, 401, 403, 201),
     # --- inventory: anyone reads, staff write
     E("get", "/inventory", None, 200, 200, 200),
     E("get", "/inventory/{item}", None, 200, 200, 200),
@@ -201,6 +250,12 @@ NOT_ALLOWED = [
     E("delete", "/tickets/{my_ticket}/remove-mechanic/{ticket_mechanic}", None, 401, 405, 405),
     E("post", "/tickets/{my_ticket}/update-mechanics", lambda w: {"add_mechanic_ids": [w["mechanic"]]}, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/inventory", None, 401, 405, 405),
+    E("put", "/tickets/{my_ticket}/inventory/{ticket_item}", None, 401, 405, 405),
+    E("get", "/tickets/{my_ticket}/transition", None, 401, 405, 405),
+    E("post", "/tickets/{my_ticket}/history", None, 401, 405, 405),
+    E("get", "/tickets/{my_ticket}/lines", None, 401, 405, 405),
+    E("get", "/tickets/{my_ticket}/lines/{my_line}", None, 401, 405, 405),
+    E("delete", "/tickets/{my_invoiced_ticket}/payments", None, 401, 405, 405),
     E("put", "/inventory", item_body, 401, 405, 405),
     E("delete", "/inventory", None, 401, 405, 405),
     E("post", "/inventory/{item}", item_body, 401, 405, 405),
@@ -229,7 +284,8 @@ def test_role_table(world, endpoint, caller, expected):
     if expected == 405:
         assert endpoint.method.upper() not in [m.strip() for m in response["Allow"].split(",")]
     if expected >= 400:
-        assert set(response.json()) <= {"error", "fields"}
+        # A refused transition also names the ticket's status and the moves it allows.
+        assert set(response.json()) <= ({"error", "fields"} | ({"status", "allowed"} if expected == 409 else set()))
         assert isinstance(response.json()["error"], str) and response.json()["error"]
 
 

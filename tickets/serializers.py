@@ -1,9 +1,13 @@
 import re
 from collections import Counter
+from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.text import NormalizedCharField
+from tickets import money
+from tickets.models import Payment, Status, TicketLine
 
 VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{1,17}$")
 MAX_ID = 2**63 - 1  # the largest value of the id columns (64-bit signed)
@@ -17,8 +21,40 @@ class TicketMechanicSerializer(serializers.Serializer):
 class TicketPartSerializer(serializers.Serializer):
     inventory_id = serializers.IntegerField()
     name = serializers.CharField(source="inventory.name")
-    price = serializers.DecimalField(source="inventory.price", max_digits=10, decimal_places=2)
+    # The unit price the part had when it was put on the ticket.
+    price = serializers.DecimalField(source="unit_price", max_digits=10, decimal_places=2)
     quantity = serializers.IntegerField()
+
+
+class TicketLineSerializer(serializers.Serializer):
+    """A labor or fee line, as shown and as sent (`POST /tickets/<id>/lines`)."""
+
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=TicketLine.Kind.choices)
+    description = NormalizedCharField(max_length=255)
+    quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal(0))
+    amount = serializers.SerializerMethodField()
+    mechanic_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True, default=None)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
+    def get_amount(self, line) -> Decimal:
+        return money.line_amount(line.quantity, line.unit_price)
+
+
+def _money() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+
+
+class TotalsSerializer(serializers.Serializer):
+    parts = _money()
+    labor = _money()
+    fees = _money()
+    subtotal = _money()
+    tax = _money()
+    total = _money()
+    paid = _money()
+    balance = _money()
 
 
 class TicketSerializer(serializers.Serializer):
@@ -32,11 +68,53 @@ class TicketSerializer(serializers.Serializer):
     customer_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     mechanics = TicketMechanicSerializer(source="mechanic_list", many=True, read_only=True)
     parts = TicketPartSerializer(source="part_list", many=True, read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    lines = TicketLineSerializer(source="line_list", many=True, read_only=True)
+    totals = serializers.SerializerMethodField()
+    invoice_number = serializers.SerializerMethodField()
+
+    @extend_schema_field(TotalsSerializer)
+    def get_totals(self, ticket) -> dict:
+        # The Decimals as money computed them (already in cents), rendered exactly: a
+        # DecimalField would re-quantize them and fail on an unusually large total.
+        return money.ticket_totals(ticket).as_dict()
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_invoice_number(self, ticket) -> int | None:
+        invoice = money.invoice_of(ticket)
+        return None if invoice is None else invoice.pk
 
     def validate_VIN(self, value: str) -> str:
         value = value.upper()
         if not VIN_PATTERN.match(value):
             raise serializers.ValidationError("A VIN has 1 to 17 letters and digits, without I, O or Q.")
+        return value
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Status.choices)
+    note = NormalizedCharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    # "from" is a Python keyword: declared through the class namespace.
+    vars()["from"] = serializers.ChoiceField(source="from_status", choices=Status.choices, allow_null=True)
+    to = serializers.ChoiceField(source="to_status", choices=Status.choices)
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+    note = serializers.CharField()
+
+
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    method = serializers.ChoiceField(choices=Payment.Method.choices)
+    reference = NormalizedCharField(max_length=255, required=False, allow_blank=True, default="")
+    at = serializers.DateTimeField(read_only=True)
+
+    def validate_amount(self, value: Decimal) -> Decimal:
+        if value == 0:
+            raise serializers.ValidationError("A payment cannot be zero.")
         return value
 
 

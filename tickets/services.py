@@ -1,23 +1,28 @@
-"""Writes to tickets: creation, updates, mechanic assignment and parts lines.
+"""Writes to tickets: creation, updates, mechanic assignment, parts, labor and fee lines, and
+payments. (Status changes are tickets.workflow's.)
 
 Multi-row changes run in one transaction that first locks the ticket row, so concurrent changes
-to the same ticket queue up instead of interleaving.
+to the same ticket queue up instead of interleaving. A ticket that is invoiced, closed or
+cancelled is locked: every change but payments is refused, checked under that row lock so that
+no change can slip in beside a transition.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.caching import bump
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from inventory import stock
 from customers.models import Customer
 from inventory.models import Inventory
 from mechanics.models import Mechanic
-from tickets.models import StatusChange, Ticket, TicketInventory, TicketMechanic
+from tickets import money
+from tickets.models import Payment, Status, StatusChange, Ticket, TicketInventory, TicketLine, TicketMechanic
 
 
 def _customer_exists(customer_id: int) -> None:
@@ -29,6 +34,19 @@ def _locked_ticket(ticket_id: int) -> Ticket:
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} not found.")
+    return ticket
+
+
+class TicketLocked(Conflict):
+    def __init__(self, ticket: Ticket):
+        super().__init__(f"Ticket {ticket.pk} is {ticket.status}: it can no longer be changed.", status=ticket.status)
+
+
+def _editable_ticket(ticket_id: int) -> Ticket:
+    """The ticket, locked, unless its status keeps it from changing (then a Conflict)."""
+    ticket = _locked_ticket(ticket_id)
+    if ticket.is_locked:
+        raise TicketLocked(ticket)
     return ticket
 
 
@@ -54,7 +72,7 @@ def ticket_create(*, customer_id: int, vin: str, service_date: date, service_des
 
 @transaction.atomic
 def ticket_update(*, ticket_id: int, changes: dict) -> Ticket:
-    ticket = _locked_ticket(ticket_id)
+    ticket = _editable_ticket(ticket_id)
     if "customer_id" in changes and changes["customer_id"] != ticket.customer_id:
         _customer_exists(changes["customer_id"])
     for field in ("customer_id", "vin", "service_date", "service_description"):
@@ -67,7 +85,7 @@ def ticket_update(*, ticket_id: int, changes: dict) -> Ticket:
 @transaction.atomic
 def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
     """Put the mechanic on the ticket. False when they already were."""
-    ticket = _locked_ticket(ticket_id)
+    ticket = _editable_ticket(ticket_id)
     mechanic = _mechanic(mechanic_id)
     try:
         with transaction.atomic():
@@ -79,7 +97,7 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
 
 @transaction.atomic
 def remove_mechanic(*, ticket_id: int, mechanic_id: int) -> None:
-    ticket = _locked_ticket(ticket_id)
+    ticket = _editable_ticket(ticket_id)
     _mechanic(mechanic_id)
     deleted, _ = TicketMechanic.objects.filter(ticket=ticket, mechanic_id=mechanic_id).delete()
     if not deleted:
@@ -101,7 +119,7 @@ def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iter
             "A mechanic cannot be added and removed at once.",
             {"add_mechanic_ids": [f"Also in remove_mechanic_ids: {sorted(both)}."]},
         )
-    ticket = _locked_ticket(ticket_id)
+    ticket = _editable_ticket(ticket_id)
     if missing := _missing(Mechanic, add | remove):
         raise NotFound(f"Mechanics not found: {', '.join(map(str, sorted(missing)))}.", missing)
     assigned = set(ticket.mechanic_links.values_list("mechanic_id", flat=True))
@@ -131,7 +149,7 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
     unknown inventory id, or too little stock of a tracked item, adds nothing at all."""
     if not quantities:
         raise InvalidInput("Invalid input.", {"add_inventory_items": ["Give at least one item."]})
-    ticket = _locked_ticket(ticket_id)
+    ticket = _editable_ticket(ticket_id)
     if missing := _missing(Inventory, set(quantities)):
         raise NotFound(f"Inventory items not found: {', '.join(map(str, sorted(missing)))}.", missing)
     on_ticket = set(ticket.part_lines.filter(inventory_id__in=quantities).values_list("inventory_id", flat=True))
@@ -146,3 +164,63 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
     )
     bump("tickets")
     return PartsResult(ticket.pk, new_ids, sorted(on_ticket))
+
+
+@transaction.atomic
+def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
+    """Take a parts line off the ticket, returning to stock what the ticket took of it."""
+    _editable_ticket(ticket_id)
+    line = TicketInventory.objects.filter(ticket_id=ticket_id, inventory_id=inventory_id).first()
+    if line is None:
+        raise NotFound(f"Inventory item {inventory_id} is not on ticket {ticket_id}.")
+    stock.return_for_ticket(
+        ticket_id=ticket_id, quantities={inventory_id: line.quantity}, by=by, note="Removed from the ticket"
+    )
+    line.delete()
+    bump("tickets")
+
+
+@transaction.atomic
+def add_line(
+    *, ticket_id: int, kind: str, description: str, quantity: Decimal, unit_price: Decimal, mechanic_id: int | None = None
+) -> TicketLine:
+    """A labor or fee line; `mechanic_id` names whose work it is (an unknown one: NotFound)."""
+    ticket = _editable_ticket(ticket_id)
+    if mechanic_id is not None:
+        _mechanic(mechanic_id)  # locked: mechanic_delete cannot remove them before this line exists
+    line = TicketLine.objects.create(
+        ticket=ticket, kind=kind, description=description, quantity=quantity, unit_price=unit_price,
+        mechanic_id=mechanic_id,
+    )
+    bump("tickets")
+    return line
+
+
+@transaction.atomic
+def delete_line(*, ticket_id: int, line_id: int) -> None:
+    _editable_ticket(ticket_id)
+    deleted, _ = TicketLine.objects.filter(ticket_id=ticket_id, pk=line_id).delete()
+    if not deleted:
+        raise NotFound(f"Line {line_id} not found on ticket {ticket_id}.")
+    bump("tickets")
+
+
+@transaction.atomic
+def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str = "", by: str = "") -> Payment:
+    """A payment (amount > 0) up to the balance, or a refund (amount < 0) up to what was paid,
+    on an invoiced ticket. The balance is read under the ticket's row lock, so payments racing
+    for the last cent queue up and only the first finds a balance left."""
+    ticket = _locked_ticket(ticket_id)
+    if ticket.status != Status.INVOICED:
+        raise Conflict(f"Payments are taken on invoiced tickets; ticket {ticket_id} is {ticket.status}.", status=ticket.status)
+    if amount == 0:
+        raise InvalidInput("Invalid input.", {"amount": ["A payment cannot be zero."]})
+    paid = money.paid_of(ticket_id)
+    balance = ticket.invoice.total - paid
+    if amount > balance:
+        raise InvalidInput("Invalid input.", {"amount": [f"More than the balance of {balance}."]})
+    if -amount > paid:
+        raise InvalidInput("Invalid input.", {"amount": [f"A refund cannot exceed what was paid ({paid})."]})
+    payment = Payment.objects.create(ticket=ticket, amount=amount, method=method, reference=reference, by=by)
+    bump("tickets")
+    return payment

@@ -1,7 +1,7 @@
 from django.http import Http404
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -13,18 +13,26 @@ from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin
 from customers.models import Customer
-from tickets import selectors, services
+from tickets import selectors, services, workflow
+from tickets.models import Ticket
 from tickets.permissions import TicketAccess
 from tickets.serializers import (
     AddPartsResultSerializer,
     AddPartsSerializer,
     MechanicAssignmentSerializer,
+    PaymentSerializer,
+    StatusChangeSerializer,
+    TicketLineSerializer,
     TicketSerializer,
+    TransitionSerializer,
     UpdateMechanicsSerializer,
 )
 
 TICKET_LIST_CACHE_SECONDS = 10
 MECHANIC_ID = OpenApiParameter("mechanic_id", int, OpenApiParameter.PATH, description="Id of the mechanic.")
+LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH, description="Id of the labor or fee line.")
+INVENTORY_ID = OpenApiParameter("inventory_id", int, OpenApiParameter.PATH, description="Id of the inventory item.")
+BODY = (400, 411, 413, 415)
 TICKET_EXAMPLE = OpenApiExample(
     "New ticket",
     value={"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Oil change", "customer_id": 1},
@@ -59,10 +67,11 @@ class TicketViewSet(
     throttle_classes = [ScopedRateThrottle]
     throttle_scopes = {"list": "tickets_list", "remove_mechanic": "tickets_remove_mechanic"}
     lookup_value_regex = r"[0-9]{1,19}"
-    # Service history is kept: tickets are not deleted. There is no `destroy` action at all (not
-    # just no DELETE method): with one, DRF would name the action of a DELETE and check its
-    # permissions first, and a customer would get 403 instead of the 405 every caller gets.
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    # Service history is kept: tickets are not deleted. There is no `destroy` action at all (DELETE
+    # serves only line and part removal): with one, DRF would name the action of a DELETE on a
+    # ticket and check its permissions first, and a customer would get 403 instead of the 405
+    # every caller gets.
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return selectors.ticket_list()
@@ -75,6 +84,20 @@ class TicketViewSet(
             raise Http404("No ticket matches the given query.")
         self.check_object_permissions(self.request, ticket)
         return ticket
+
+    def _permitted_ticket_id(self) -> int:
+        """The path's ticket id, once the caller may act on that ticket (one small query)."""
+        ticket = Ticket.objects.only("id", "customer_id").filter(pk=self.kwargs["pk"]).first()
+        if ticket is None:
+            raise Http404("No ticket matches the given query.")
+        self.check_object_permissions(self.request, ticket)
+        return ticket.pk
+
+    def _list(self, rows, serializer_class):
+        page = self.paginate_queryset(rows)
+        if page is not None:
+            return self.get_paginated_response(serializer_class(page, many=True).data)
+        return Response(serializer_class(rows, many=True).data)
 
     def _customer_id_for_caller(self, requested: int | None, current: int | None = None) -> int | None:
         """Staff choose the customer; a customer's tickets are always their own."""
@@ -179,3 +202,93 @@ class TicketViewSet(
         body.is_valid(raise_exception=True)
         result = services.add_parts(ticket_id=int(pk), quantities=body.quantities, by=display_name(request.user))
         return Response(AddPartsResultSerializer(result).data)
+
+    @extend_schema(
+        summary="Move a ticket to another status (a customer approves or declines their estimate)",
+        request=TransitionSerializer,
+        examples=[OpenApiExample("Approve", value={"to": "approved", "note": "Go ahead"}, request_only=True)],
+        responses={200: TicketSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="transition")
+    def transition(self, request, pk: str):
+        ticket_id = self._permitted_ticket_id()
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        workflow.transition(
+            ticket_id=ticket_id,
+            to=body.validated_data["to"],
+            note=body.validated_data["note"],
+            by=display_name(request.user),
+            customer_id=request.user.pk if isinstance(request.user, Customer) else None,
+        )
+        return Response(self.get_serializer(selectors.ticket_detail(ticket_id=ticket_id)).data)
+
+    @extend_schema(
+        summary="A ticket's changes of status, oldest first (the first is its creation)",
+        responses={200: StatusChangeSerializer(many=True), **errors(*LIST, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="history")
+    def history(self, request, pk: str):
+        return self._list(selectors.ticket_history(ticket_id=self._permitted_ticket_id()), StatusChangeSerializer)
+
+    @extend_schema(
+        summary="Add a labor or fee line (staff)",
+        description="`mechanic_id`, when given, must name an existing mechanic (else `404`).",
+        request=TicketLineSerializer,
+        examples=[
+            OpenApiExample(
+                "Labor",
+                value={"kind": "labor", "description": "Brake job", "quantity": 1.5, "unit_price": 90, "mechanic_id": 1},
+                request_only=True,
+            )
+        ],
+        responses={201: TicketLineSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="lines")
+    def lines(self, request, pk: str):
+        body = TicketLineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        line = services.add_line(ticket_id=int(pk), **body.validated_data)
+        return Response(TicketLineSerializer(line).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Remove a labor or fee line (staff)",
+        parameters=[LINE_ID],
+        responses={204: None, **errors(401, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"lines/(?P<line_id>[0-9]{1,19})")
+    def delete_line(self, request, pk: str, line_id: str):
+        services.delete_line(ticket_id=int(pk), line_id=int(line_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Remove a parts line, returning its parts to stock (staff)",
+        parameters=[INVENTORY_ID],
+        responses={204: None, **errors(401, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"inventory/(?P<inventory_id>[0-9]{1,19})")
+    def remove_part(self, request, pk: str, inventory_id: str):
+        services.remove_part(ticket_id=int(pk), inventory_id=int(inventory_id), by=display_name(request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A ticket's payments and refunds, oldest first",
+        responses={200: PaymentSerializer(many=True), **errors(*LIST, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Take a payment (amount > 0) or make a refund (amount < 0) on an invoiced ticket (staff)",
+        description="At most the balance; a refund at most what was paid (else `400`). Not invoiced: `409`.",
+        request=PaymentSerializer,
+        examples=[OpenApiExample("Card", value={"amount": 120.5, "method": "card", "reference": "auth 0042"}, request_only=True)],
+        responses={201: PaymentSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="payments")
+    def payments(self, request, pk: str):
+        if request.method == "GET":
+            return self._list(selectors.ticket_payments(ticket_id=self._permitted_ticket_id()), PaymentSerializer)
+        body = PaymentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        payment = services.add_payment(ticket_id=int(pk), **body.validated_data, by=display_name(request.user))
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)

@@ -397,6 +397,18 @@ def test_delete_mechanic_on_tickets_is_409_and_keeps_them(staff_client, make_mec
     assert mechanic.ticket_links.count() == 2
 
 
+def test_delete_mechanic_billed_on_a_labor_line_is_409_and_keeps_them(staff_client, make_mechanic, make_ticket):
+    from tickets.models import TicketLine
+
+    mechanic = make_mechanic()
+    line = TicketLine.objects.create(
+        ticket=make_ticket(), kind="labor", description="Brakes", quantity=1, unit_price=80, mechanic=mechanic
+    )
+    error = assert_error(staff_client.delete(f"/mechanics/{mechanic.pk}"), 409)
+    assert "1 ticket line" in error["error"]
+    assert TicketLine.objects.get(pk=line.pk).mechanic_id == mechanic.pk
+
+
 def test_deleted_mechanic_is_gone_from_reads(staff_client, make_mechanic, many_deletes):
     mechanic = make_mechanic()
     assert staff_client.get(f"/mechanics/{mechanic.pk}").status_code == 200

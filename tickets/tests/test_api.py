@@ -32,11 +32,38 @@ def ticket_json(ticket: Ticket) -> dict:
             {
                 "inventory_id": line.inventory_id,
                 "name": line.inventory.name,
-                "price": float(line.inventory.price),
+                "price": float(line.unit_price),
                 "quantity": line.quantity,
             }
             for line in ticket.part_lines.select_related("inventory").order_by("inventory_id")
         ],
+        **workflow_json(ticket),
+    }
+
+
+def workflow_json(ticket: Ticket) -> dict:
+    """status, lines, totals and invoice_number of a ticket without payments or tax (TAX_RATE 0),
+    whose amounts are exact in cents."""
+    lines = list(ticket.lines.order_by("id"))
+    parts = sum(line.quantity * line.unit_price for line in ticket.part_lines.all())
+    labor = sum(line.quantity * line.unit_price for line in lines if line.kind == "labor")
+    fees = sum(line.quantity * line.unit_price for line in lines if line.kind == "fee")
+    total = float(parts + labor + fees)
+    return {
+        "status": ticket.status,
+        "lines": [
+            {
+                "id": line.pk, "kind": line.kind, "description": line.description, "quantity": float(line.quantity),
+                "unit_price": float(line.unit_price), "amount": float(line.quantity * line.unit_price),
+                "mechanic_id": line.mechanic_id,
+            }
+            for line in lines
+        ],
+        "totals": {
+            "parts": float(parts), "labor": float(labor), "fees": float(fees), "subtotal": total, "tax": 0.0,
+            "total": total, "paid": 0.0, "balance": total,
+        },
+        "invoice_number": None,
     }
 
 
@@ -167,11 +194,16 @@ def test_list_returns_every_ticket_with_mechanics_and_parts(staff_client, full_t
                 {"inventory_id": i1.pk, "name": "Brake pad", "price": 49.99, "quantity": 1},
                 {"inventory_id": i2.pk, "name": "Oil filter", "price": 7.5, "quantity": 3},
             ],
+            "status": "estimate",
+            "lines": [],
+            "totals": {"parts": 72.49, "labor": 0, "fees": 0, "subtotal": 72.49, "tax": 0, "total": 72.49, "paid": 0, "balance": 72.49},
+            "invoice_number": None,
         },
         ticket_json(other),
     ]
     # Money is an exact JSON number, not a string.
     assert b'"price":49.99' in response.content and b'"price":7.50' in response.content
+    assert b'"totals":{"parts":72.49,"labor":0.00,"fees":0.00,"subtotal":72.49,"tax":0.00,"total":72.49,"paid":0.00,"balance":72.49}' in response.content
 
 
 def test_list_of_no_tickets_is_an_empty_array(staff_client):
@@ -449,6 +481,10 @@ def test_staff_create_ticket_for_a_customer(staff_client, new_ticket, customer, 
         "customer_id": customer.pk,
         "mechanics": [],
         "parts": [],
+        "status": "estimate",
+        "lines": [],
+        "totals": {"parts": 0, "labor": 0, "fees": 0, "subtotal": 0, "tax": 0, "total": 0, "paid": 0, "balance": 0},
+        "invoice_number": None,
     }
     assert (ticket.vin, ticket.service_date, ticket.customer_id) == ("1HGCM82633A004352", date(2026, 11, 25), customer.pk)
 

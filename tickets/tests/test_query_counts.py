@@ -7,14 +7,21 @@ since the last read makes the cached page stale), and checked to be one (no Age 
 
 import pytest
 
-from tickets.models import TicketInventory, TicketMechanic
+from tickets.models import TicketInventory, TicketLine, TicketMechanic
 
-# the ticket, then its mechanics and parts lines together (tickets.selectors.ticket_detail)
-TICKET_DETAIL_QUERIES = 2
-# tickets + their mechanics + their parts lines (with the items joined in)
-TICKET_LIST_QUERIES = 3
-# count + page + mechanics + parts lines
-TICKET_PAGE_QUERIES = 4
+# the ticket with its invoice, payments' sum and mechanics, then its parts lines, then its labor
+# and fee lines (tickets.selectors.ticket_detail)
+TICKET_DETAIL_QUERIES = 3
+# tickets (with invoice and payments' sum) + their mechanics + parts lines (items joined in) + lines
+TICKET_LIST_QUERIES = 4
+# count + page + mechanics + parts lines + lines
+TICKET_PAGE_QUERIES = 5
+
+
+def add_lines(ticket, count: int) -> None:
+    TicketLine.objects.bulk_create(
+        [TicketLine(ticket=ticket, kind="labor" if n % 2 else "fee", description="Work", quantity="1.5", unit_price=10) for n in range(count)]
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -35,11 +42,12 @@ def add_tickets(make_ticket, pool):
     def add(count: int, customer=None) -> None:
         owner = {"customer": customer} if customer is not None else {}
         for n in range(count):
-            make_ticket(
+            ticket = make_ticket(
                 **owner,
                 mechanics=[mechanics[n % 10], mechanics[(n + 3) % 10]],
                 parts=[(items[n % 10], 1), (items[(n + 5) % 10], 2)],
             )
+            add_lines(ticket, 2)
 
     return add
 
@@ -61,27 +69,48 @@ def measured_get(client, path: str, django_assert_num_queries, expected: int):
 
 
 @pytest.mark.parametrize("lines", [0, 1, 20])
-def test_ticket_detail_is_two_queries_whatever_the_mechanics_and_parts(
+def test_ticket_detail_is_three_queries_whatever_the_mechanics_parts_and_lines(
     staff_client, make_ticket, make_mechanic, make_item, django_assert_num_queries, lines
 ):
     ticket = make_ticket(mechanics=[make_mechanic() for _ in range(lines)], parts=[(make_item(), 1) for _ in range(lines)])
+    add_lines(ticket, lines)
     url = f"/tickets/{ticket.pk}"
     warm(staff_client)
 
     body = measured_get(staff_client, url, django_assert_num_queries, TICKET_DETAIL_QUERIES)
 
-    assert (len(body["mechanics"]), len(body["parts"])) == (lines, lines)
+    assert (len(body["mechanics"]), len(body["parts"]), len(body["lines"])) == (lines, lines, lines)
 
 
-def test_ticket_detail_for_its_customer_is_two_queries_too(
+def test_ticket_detail_of_an_invoiced_ticket_with_payments_is_three_queries_too(
+    staff_client, make_ticket, make_item, django_assert_num_queries
+):
+    from tickets import services, workflow
+
+    ticket = make_ticket(parts=[(make_item(price=10), 2)])
+    add_lines(ticket, 20)
+    for to in ("approved", "in_progress", "completed", "invoiced"):
+        workflow.transition(ticket_id=ticket.pk, to=to, by="staff")
+    for _ in range(3):
+        services.add_payment(ticket_id=ticket.pk, amount=1, method="cash")
+    warm(staff_client)
+
+    body = measured_get(staff_client, f"/tickets/{ticket.pk}", django_assert_num_queries, TICKET_DETAIL_QUERIES)
+
+    assert body["invoice_number"] == ticket.invoice.pk
+    assert (body["totals"]["total"], body["totals"]["paid"], body["totals"]["balance"]) == (320, 3, 317)
+
+
+def test_ticket_detail_for_its_customer_is_three_queries_too(
     customer_client, customer, make_ticket, make_mechanic, make_item, django_assert_num_queries
 ):
     ticket = make_ticket(customer=customer, mechanics=[make_mechanic() for _ in range(20)], parts=[(make_item(), 1) for _ in range(20)])
+    add_lines(ticket, 20)
     warm(customer_client)
 
     body = measured_get(customer_client, f"/tickets/{ticket.pk}", django_assert_num_queries, TICKET_DETAIL_QUERIES)
 
-    assert (len(body["mechanics"]), len(body["parts"])) == (20, 20)
+    assert (len(body["mechanics"]), len(body["parts"]), len(body["lines"])) == (20, 20, 20)
 
 
 def test_a_warm_principal_costs_no_query(staff_client, make_ticket, django_assert_num_queries):
@@ -113,7 +142,7 @@ def test_ticket_list_query_count_does_not_grow_with_tickets(staff_client, add_ti
     many = measured_get(staff_client, path, django_assert_num_queries, expected)
 
     assert len(many) > len(few) or len(many) == len(few) == 2
-    assert all(len(row["mechanics"]) == 2 and len(row["parts"]) == 2 for row in many)
+    assert all(len(row["mechanics"]) == 2 and len(row["parts"]) == 2 and len(row["lines"]) == 2 for row in many)
     assert TicketMechanic.objects.count() == 100 and TicketInventory.objects.count() == 100
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from core.renderers import JSONRenderer
 from tickets import selectors
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketLine
 from tickets.serializers import TicketSerializer
 
 pytestmark = pytest.mark.django_db
@@ -106,14 +106,18 @@ def test_ticket_detail_takes_an_id_as_the_path_gives_it(make_ticket):
 
 
 @pytest.mark.parametrize("count", [0, 1, 20])
-def test_ticket_detail_takes_two_queries_whatever_the_lines(make_ticket, make_mechanic, make_item, django_assert_num_queries, count):
+def test_ticket_detail_takes_three_queries_whatever_the_lines(make_ticket, make_mechanic, make_item, django_assert_num_queries, count):
     ticket = make_ticket(mechanics=[make_mechanic() for _ in range(count)], parts=[(make_item(), 2) for _ in range(count)])
+    TicketLine.objects.bulk_create(
+        [TicketLine(ticket=ticket, kind="labor", description="Work", quantity=1, unit_price=10) for _ in range(count)]
+    )
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # the ticket with its invoice, paid and mechanics; parts; lines
         detail = selectors.ticket_detail(ticket_id=ticket.pk)
         data = TicketSerializer(detail).data
 
-    assert (len(data["mechanics"]), len(data["parts"])) == (count, count)
+    assert (len(data["mechanics"]), len(data["parts"]), len(data["lines"])) == (count, count, count)
+    assert data["totals"]["labor"] == 10 * count
 
 
 def test_ticket_detail_of_an_unknown_ticket_takes_one_query(db, django_assert_num_queries):
@@ -139,11 +143,12 @@ def tickets(make_ticket, make_mechanic, make_item, customer):
                 parts=[(items[(n + 2) % 4], n + 1), (items[n % 4], 1)],
             )
         )
+        TicketLine.objects.create(ticket=made[-1], kind="fee", description="Disposal", quantity=1, unit_price=n)
     return made
 
 
-def test_ticket_list_prefetches_mechanics_and_parts_in_three_queries(tickets, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_ticket_list_prefetches_mechanics_parts_and_lines_in_four_queries(tickets, django_assert_num_queries):
+    with django_assert_num_queries(4):
         loaded = list(selectors.ticket_list())
         data = TicketSerializer(loaded, many=True).data
 
@@ -167,7 +172,7 @@ def test_ticket_list_and_ticket_detail_agree(tickets):
 
 
 def test_tickets_of_customer_are_theirs_only_with_the_same_prefetching(tickets, customer, django_assert_num_queries):
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         mine = list(selectors.tickets_of_customer(customer_id=customer.pk))
         data = TicketSerializer(mine, many=True).data
 

@@ -1,0 +1,188 @@
+"""The ticket workflow's races against a real multi-worker server (gunicorn, 4 workers) on
+PostgreSQL or MariaDB (see live.py for which; LIVE_DATABASES=postgres,mariadb runs both): many
+clients at once, released together by a barrier. After each race the answers agree with the
+database: one transition wins, invoice numbers are distinct and increasing, payments never
+overpay, and a line racing the invoice is either on the invoice or refused.
+"""
+
+import os
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from tests import live
+
+pytestmark = pytest.mark.slow
+
+DATABASE = f"ms_live_workflow_{os.getpid()}"
+TO_COMPLETED = ("approved", "in_progress", "completed")
+
+
+@dataclass
+class Shop:
+    server: live.Server
+    backend: live.Backend
+    customer_id: int = 0
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return live.query(self.backend, DATABASE, sql, params)
+
+    def call(self, method: str, path: str, body: dict | None = None, expected: int = 200) -> dict:
+        response = self.server.staff(method, path, body)
+        assert response.status == expected, (method, path, response.status, response.body)
+        return response.body
+
+    def ticket(self, *statuses: str, fee: str = "100.00") -> int:
+        body = {"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Race", "customer_id": self.customer_id}
+        ticket = self.call("POST", "/tickets", body, 201)["id"]
+        self.call("POST", f"/tickets/{ticket}/lines", {"kind": "fee", "description": "Work", "quantity": 1, "unit_price": fee}, 201)
+        for to in statuses:
+            self.move(ticket, to)
+        return ticket
+
+    def move(self, ticket: int, to: str) -> dict:
+        return self.call("POST", f"/tickets/{ticket}/transition", {"to": to})
+
+
+@pytest.fixture(scope="module", params=live.live_backend_names())
+def shop(request, tmp_path_factory):
+    live.require_redis()
+    backend = live.require_backend(request.param)
+    live.prepare_database(backend, DATABASE)
+    prefix = live.new_cache_prefix()
+    env = live.base_env(DATABASE_URL=backend.url(DATABASE), CACHE_URL=live.LIVE_REDIS_URL, CACHE_KEY_PREFIX=prefix)
+    server = None
+    try:
+        server = live.start_server(env, tmp_path_factory.mktemp("live") / "server.log", workers=4)
+        server.login_staff()
+        shop = Shop(server, backend)
+        customer = {"name": "Racer", "email": f"racer-{uuid.uuid4().hex[:8]}@example.com", "phone": "1", "password": "Race-Condition-42"}
+        shop.customer_id = shop.call("POST", "/customers", customer, 201)["id"]
+        yield shop
+    finally:
+        if server is not None:
+            live.stop_server(server)
+        backend.drop(DATABASE)
+        live.delete_redis_keys(prefix)
+
+
+def at_once(calls: list[Callable[[], live.Response]]) -> list[live.Response]:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def statuses(responses: list[live.Response]) -> Counter:
+    assert all(r.status < 300 or r.is_json_error for r in responses)
+    return Counter(r.status for r in responses)
+
+
+def report(shop: Shop, race: str, counts: Counter) -> None:
+    print(f"\n[{shop.backend.name}] {race}: {dict(sorted(counts.items()))}")
+
+
+@pytest.mark.parametrize(
+    "start, targets",
+    [
+        ((), ("approved",) * 10),
+        # Neither move is allowed after the other (unlike approve then cancel, which is).
+        (("approved", "in_progress"), ("completed", "cancelled") * 5),
+    ],
+    ids=["approve-10-times", "complete-vs-cancel"],
+)
+def test_10_transitions_racing_from_one_status_one_wins(shop, start, targets):
+    ticket = shop.ticket(*start)
+    entries = len(start) + 1
+
+    responses = at_once([lambda to=to: shop.server.staff("POST", f"/tickets/{ticket}/transition", {"to": to}) for to in targets])
+
+    counts = statuses(responses)
+    report(shop, f"10 transitions to {'/'.join(sorted(set(targets)))}", counts)
+    assert counts == Counter({200: 1, 409: 9})
+    winner = next(r for r in responses if r.status == 200).body["status"]
+    assert all(r.body["status"] == winner for r in responses if r.status == 409)  # each loser is told where it is
+    history = shop.query(
+        "SELECT from_status, to_status FROM tickets_statuschange WHERE ticket_id = %s ORDER BY id", (ticket,)
+    )
+    assert len(history) == entries + 1
+    assert history[-1] == ((start or ("estimate",))[-1], winner)
+    assert shop.query("SELECT status FROM tickets_ticket WHERE id = %s", (ticket,)) == [(winner,)]
+
+
+def test_20_tickets_invoiced_at_once_get_20_distinct_increasing_numbers(shop):
+    tickets = [shop.ticket(*TO_COMPLETED) for _ in range(20)]
+    before = shop.query("SELECT COALESCE(MAX(id), 0) FROM tickets_invoice")[0][0]
+
+    responses = at_once([lambda t=t: shop.server.staff("POST", f"/tickets/{t}/transition", {"to": "invoiced"}) for t in tickets])
+
+    counts = statuses(responses)
+    numbers = [r.body["invoice_number"] for r in responses]
+    report(shop, f"20 invoicings: numbers {min(numbers)}..{max(numbers)}", counts)
+    assert counts == Counter({200: 20})
+    assert len(set(numbers)) == 20 and min(numbers) > before
+    stored = dict(shop.query("SELECT ticket_id, id FROM tickets_invoice WHERE ticket_id IN (%s)" % ",".join(map(str, tickets))))
+    assert [stored[t] for t in tickets] == numbers
+    # Increasing: an invoice made afterwards is numbered above every one of them.
+    later = shop.move(shop.ticket(*TO_COMPLETED), "invoiced")["invoice_number"]
+    assert later > max(numbers)
+
+
+def test_10_payments_of_the_whole_balance_at_once_pay_it_exactly_once(shop):
+    ticket = shop.ticket(*TO_COMPLETED, "invoiced", fee="123.45")
+    payment = {"amount": "123.45", "method": "card"}
+
+    responses = at_once([lambda: shop.server.staff("POST", f"/tickets/{ticket}/payments", payment) for _ in range(10)])
+
+    counts = statuses(responses)
+    report(shop, "10 payments of the whole balance", counts)
+    assert counts == Counter({201: 1, 400: 9})
+    assert all("amount" in r.body["fields"] for r in responses if r.status == 400)
+    paid = shop.query("SELECT SUM(amount), COUNT(*) FROM tickets_payment WHERE ticket_id = %s", (ticket,))[0]
+    assert (Decimal(paid[0]), paid[1]) == (Decimal("123.45"), 1)
+    totals = shop.call("GET", f"/tickets/{ticket}")["totals"]
+    assert (totals["total"], totals["paid"], totals["balance"]) == (123.45, 123.45, 0)
+
+
+def test_20_payments_of_a_cent_against_a_balance_of_10_cents_take_exactly_10(shop):
+    ticket = shop.ticket(*TO_COMPLETED, "invoiced", fee="0.10")
+
+    responses = at_once(
+        [lambda: shop.server.staff("POST", f"/tickets/{ticket}/payments", {"amount": "0.01", "method": "cash"}) for _ in range(20)]
+    )
+
+    counts = statuses(responses)
+    report(shop, "20 one-cent payments on a 0.10 balance", counts)
+    assert counts == Counter({201: 10, 400: 10})
+    assert shop.query("SELECT SUM(amount) FROM tickets_payment WHERE ticket_id = %s", (ticket,))[0][0] == Decimal("0.10")
+    assert shop.move(ticket, "closed")["status"] == "closed"
+
+
+def test_lines_racing_the_invoice_are_on_it_or_refused(shop):
+    ticket = shop.ticket(*TO_COMPLETED, fee="1.00")
+    line = {"kind": "fee", "description": "Late", "quantity": 1, "unit_price": "1.00"}
+    calls = [lambda: shop.server.staff("POST", f"/tickets/{ticket}/lines", line) for _ in range(10)]
+    calls.insert(5, lambda: shop.server.staff("POST", f"/tickets/{ticket}/transition", {"to": "invoiced"}))
+
+    responses = at_once(calls)
+
+    invoice = responses.pop(5)
+    counts = statuses(responses)
+    report(shop, "10 line additions racing the invoice", counts)
+    assert invoice.status == 200
+    assert set(counts) <= {201, 409}
+    stored_lines = shop.query("SELECT COUNT(*) FROM tickets_ticketline WHERE ticket_id = %s", (ticket,))[0][0]
+    assert stored_lines == 1 + counts[201]
+    total = shop.query("SELECT total FROM tickets_invoice WHERE ticket_id = %s", (ticket,))[0][0]
+    assert Decimal(total) == Decimal(stored_lines)  # every line added is on the invoice
+    assert invoice.body["totals"]["total"] == float(stored_lines)
