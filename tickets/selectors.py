@@ -6,7 +6,7 @@ from tickets.models import Ticket, TicketInventory
 
 # A ticket's own columns, as ticket_detail() reads them, in the order of the model's fields
 # (Model.from_db takes values in that order).
-TICKET_COLUMNS = ("id", "vin", "service_date", "service_description", "customer_id")
+TICKET_COLUMNS = ("id", "vin", "service_date", "service_description", "customer_id", "vehicle_id", "mileage_in", "mileage_out")
 
 
 def part_lines() -> QuerySet[TicketInventory]:

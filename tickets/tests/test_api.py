@@ -27,6 +27,9 @@ def ticket_json(ticket: Ticket) -> dict:
         "service_date": ticket.service_date.isoformat(),
         "service_description": ticket.service_description,
         "customer_id": ticket.customer_id,
+        "vehicle_id": ticket.vehicle_id,
+        "mileage_in": ticket.mileage_in,
+        "mileage_out": ticket.mileage_out,
         "mechanics": [{"id": m.pk, "name": m.name} for m in ticket.mechanics.order_by("id")],
         "parts": [
             {
@@ -162,6 +165,9 @@ def test_list_returns_every_ticket_with_mechanics_and_parts(staff_client, full_t
             "service_date": "2026-11-01",
             "service_description": "Oil change",
             "customer_id": full_ticket.customer_id,
+            "vehicle_id": None,
+            "mileage_in": None,
+            "mileage_out": None,
             "mechanics": [{"id": m1.pk, "name": "Ada"}, {"id": m2.pk, "name": "Linus"}],
             "parts": [
                 {"inventory_id": i1.pk, "name": "Brake pad", "price": 49.99, "quantity": 1},
@@ -447,6 +453,9 @@ def test_staff_create_ticket_for_a_customer(staff_client, new_ticket, customer, 
         "service_date": "2026-11-25",
         "service_description": "Oil change",
         "customer_id": customer.pk,
+        "vehicle_id": None,
+        "mileage_in": None,
+        "mileage_out": None,
         "mechanics": [],
         "parts": [],
     }
