@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts.tokens import tokens_for_staff
 from customers.models import Customer
+from vehicles.models import Vehicle
 
 
 @pytest.fixture
@@ -19,7 +20,8 @@ def shop(make_ticket, make_mechanic, make_item, make_customer, superuser):
     mechanic = make_mechanic(name="Grease Monkey")
     item = make_item(name="Spark plug")
     customer = make_customer(name="Ada Lovelace", email="ada@example.com")
-    ticket = make_ticket(customer=customer, mechanics=[mechanic], parts=[(item, 4)], vin="JH4KA7561PC008269")
+    vehicle = Vehicle.objects.create(customer=customer, vin="JH4KA7561PC008269", year=1993, make="Acura", model="Legend")
+    ticket = make_ticket(customer=customer, mechanics=[mechanic], parts=[(item, 4)], vin="JH4KA7561PC008269", vehicle=vehicle)
     # A record of every other registered model, so every change form has one to show.
     Group.objects.create(name="Front desk")
     tokens_for_staff(superuser).blacklist()
@@ -37,6 +39,7 @@ def test_the_shops_models_are_registered():
         "tickets/ticket",
         "tickets/ticketmechanic",
         "tickets/ticketinventory",
+        "vehicles/vehicle",
         "auth/user",
     } <= set(REGISTERED)
 
@@ -82,6 +85,7 @@ def test_the_index_lists_the_shops_records(admin_browser, shop):
         ("customers/customer", "Lovelace", "ada@example.com"),
         ("mechanics/mechanic", "Grease", "Grease Monkey"),
         ("inventory/inventory", "spark", "Spark plug"),
+        ("vehicles/vehicle", "legend", "JH4KA7561PC008269"),
     ],
 )
 def test_search_finds_records(admin_browser, shop, model, term, expected):

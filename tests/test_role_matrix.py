@@ -1,5 +1,5 @@
 """The role table of API.md ("Who may call what"), one row per endpoint and caller, for the
-endpoints that exist today (customers, mechanics, tickets, inventory).
+endpoints that exist today (customers, mechanics, tickets, vehicles, inventory).
 
 Callers: anonymous, a customer ("me"), and staff. Paths name either my records or another
 customer's, so every "own only, else 403" cell is checked from both sides. A method a path does
@@ -23,6 +23,8 @@ from inventory.models import Inventory
 from mechanics.models import Mechanic
 from tickets import workflow
 from tickets.models import Ticket, TicketInventory, TicketLine, TicketMechanic
+from vehicles.models import Vehicle
+from vehicles.tests.factories import VehicleFactory
 
 ANON, CUSTOMER, STAFF = "anonymous", "customer", "staff"
 
@@ -60,6 +62,15 @@ class World:
     @cached_property
     def item(self):
         return self._make_item(name="Spark plug")
+
+    @cached_property
+    def my_vehicle(self):
+        """My vehicle, without tickets (so it can be deleted)."""
+        return VehicleFactory(customer=self.me)
+
+    @cached_property
+    def other_vehicle(self):
+        return VehicleFactory(customer=self.other)
 
     @cached_property
     def my_ticket(self):
@@ -135,6 +146,16 @@ def customer_replacement_body(w):
 
 def mechanic_body(w):
     return {"name": "Mo Mechanic", "email": "mo@example.com", "phone": "555-7002", "salary": 61000.5}
+
+
+def vehicle_body(**extra):
+    return lambda w: {
+        "vin": "JH4KA7561PC008269",
+        "year": 1993,
+        "make": "Acura",
+        "model": "Legend",
+        **{key: value(w) if callable(value) else value for key, value in extra.items()},
+    }
 
 
 def item_body(w):
@@ -221,6 +242,24 @@ ENDPOINTS = [
     E("get", "/tickets/{other_invoiced_ticket}/payments", None, 401, 403, 200),
     E("post", "/tickets/{my_invoiced_ticket}/payments", lambda w: {"amount": 40, "method": "card"}, 401, 403, 201),
     E("post", "/tickets/{other_invoiced_ticket}/payments", lambda w: {"amount": 40, "method": "cash"}, 401, 403, 201),
+    # --- vehicles
+    E("get", "/vehicles", None, 401, 403, 200),
+    E("post", "/vehicles", vehicle_body(customer_id=my_id), 401, 201, 201),
+    E("post", "/vehicles", vehicle_body(customer_id=other_id), 401, 403, 201),
+    # A customer's vehicle is theirs without saying so; staff must name the customer.
+    E("post", "/vehicles", vehicle_body(), 401, 201, 400),
+    E("get", "/vehicles/{my_vehicle}", None, 401, 200, 200),
+    E("get", "/vehicles/{other_vehicle}", None, 401, 403, 200),
+    E("put", "/vehicles/{my_vehicle}", vehicle_body(), 401, 200, 200),
+    E("put", "/vehicles/{my_vehicle}", vehicle_body(customer_id=other_id), 401, 403, 200),
+    E("put", "/vehicles/{other_vehicle}", vehicle_body(), 401, 403, 200),
+    E("patch", "/vehicles/{my_vehicle}", lambda w: {"license_plate": "ME 1"}, 401, 200, 200),
+    E("patch", "/vehicles/{my_vehicle}", lambda w: {"customer_id": w["other"]}, 401, 403, 200),
+    E("patch", "/vehicles/{other_vehicle}", lambda w: {"license_plate": "ME 1"}, 401, 403, 200),
+    E("delete", "/vehicles/{my_vehicle}", None, 401, 204, 204),
+    E("delete", "/vehicles/{other_vehicle}", None, 401, 403, 204),
+    E("get", "/vehicles/{my_vehicle}/tickets", None, 401, 200, 200),
+    E("get", "/vehicles/{other_vehicle}/tickets", None, 401, 403, 200),
     # --- inventory: anyone reads, staff write
     E("get", "/inventory", None, 200, 200, 200),
     E("get", "/inventory/{item}", None, 200, 200, 200),
@@ -256,6 +295,11 @@ NOT_ALLOWED = [
     E("get", "/tickets/{my_ticket}/lines", None, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/lines/{my_line}", None, 401, 405, 405),
     E("delete", "/tickets/{my_invoiced_ticket}/payments", None, 401, 405, 405),
+    E("put", "/vehicles", vehicle_body(), 401, 405, 405),
+    E("delete", "/vehicles", None, 401, 405, 405),
+    E("post", "/vehicles/{my_vehicle}", vehicle_body(), 401, 405, 405),
+    E("post", "/vehicles/{my_vehicle}/tickets", None, 401, 405, 405),
+    E("delete", "/vehicles/{my_vehicle}/tickets", None, 401, 405, 405),
     E("put", "/inventory", item_body, 401, 405, 405),
     E("delete", "/inventory", None, 401, 405, 405),
     E("post", "/inventory/{item}", item_body, 401, 405, 405),
@@ -290,7 +334,9 @@ def test_role_table(world, endpoint, caller, expected):
 
 
 def counts() -> tuple[int, ...]:
-    return tuple(model.objects.count() for model in (Customer, Mechanic, Inventory, Ticket, TicketMechanic, TicketInventory))
+    return tuple(
+        model.objects.count() for model in (Customer, Mechanic, Inventory, Ticket, TicketMechanic, TicketInventory, Vehicle)
+    )
 
 
 @pytest.mark.parametrize("endpoint", [e for e in NOT_ALLOWED if e.method != "get"], ids=str)
@@ -315,9 +361,10 @@ def test_matrix_has_a_row_for_every_routed_action():
     from inventory.urls import router as inventory_router
     from mechanics.urls import router as mechanics_router
     from tickets.urls import router as tickets_router
+    from vehicles.urls import router as vehicles_router
 
     routed = set()
-    for router in (customers_router, inventory_router, mechanics_router, tickets_router):
+    for router in (customers_router, inventory_router, mechanics_router, tickets_router, vehicles_router):
         for url in router.urls:
             viewset = url.callback.cls
             for method, action in url.callback.actions.items():

@@ -55,6 +55,8 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["service_date"], name="ticket_service_date_idx"),
             models.Index(fields=["vin"], name="ticket_vin_idx"),
+            # A vehicle's service history, newest first (GET /vehicles/<id>/tickets).
+            models.Index(fields=["vehicle", "service_date", "id"], name="ticket_vehicle_history_idx"),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,9 @@ from tickets.money import paid_subquery
 
 # A ticket's own columns, as ticket_detail() reads them, in the order of the model's fields
 # (Model.from_db takes values in that order).
-TICKET_COLUMNS = ("id", "vin", "service_date", "service_description", "customer_id", "status")
+TICKET_COLUMNS = (
+    "id", "vin", "service_date", "service_description", "customer_id", "status", "vehicle_id", "mileage_in", "mileage_out",
+)
 INVOICE_COLUMNS = tuple(f.attname for f in Invoice._meta.concrete_fields)
 
 

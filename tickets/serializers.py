@@ -8,9 +8,11 @@ from rest_framework import serializers
 from core.text import NormalizedCharField
 from tickets import money
 from tickets.models import Payment, Status, TicketLine
+from tickets.services import MILEAGE_OUT_BELOW_IN
 
 VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{1,17}$")
 MAX_ID = 2**63 - 1  # the largest value of the id columns (64-bit signed)
+MAX_MILEAGE = 2_147_483_647  # the largest value of the mileage columns
 
 
 class TicketMechanicSerializer(serializers.Serializer):
@@ -62,10 +64,18 @@ class TicketSerializer(serializers.Serializer):
     tickets.selectors (with `mechanic_list` and `part_list`); writes go through tickets.services."""
 
     id = serializers.IntegerField(read_only=True)
-    VIN = NormalizedCharField(source="vin", max_length=17)
+    # Required, unless the ticket names its vehicle (whose VIN it then takes): see validate().
+    VIN = NormalizedCharField(source="vin", max_length=17, required=False)
     service_date = serializers.DateField()
     service_description = NormalizedCharField(max_length=1000)
     customer_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    vehicle_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="A vehicle of the ticket's customer."
+    )
+    mileage_in = serializers.IntegerField(min_value=0, max_value=MAX_MILEAGE, required=False, allow_null=True)
+    mileage_out = serializers.IntegerField(
+        min_value=0, max_value=MAX_MILEAGE, required=False, allow_null=True, help_text="At least mileage_in."
+    )
     mechanics = TicketMechanicSerializer(source="mechanic_list", many=True, read_only=True)
     parts = TicketPartSerializer(source="part_list", many=True, read_only=True)
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
@@ -89,6 +99,14 @@ class TicketSerializer(serializers.Serializer):
         if not VIN_PATTERN.match(value):
             raise serializers.ValidationError("A VIN has 1 to 17 letters and digits, without I, O or Q.")
         return value
+
+    def validate(self, attrs: dict) -> dict:
+        if not self.partial and "vin" not in attrs and attrs.get("vehicle_id") is None:
+            raise serializers.ValidationError({"VIN": ["This field is required."]})
+        mileage_in, mileage_out = attrs.get("mileage_in"), attrs.get("mileage_out")
+        if mileage_in is not None and mileage_out is not None and mileage_out < mileage_in:
+            raise serializers.ValidationError({"mileage_out": [MILEAGE_OUT_BELOW_IN]})
+        return attrs
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -23,6 +23,10 @@ from inventory.models import Inventory
 from mechanics.models import Mechanic
 from tickets import money
 from tickets.models import Payment, Status, StatusChange, Ticket, TicketInventory, TicketLine, TicketMechanic
+from vehicles import services as vehicle_services
+from vehicles.models import Vehicle
+
+MILEAGE_OUT_BELOW_IN = "mileage_out may not be lower than mileage_in."
 
 
 def _customer_exists(customer_id: int) -> None:
@@ -59,26 +63,94 @@ def _mechanic(mechanic_id: int) -> Mechanic:
     return mechanic
 
 
+def _vehicle_and_vin(*, customer_id: int, vehicle_id: int | None, vin: str | None) -> tuple[Vehicle | None, str]:
+    """The ticket's vehicle (locked) and VIN. A named vehicle must be the customer's, and gives
+    its VIN (a different VIN sent with it is refused); a ticket with only a VIN goes to the
+    customer's vehicle of that VIN, when they have one."""
+    if vehicle_id is not None:
+        vehicle = vehicle_services.lock_vehicles(vehicle_ids={vehicle_id}).get(vehicle_id)
+        if vehicle is None or vehicle.customer_id != customer_id:
+            # One answer for both: a customer learns nothing about other customers' vehicles.
+            raise InvalidInput("Invalid input.", {"vehicle_id": [f"Customer {customer_id} has no vehicle {vehicle_id}."]})
+        if vin is not None and vin != vehicle.vin:
+            raise InvalidInput("Invalid input.", {"VIN": [f"Vehicle {vehicle_id} has the VIN {vehicle.vin}; leave VIN out or send that one."]})
+        return vehicle, vehicle.vin
+    if vin is None:
+        raise InvalidInput("Invalid input.", {"VIN": ["This field is required."]})
+    vehicle = Vehicle.objects.select_for_update().filter(customer_id=customer_id, vin=vin).first()
+    return vehicle, vin
+
+
+def _check_mileage(mileage_in: int | None, mileage_out: int | None) -> None:
+    if mileage_in is not None and mileage_out is not None and mileage_out < mileage_in:
+        raise InvalidInput("Invalid input.", {"mileage_out": [MILEAGE_OUT_BELOW_IN]})
+
+
 @transaction.atomic
-def ticket_create(*, customer_id: int, vin: str, service_date: date, service_description: str, by: str = "") -> Ticket:
-    """A new ticket, an estimate, with its creation as the first entry of its history."""
+def ticket_create(
+    *,
+    customer_id: int,
+    vin: str | None = None,
+    service_date: date,
+    service_description: str,
+    vehicle_id: int | None = None,
+    mileage_in: int | None = None,
+    mileage_out: int | None = None,
+    by: str = "",
+) -> Ticket:
+    """A new ticket, an estimate, with its creation as the first entry of its history. Its
+    vehicle's mileage takes the ticket's readings."""
     _customer_exists(customer_id)
+    _check_mileage(mileage_in, mileage_out)
+    vehicle, vin = _vehicle_and_vin(customer_id=customer_id, vehicle_id=vehicle_id, vin=vin)
     ticket = Ticket.objects.create(
-        customer_id=customer_id, vin=vin, service_date=service_date, service_description=service_description
+        customer_id=customer_id,
+        vin=vin,
+        service_date=service_date,
+        service_description=service_description,
+        vehicle=vehicle,
+        mileage_in=mileage_in,
+        mileage_out=mileage_out,
     )
     StatusChange.objects.create(ticket=ticket, from_status=None, to_status=ticket.status, at=timezone.now(), by=by)
+    if vehicle is not None:
+        vehicle_services.refresh_mileage(vehicle_ids={vehicle.pk})
     return ticket
 
 
 @transaction.atomic
 def ticket_update(*, ticket_id: int, changes: dict) -> Ticket:
+    """Change a ticket's fields. Naming `vehicle_id` links the ticket to that vehicle of its
+    customer (null unlinks it); without it, a new VIN or customer links the ticket to that
+    customer's vehicle of that VIN, or to none. The vehicles it leaves and joins get their
+    mileage recomputed. A locked ticket is a Conflict."""
     ticket = _editable_ticket(ticket_id)
     if "customer_id" in changes and changes["customer_id"] != ticket.customer_id:
         _customer_exists(changes["customer_id"])
-    for field in ("customer_id", "vin", "service_date", "service_description"):
+    before = ticket.vehicle_id
+    customer_id, vin = changes.get("customer_id", ticket.customer_id), changes.get("vin", ticket.vin)
+    relink = "vehicle_id" not in changes and (vin != ticket.vin or customer_id != ticket.customer_id)
+    # Every vehicle the change may touch, locked at once in id order: two changes moving tickets
+    # between the same vehicles in opposite directions never wait on each other in a cycle.
+    joining = changes.get("vehicle_id")
+    if relink:
+        joining = Vehicle.objects.filter(customer_id=customer_id, vin=vin).values_list("pk", flat=True).first()
+    touched = relink or not changes.keys().isdisjoint({"vehicle_id", "mileage_in", "mileage_out"})
+    if touched:
+        vehicle_services.lock_vehicles(vehicle_ids={before, joining} - {None})
+    if "vehicle_id" in changes and changes["vehicle_id"] is None:
+        ticket.vehicle, ticket.vin = None, vin
+    elif "vehicle_id" in changes:
+        ticket.vehicle, ticket.vin = _vehicle_and_vin(customer_id=customer_id, vehicle_id=changes["vehicle_id"], vin=changes.get("vin"))
+    elif relink:
+        ticket.vehicle, ticket.vin = _vehicle_and_vin(customer_id=customer_id, vehicle_id=None, vin=vin)
+    for field in ("customer_id", "service_date", "service_description", "mileage_in", "mileage_out"):
         if field in changes:
             setattr(ticket, field, changes[field])
+    _check_mileage(ticket.mileage_in, ticket.mileage_out)
     ticket.save()
+    if touched:
+        vehicle_services.refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
     return ticket
 
 

@@ -115,9 +115,12 @@ class TicketViewSet(
             raise ValidationError({"customer_id": ["This field is required."]})
         ticket = services.ticket_create(
             customer_id=customer_id,
-            vin=data["vin"],
+            vin=data.get("vin"),
             service_date=data["service_date"],
             service_description=data["service_description"],
+            vehicle_id=data.get("vehicle_id"),
+            mileage_in=data.get("mileage_in"),
+            mileage_out=data.get("mileage_out"),
             by=display_name(self.request.user),
         )
         serializer.instance = selectors.ticket_detail(ticket_id=ticket.pk)

@@ -1,0 +1,88 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from core.pagination import HeaderPagination
+from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
+from core.viewsets import MethodNotAllowedFirstMixin
+from customers.models import Customer
+from tickets.serializers import TicketSerializer
+from vehicles import selectors, services
+from vehicles.permissions import VehicleAccess
+from vehicles.serializers import VehicleSerializer
+
+VEHICLE_EXAMPLE = OpenApiExample(
+    "New vehicle",
+    value={"customer_id": 1, "vin": "1HGCM82633A004352", "year": 2003, "make": "Honda", "model": "Accord", "license_plate": "7ABC123"},
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List vehicles (staff)", responses={200: VehicleSerializer(many=True), **errors(*LIST)}),
+    retrieve=extend_schema(summary="One vehicle (staff, or its customer)", responses={200: VehicleSerializer, **errors(*RETRIEVE)}),
+    create=extend_schema(
+        summary="Add a vehicle (a customer adds their own)",
+        examples=[VEHICLE_EXAMPLE],
+        responses={201: VehicleSerializer, **errors(*CREATE, 404)},
+    ),
+    update=extend_schema(summary="Replace a vehicle", examples=[VEHICLE_EXAMPLE], responses={200: VehicleSerializer, **errors(*UPDATE)}),
+    partial_update=extend_schema(summary="Change some fields of a vehicle", responses={200: VehicleSerializer, **errors(*UPDATE)}),
+    destroy=extend_schema(summary="Delete a vehicle without service history", responses={204: None, **errors(*DESTROY)}),
+)
+@extend_schema(tags=["vehicles"])
+class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
+    serializer_class = VehicleSerializer
+    permission_classes = [VehicleAccess]
+    pagination_class = HeaderPagination
+    lookup_value_regex = r"[0-9]{1,19}"
+
+    def get_queryset(self):
+        return selectors.vehicle_list()
+
+    def _customer_id_for_caller(self, requested: int | None, current: int | None = None) -> int | None:
+        """Staff choose the customer; a customer's vehicles are always their own."""
+        user = self.request.user
+        if not isinstance(user, Customer):
+            return requested
+        if requested is not None and requested != user.pk:
+            raise PermissionDenied("Customers can only add and keep vehicles under their own account.")
+        return user.pk if current is None else current
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        customer_id = self._customer_id_for_caller(data.get("customer_id"))
+        if customer_id is None:
+            raise ValidationError({"customer_id": ["This field is required."]})
+        serializer.instance = services.vehicle_create(
+            customer_id=customer_id,
+            vin=data["vin"],
+            year=data["year"],
+            make=data["make"],
+            model=data["model"],
+            license_plate=data.get("license_plate", ""),
+        )
+
+    def perform_update(self, serializer):
+        changes = dict(serializer.validated_data)
+        if "customer_id" in changes:
+            changes["customer_id"] = self._customer_id_for_caller(changes["customer_id"], serializer.instance.customer_id)
+        serializer.instance = services.vehicle_update(vehicle_id=serializer.instance.pk, changes=changes)
+
+    def perform_destroy(self, instance):
+        services.vehicle_delete(vehicle_id=instance.pk)
+
+    @extend_schema(
+        summary="The vehicle's service history, newest first",
+        responses={200: TicketSerializer(many=True), **errors(*LIST, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="tickets")
+    def tickets(self, request, pk: str):
+        vehicle = self.get_object()
+        tickets = selectors.vehicle_history(vehicle_id=vehicle.pk)
+        page = self.paginate_queryset(tickets)
+        if page is not None:
+            return self.get_paginated_response(TicketSerializer(page, many=True).data)
+        return Response(TicketSerializer(tickets, many=True).data)
