@@ -23,7 +23,10 @@ def body(response):
 
 
 def item_json(item: Inventory) -> dict:
-    return {"id": item.pk, "name": item.name, "price": Decimal(item.price)}
+    return {
+        "id": item.pk, "name": item.name, "price": Decimal(item.price),
+        "quantity_on_hand": item.quantity_on_hand, "reorder_point": item.reorder_point,
+    }
 
 
 def link_pages(header: str) -> dict[str, int]:
@@ -50,8 +53,8 @@ def test_list_is_public_and_ordered_by_id(any_client, make_item, path):
     response = any_client.get(path)
     assert response.status_code == 200
     assert body(response) == [
-        {"id": wiper.pk, "name": "Wiper", "price": Decimal("9.50")},
-        {"id": axle.pk, "name": "Axle", "price": Decimal("120.00")},
+        {"id": wiper.pk, "name": "Wiper", "price": Decimal("9.50"), "quantity_on_hand": None, "reorder_point": 0},
+        {"id": axle.pk, "name": "Axle", "price": Decimal("120.00"), "quantity_on_hand": None, "reorder_point": 0},
     ]
     assert b'"price":9.50' in response.content  # an exact JSON number, not a string
     assert "X-Total-Count" not in response and "Link" not in response
@@ -68,7 +71,7 @@ def test_one_item_is_public(any_client, make_item, path):
     item = make_item(name="Spark plug", price=Decimal("4.25"))
     response = any_client.get(path.format(pk=item.pk))
     assert response.status_code == 200
-    assert body(response) == {"id": item.pk, "name": "Spark plug", "price": Decimal("4.25")}
+    assert body(response) == {"id": item.pk, "name": "Spark plug", "price": Decimal("4.25"), "quantity_on_hand": None, "reorder_point": 0}
 
 
 @pytest.mark.parametrize("item_id", ["0", "31337", str(2**63 - 1), str(2**70)])
@@ -204,7 +207,7 @@ def test_staff_creates_an_item(staff_client):
     response = staff_client.post("/inventory", data={"name": "Brake Pad", "price": 49.99}, format="json")
     assert response.status_code == 201
     item = Inventory.objects.get()
-    assert body(response) == {"id": item.pk, "name": "Brake Pad", "price": Decimal("49.99")}
+    assert body(response) == {"id": item.pk, "name": "Brake Pad", "price": Decimal("49.99"), "quantity_on_hand": None, "reorder_point": 0}
     assert item.price == Decimal("49.99")
 
 
@@ -379,7 +382,7 @@ def test_put_replaces_the_item(staff_client, make_item):
     item = make_item(name="Old", price=Decimal("1.00"))
     response = staff_client.put(f"/inventory/{item.pk}", data={"name": "New", "price": "2.50"}, format="json")
     assert response.status_code == 200
-    assert body(response) == {"id": item.pk, "name": "New", "price": Decimal("2.50")}
+    assert body(response) == {"id": item.pk, "name": "New", "price": Decimal("2.50"), "quantity_on_hand": None, "reorder_point": 0}
     item.refresh_from_db()
     assert (item.name, item.price) == ("New", Decimal("2.50"))
 
