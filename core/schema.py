@@ -19,10 +19,19 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
+class ShortageSerializer(serializers.Serializer):
+    inventory_id = serializers.IntegerField()
+    requested = serializers.IntegerField()
+    on_hand = serializers.IntegerField()
+
+
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
     missing_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    # Stock conflicts (409): what is on hand now, and each item short when adding parts to a ticket.
+    on_hand = serializers.IntegerField(required=False)
+    shortages = ShortageSerializer(many=True, required=False)
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -34,7 +43,10 @@ ERROR_RESPONSES = {
     401: _error("Missing, invalid or expired token (or, when signing in, wrong credentials)."),
     403: _error("Signed in, but not allowed to do this."),
     404: _error("Unknown id; `missing_ids` when some of several ids are unknown."),
-    409: _error("Conflicts with existing data or with a concurrent change; nothing was changed."),
+    409: _error(
+        "Conflicts with existing data or with a concurrent change; nothing was changed. Too little stock: "
+        "`shortages` (parts for a ticket) or `on_hand` (an adjustment)."
+    ),
     411: _error("The body was sent without a Content-Length."),
     413: _error("The body is larger than the server accepts."),
     415: _error("The body is not JSON."),

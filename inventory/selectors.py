@@ -1,7 +1,9 @@
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from core.text import normalize_text
-from inventory.models import Inventory
+from inventory.models import Inventory, StockMovement
+
+ROW_FIELDS = ("id", "name", "price", "quantity_on_hand", "reorder_point")
 
 
 def inventory_list() -> QuerySet[Inventory]:
@@ -11,7 +13,21 @@ def inventory_list() -> QuerySet[Inventory]:
 def inventory_rows() -> QuerySet:
     """The list as plain rows (dicts): the list is public and long, and rows cost a third less
     to read than model instances."""
-    return inventory_list().values("id", "name", "price")
+    return inventory_list().values(*ROW_FIELDS)
+
+
+def low_stock_rows() -> QuerySet:
+    """Tracked items with no more on hand than their reorder point, as rows, by id."""
+    return inventory_list().filter(quantity_on_hand__lte=F("reorder_point")).values(*ROW_FIELDS)
+
+
+def item_exists(*, item_id: int) -> bool:
+    return Inventory.objects.filter(pk=item_id).exists()
+
+
+def movements_of(*, item_id: int) -> QuerySet[StockMovement]:
+    """An item's ledger, oldest first (ids grow with time; the (item, id) index serves it)."""
+    return StockMovement.objects.filter(item_id=item_id).order_by("id")
 
 
 def name_taken(*, name: str, exclude_id: int | None = None) -> bool:

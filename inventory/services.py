@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
+from inventory import stock
 from inventory.models import DUPLICATE_NAME, Inventory
 
 __all__ = ["DUPLICATE_NAME", "inventory_create", "inventory_delete", "inventory_update"]
@@ -24,14 +25,24 @@ def _locked(item_id: int) -> Inventory:
     return item
 
 
-def inventory_create(*, name: str, price: Decimal) -> Inventory:
-    return _save(Inventory(name=name, price=price))
+@transaction.atomic
+def inventory_create(
+    *, name: str, price: Decimal, reorder_point: int = 0, quantity_on_hand: int | None = None, by: str = ""
+) -> Inventory:
+    """A new item; with `quantity_on_hand` its stock is tracked from the start, recorded as its
+    first receipt in the same transaction (None: the shop does not count it)."""
+    item = _save(Inventory(name=name, price=price, reorder_point=reorder_point))
+    if quantity_on_hand is not None:
+        stock.receive_initial_stock(item_id=item.pk, quantity=quantity_on_hand, by=by)
+        item.quantity_on_hand = quantity_on_hand
+    return item
 
 
 @transaction.atomic
 def inventory_update(*, item_id: int, changes: dict) -> Inventory:
+    """Name, price and reorder point. Stock on hand changes only through inventory.stock."""
     item = _locked(item_id)  # a concurrent delete must not be undone by this save
-    for field in ("name", "price"):
+    for field in ("name", "price", "reorder_point"):
         if field in changes:
             setattr(item, field, changes[field])
     return _save(item)
@@ -45,4 +56,6 @@ def inventory_delete(*, item_id: int) -> None:
             f"Inventory item {item_id} is used on {ticket_count} ticket(s); "
             "items on service tickets are kept for their history."
         )
+    if item.movements.exists():
+        raise Conflict(f"Inventory item {item_id} has stock movements; items with a stock ledger are kept for their history.")
     item.delete()

@@ -13,11 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 from core.errors import Conflict, InvalidInput, NotFound
 from inventory.models import Inventory, StockMovement
+from tickets.models import Ticket
+
+# quantity_on_hand and the ledger's quantities are 32-bit integers on PostgreSQL and MariaDB:
+# stock above this would be a database error (500), so it is refused as a conflict first.
+MAX_ON_HAND = 2_147_483_647
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,11 @@ def _change_on_hand(*, item_id: int, quantity: int, start_tracking: bool) -> int
     items = Inventory.objects.filter(pk=item_id)
     if quantity < 0:
         items = items.filter(quantity_on_hand__gte=-quantity)
-    elif not start_tracking:
-        items = items.filter(quantity_on_hand__isnull=False)
+    else:
+        if not start_tracking:
+            items = items.filter(quantity_on_hand__isnull=False)
+        # Q(isnull) | Q(lte): an untracked item starts from 0.
+        items = items.filter(Q(quantity_on_hand__isnull=True) | Q(quantity_on_hand__lte=MAX_ON_HAND - quantity))
     if not items.update(quantity_on_hand=Coalesce(F("quantity_on_hand"), 0) + quantity):
         return None
     # The row stays locked by the UPDATE until commit: this is the balance the movement made.
@@ -70,19 +78,32 @@ def record_movement(*, item_id: int, kind: str, quantity: int, by: str, note: st
     if quantity == 0 or (kind == StockMovement.Kind.RECEIPT and quantity < 0):
         message = "A receipt adds stock: give a positive quantity." if kind == "receipt" else "An adjustment cannot be zero."
         raise InvalidInput("Invalid input.", {"quantity": [message]})
+    if abs(quantity) > MAX_ON_HAND:
+        raise InvalidInput("Invalid input.", {"quantity": [f"At most {MAX_ON_HAND} either way."]})
     balance = _change_on_hand(item_id=item_id, quantity=quantity, start_tracking=True)
     if balance is None:
-        found = Inventory.objects.filter(pk=item_id).values_list("quantity_on_hand", flat=True)
+        # A locking read: the balance as it is now, not as this transaction's snapshot (MariaDB) saw it.
+        found = Inventory.objects.select_for_update().filter(pk=item_id).values_list("quantity_on_hand", flat=True)
         if not found:
             raise NotFound(f"Inventory item {item_id} not found.")
         on_hand = found[0] or 0
+        if quantity > 0:
+            raise Conflict(f"More than {MAX_ON_HAND} on hand cannot be recorded ({on_hand} on hand).", on_hand=on_hand)
         raise Conflict(f"This adjustment would leave less than zero on hand ({on_hand} on hand).", on_hand=on_hand)
     return _record(item_id=item_id, kind=kind, quantity=quantity, balance_after=balance, by=by, note=note)
 
 
+@transaction.atomic
 def receive_initial_stock(*, item_id: int, quantity: int, by: str) -> StockMovement | None:
-    """The first receipt of an item created with a quantity (none for 0: tracked, nothing received)."""
-    Inventory.objects.filter(pk=item_id).update(quantity_on_hand=quantity)
+    """The first receipt of an item created with a quantity (none for 0: tracked, nothing
+    received). Only for an item not tracked yet: setting the column of a tracked item would
+    leave its ledger summing to something else, so that is a Conflict."""
+    if not 0 <= quantity <= MAX_ON_HAND:
+        raise InvalidInput("Invalid input.", {"quantity_on_hand": [f"Give a whole number from 0 to {MAX_ON_HAND}."]})
+    if not Inventory.objects.filter(pk=item_id, quantity_on_hand__isnull=True).update(quantity_on_hand=quantity):
+        if not Inventory.objects.filter(pk=item_id).exists():
+            raise NotFound(f"Inventory item {item_id} not found.")
+        raise Conflict(f"Inventory item {item_id} is already tracked: record a receipt or an adjustment.")
     if quantity == 0:
         return None
     return _record(item_id=item_id, kind=StockMovement.Kind.RECEIPT, quantity=quantity, balance_after=quantity,
@@ -104,7 +125,9 @@ def consume_for_ticket(*, ticket_id: int, quantities: Mapping[int, int], by: str
             _record(item_id=item_id, kind=StockMovement.Kind.CONSUMPTION, quantity=-requested,
                     balance_after=balance, by=by, ticket_id=ticket_id)
             continue
-        on_hand = Inventory.objects.filter(pk=item_id).values_list("quantity_on_hand", flat=True).first()
+        on_hand = (
+            Inventory.objects.select_for_update().filter(pk=item_id).values_list("quantity_on_hand", flat=True).first()
+        )
         if on_hand is not None:  # tracked, and too few
             shortages.append(Shortage(item_id, requested, on_hand))
     if shortages:
@@ -118,14 +141,20 @@ def return_for_ticket(*, ticket_id: int, quantities: Mapping[int, int], by: str,
     credited with stock it never lost."""
     if transaction.get_autocommit():
         raise RuntimeError("return_for_ticket must run inside the caller's transaction.")
-    taken = {
-        row["item_id"]: -row["net"]
-        for row in StockMovement.objects.filter(ticket_id=ticket_id, item_id__in=list(quantities))
+    # What the ticket took is read from its ledger, so two returns for one ticket must not both
+    # read it before either writes: the ticket's row is held first (a no-op for a caller that
+    # already holds it), and the ledger is read with a locking read, which on MariaDB sees the
+    # latest committed rows rather than the transaction's snapshot, taken perhaps before the wait.
+    Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("pk", flat=True).first()
+    rows = (
+        StockMovement.objects.select_for_update()
+        .filter(ticket_id=ticket_id, item_id__in=list(quantities))
         .filter(Q(kind=StockMovement.Kind.CONSUMPTION) | Q(kind=StockMovement.Kind.RETURN))
-        .values("item_id")
-        .annotate(net=Sum("quantity"))
-        .order_by()
-    }
+        .values_list("item_id", "quantity")
+    )
+    taken: dict[int, int] = {}
+    for item_id, quantity in rows:
+        taken[item_id] = taken.get(item_id, 0) - quantity
     for item_id in sorted(quantities):
         quantity = min(quantities[item_id], taken.get(item_id, 0))
         if quantity <= 0:

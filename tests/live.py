@@ -6,7 +6,8 @@ servers.
 
 Which database server: the one the suite runs on (DATABASE_URL), so CI's MariaDB run tests
 MariaDB and its PostgreSQL run PostgreSQL; PostgreSQL on a SQLite run. LIVE_DATABASES
-("postgres,mariadb") overrides it.
+("postgres,mariadb", or "sqlite" for a SQLite file in a temporary directory, which the settings
+open with IMMEDIATE transactions and WAL) overrides it.
 
 Which cache: a server started with base_env() and neither CACHE_URL nor CACHE_DIR gets a
 diskcache directory of its own (the settings' default store, `CACHE_DIR`); `CACHE_URL=redis://`
@@ -57,15 +58,26 @@ DB_HOST = "127.0.0.1"
 
 @dataclass(frozen=True)
 class Backend:
-    name: str  # "postgres" or "mariadb"
-    port: int
+    name: str  # "postgres", "mariadb" or "sqlite"
+    port: int  # 0 for sqlite
 
     def url(self, database: str, port: int | None = None) -> str:
+        if self.name == "sqlite":
+            return f"sqlite:///{self.sqlite_path(database)}"
         scheme, user = ("postgres", "postgres") if self.name == "postgres" else ("mysql", "root")
         return f"{scheme}://{user}@{DB_HOST}:{port or self.port}/{database}"
 
+    @staticmethod
+    def sqlite_path(database: str) -> Path:
+        return Path(_sqlite_directory()) / f"{database}.sqlite3"
+
     def connect(self, database: str | None = None):
         """A DB-API connection in autocommit mode (every statement sees committed data)."""
+        if self.name == "sqlite":
+            import sqlite3
+
+            assert database, "a SQLite connection names its database file"
+            return _SqliteConnection(sqlite3.connect(self.sqlite_path(database), isolation_level=None, timeout=30))
         if self.name == "postgres":
             import psycopg
 
@@ -78,15 +90,10 @@ class Backend:
         connection.autocommit(True)
         return connection
 
-    def available(self) -> bool:
-        try:
-            self.connect().close()
-        except Exception:  # not installed, not running: either way not testable here
-            return False
-        return True
-
     def create(self, database: str) -> None:
         self.drop(database)
+        if self.name == "sqlite":
+            return  # migrate creates the file
         with closing(self.connect()) as connection:
             cursor = connection.cursor()
             if self.name == "postgres":
@@ -96,7 +103,20 @@ class Backend:
                 # is what makes the unique email and name columns ignore case there.
                 cursor.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 
+    def available(self) -> bool:
+        if self.name == "sqlite":
+            return True
+        try:
+            self.connect().close()
+        except Exception:  # not installed, not running: either way not testable here
+            return False
+        return True
+
     def drop(self, database: str) -> None:
+        if self.name == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.sqlite_path(database)}{suffix}").unlink(missing_ok=True)
+            return
         with closing(self.connect()) as connection:
             cursor = connection.cursor()
             if self.name == "postgres":
@@ -113,7 +133,40 @@ def closing(connection):
         connection.close()
 
 
-BACKENDS = {"postgres": Backend("postgres", 5432), "mariadb": Backend("mariadb", 3306)}
+class _SqliteConnection:
+    """sqlite3 with the %s placeholders the tests write for the other drivers."""
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def cursor(self):
+        return _SqliteCursor(self._connection.cursor())
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class _SqliteCursor:
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: tuple = ()):
+        return self._cursor.execute(sql.replace("%s", "?"), params)
+
+    def fetchall(self):
+        return self._cursor.fetchall()
+
+
+_SQLITE_DIRECTORY: list[str] = []
+
+
+def _sqlite_directory() -> str:
+    if not _SQLITE_DIRECTORY:
+        _SQLITE_DIRECTORY.append(temporary_directory("live-sqlite-"))
+    return _SQLITE_DIRECTORY[0]
+
+
+BACKENDS = {"postgres": Backend("postgres", 5432), "mariadb": Backend("mariadb", 3306), "sqlite": Backend("sqlite", 0)}
 
 
 def live_backend_names() -> list[str]:

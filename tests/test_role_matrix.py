@@ -267,6 +267,10 @@ ENDPOINTS = [
     E("put", "/inventory/{item}", item_body, 401, 403, 200),
     E("patch", "/inventory/{item}", lambda w: {"price": 3}, 401, 403, 200),
     E("delete", "/inventory/{item}", None, 401, 403, 204),
+    # --- stock: staff only, reads included
+    E("get", "/inventory/{item}/movements", None, 401, 403, 200),
+    E("post", "/inventory/{item}/movements", lambda w: {"kind": "receipt", "quantity": 5}, 401, 403, 201),
+    E("get", "/inventory/low-stock", None, 401, 403, 200),
 ]
 
 # Methods the paths do not serve: 405 for whoever is signed in, whatever their role.
@@ -303,6 +307,8 @@ NOT_ALLOWED = [
     E("put", "/inventory", item_body, 401, 405, 405),
     E("delete", "/inventory", None, 401, 405, 405),
     E("post", "/inventory/{item}", item_body, 401, 405, 405),
+    E("delete", "/inventory/{item}/movements", None, 401, 405, 405),
+    E("post", "/inventory/low-stock", item_body, 401, 405, 405),
 ]
 
 ROLE_MATRIX = [

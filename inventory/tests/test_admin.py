@@ -1,10 +1,13 @@
-"""The inventory pages of the Django admin keep the API's rule: names are unique ignoring case
-and invisible characters."""
+"""The inventory pages of the Django admin keep the API's rules: names are unique ignoring case
+and invisible characters, and stock changes only through the ledger (a read-only inline, and the
+"Receive or adjust stock" action)."""
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
-from inventory.models import DUPLICATE_NAME, Inventory
+from inventory import stock
+from inventory.models import DUPLICATE_NAME, Inventory, StockMovement
 
 
 @pytest.fixture
@@ -39,3 +42,101 @@ def test_the_changelist_shows_how_many_tickets_use_an_item(admin_browser, make_i
     response = admin_browser.get("/admin/inventory/inventory/")
     assert response.status_code == 200
     assert response.context["cl"].result_list[0].ticket_count == 2
+
+
+# --- stock ----------------------------------------------------------------------------------
+
+
+def stocked(make_item, n: int, **fields) -> Inventory:
+    item = make_item(**fields)
+    stock.receive_initial_stock(item_id=item.pk, quantity=n, by="staff")
+    item.refresh_from_db()
+    return item
+
+
+def ledger_sum(item) -> int:
+    return sum(StockMovement.objects.filter(item=item).values_list("quantity", flat=True))
+
+
+def test_the_changelist_shows_stock_and_filters_low_stock(admin_browser, make_item):
+    low = stocked(make_item, 1, name="Low", reorder_point=2)
+    stocked(make_item, 9, name="Plenty", reorder_point=2)
+    make_item(name="Untracked", reorder_point=5)
+    response = admin_browser.get("/admin/inventory/inventory/")
+    assert response.status_code == 200
+    assert {"quantity_on_hand", "reorder_point"} <= set(response.context["cl"].list_display)
+    response = admin_browser.get("/admin/inventory/inventory/?stock=low")
+    assert [item.pk for item in response.context["cl"].result_list] == [low.pk]
+    response = admin_browser.get("/admin/inventory/inventory/?stock=untracked")
+    assert [item.name for item in response.context["cl"].result_list] == ["Untracked"]
+
+
+def test_the_change_form_shows_the_ledger_read_only_and_cannot_set_stock(admin_browser, make_item, make_ticket):
+    item = stocked(make_item, 5, name="Filter")
+    with transaction.atomic():
+        stock.consume_for_ticket(ticket_id=make_ticket().pk, quantities={item.pk: 2}, by="staff")
+    response = admin_browser.get(f"/admin/inventory/inventory/{item.pk}/change/")
+    assert response.status_code == 200
+    assert "quantity_on_hand" not in response.context["adminform"].form.fields
+    (ledger,) = response.context["inline_admin_formsets"]
+    assert (ledger.has_add_permission, ledger.has_change_permission, ledger.has_delete_permission) == (False, False, False)
+    assert len(list(ledger)) == 2
+    response = admin_browser.post(
+        f"/admin/inventory/inventory/{item.pk}/change/",
+        {"name": "Filter", "price": "1.00", "reorder_point": "4", "quantity_on_hand": "99",
+         "movements-TOTAL_FORMS": "0", "movements-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.quantity_on_hand, item.reorder_point) == (3, 4)
+    assert ledger_sum(item) == 3
+
+
+def test_the_receive_stock_action_asks_then_records_a_movement_per_item(admin_browser, make_item):
+    tracked, untracked = stocked(make_item, 5), make_item()
+    selected = {"action": "receive_stock", "_selected_action": [tracked.pk, untracked.pk]}
+    page = admin_browser.post("/admin/inventory/inventory/", selected)
+    assert page.status_code == 200 and "quantity" in page.context["form"].fields
+    assert StockMovement.objects.count() == 1
+    response = admin_browser.post(
+        "/admin/inventory/inventory/", {**selected, "apply": "1", "kind": "receipt", "quantity": "4", "note": "PO 9"}
+    )
+    assert response.status_code == 302
+    tracked.refresh_from_db(), untracked.refresh_from_db()
+    assert (tracked.quantity_on_hand, untracked.quantity_on_hand) == (9, 4)
+    assert list(StockMovement.objects.filter(note="PO 9").values_list("item_id", "kind", "by")) == [
+        (tracked.pk, "receipt", "admin-user"), (untracked.pk, "receipt", "admin-user"),
+    ]
+    assert ledger_sum(tracked) == 9 and ledger_sum(untracked) == 4
+
+
+@pytest.mark.parametrize("kind, quantity", [("receipt", "0"), ("receipt", "-1"), ("adjustment", "0"), ("consumption", "-1"), ("receipt", "x")])
+def test_the_receive_stock_action_refuses_invalid_quantities_on_its_page(admin_browser, make_item, kind, quantity):
+    item = stocked(make_item, 5)
+    response = admin_browser.post(
+        "/admin/inventory/inventory/",
+        {"action": "receive_stock", "_selected_action": [item.pk], "apply": "1", "kind": kind, "quantity": quantity},
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+    assert StockMovement.objects.count() == 1
+
+
+def test_an_adjustment_refused_for_one_item_records_it_for_none(admin_browser, make_item):
+    plenty, few = stocked(make_item, 10), stocked(make_item, 1)
+    response = admin_browser.post(
+        "/admin/inventory/inventory/",
+        {"action": "receive_stock", "_selected_action": [plenty.pk, few.pk], "apply": "1", "kind": "adjustment", "quantity": "-2"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert any("Nothing recorded" in str(message) for message in response.context["messages"])
+    plenty.refresh_from_db(), few.refresh_from_db()
+    assert (plenty.quantity_on_hand, few.quantity_on_hand) == (10, 1)
+    assert StockMovement.objects.count() == 2
+
+
+def test_deleting_an_item_with_a_ledger_in_the_admin_is_refused_not_500(admin_browser, make_item):
+    item = stocked(make_item, 1)
+    response = admin_browser.post(f"/admin/inventory/inventory/{item.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 200  # Django's "cannot delete: protected objects" page
+    assert Inventory.objects.filter(pk=item.pk).exists()

@@ -7,10 +7,10 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from inventory import selectors, services
-from inventory.models import Inventory
+from inventory import selectors, services, stock
+from inventory.models import Inventory, StockMovement
 from tests.asserts import assert_error, error_fields
 from tickets.models import TicketInventory
 
@@ -23,7 +23,10 @@ def body(response):
 
 
 def item_json(item: Inventory) -> dict:
-    return {"id": item.pk, "name": item.name, "price": Decimal(item.price)}
+    return {
+        "id": item.pk, "name": item.name, "price": Decimal(item.price),
+        "quantity_on_hand": item.quantity_on_hand, "reorder_point": item.reorder_point,
+    }
 
 
 def link_pages(header: str) -> dict[str, int]:
@@ -50,8 +53,8 @@ def test_list_is_public_and_ordered_by_id(any_client, make_item, path):
     response = any_client.get(path)
     assert response.status_code == 200
     assert body(response) == [
-        {"id": wiper.pk, "name": "Wiper", "price": Decimal("9.50")},
-        {"id": axle.pk, "name": "Axle", "price": Decimal("120.00")},
+        {"id": wiper.pk, "name": "Wiper", "price": Decimal("9.50"), "quantity_on_hand": None, "reorder_point": 0},
+        {"id": axle.pk, "name": "Axle", "price": Decimal("120.00"), "quantity_on_hand": None, "reorder_point": 0},
     ]
     assert b'"price":9.50' in response.content  # an exact JSON number, not a string
     assert "X-Total-Count" not in response and "Link" not in response
@@ -68,7 +71,7 @@ def test_one_item_is_public(any_client, make_item, path):
     item = make_item(name="Spark plug", price=Decimal("4.25"))
     response = any_client.get(path.format(pk=item.pk))
     assert response.status_code == 200
-    assert body(response) == {"id": item.pk, "name": "Spark plug", "price": Decimal("4.25")}
+    assert body(response) == {"id": item.pk, "name": "Spark plug", "price": Decimal("4.25"), "quantity_on_hand": None, "reorder_point": 0}
 
 
 @pytest.mark.parametrize("item_id", ["0", "31337", str(2**63 - 1), str(2**70)])
@@ -204,7 +207,7 @@ def test_staff_creates_an_item(staff_client):
     response = staff_client.post("/inventory", data={"name": "Brake Pad", "price": 49.99}, format="json")
     assert response.status_code == 201
     item = Inventory.objects.get()
-    assert body(response) == {"id": item.pk, "name": "Brake Pad", "price": Decimal("49.99")}
+    assert body(response) == {"id": item.pk, "name": "Brake Pad", "price": Decimal("49.99"), "quantity_on_hand": None, "reorder_point": 0}
     assert item.price == Decimal("49.99")
 
 
@@ -379,7 +382,7 @@ def test_put_replaces_the_item(staff_client, make_item):
     item = make_item(name="Old", price=Decimal("1.00"))
     response = staff_client.put(f"/inventory/{item.pk}", data={"name": "New", "price": "2.50"}, format="json")
     assert response.status_code == 200
-    assert body(response) == {"id": item.pk, "name": "New", "price": Decimal("2.50")}
+    assert body(response) == {"id": item.pk, "name": "New", "price": Decimal("2.50"), "quantity_on_hand": None, "reorder_point": 0}
     item.refresh_from_db()
     assert (item.name, item.price) == ("New", Decimal("2.50"))
 
@@ -474,3 +477,278 @@ def test_delete_item_used_on_tickets_is_409_and_keeps_it(staff_client, make_item
 
 def test_delete_unknown_item_is_404(staff_client):
     assert_error(staff_client.delete("/inventory/4242"), 404)
+
+
+# --- stock (API.md "Stock") ------------------------------------------------------------------
+
+MOVEMENT_KEYS = {"id", "kind", "quantity", "balance_after", "ticket_id", "at", "by", "note"}
+
+
+def ledger_sum(item_id: int) -> int:
+    return sum(StockMovement.objects.filter(item_id=item_id).values_list("quantity", flat=True))
+
+
+def on_hand(item_id: int) -> int | None:
+    return Inventory.objects.values_list("quantity_on_hand", flat=True).get(pk=item_id)
+
+
+@pytest.fixture
+def stocked(make_item):
+    """An item with `n` on hand, its first receipt in the ledger."""
+
+    def make(n: int, **fields) -> Inventory:
+        item = make_item(**fields)
+        stock.receive_initial_stock(item_id=item.pk, quantity=n, by="staff")
+        item.refresh_from_db()
+        return item
+
+    return make
+
+
+def test_an_item_created_with_stock_shows_it_and_records_the_first_receipt(staff_client, api_client):
+    response = staff_client.post(
+        "/inventory", data={"name": "Filter", "price": 4, "quantity_on_hand": 12, "reorder_point": 3}, format="json"
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert (created["quantity_on_hand"], created["reorder_point"]) == (12, 3)
+    assert api_client.get(f"/inventory/{created['id']}").json()["quantity_on_hand"] == 12
+    movements = staff_client.get(f"/inventory/{created['id']}/movements").json()
+    assert [(m["kind"], m["quantity"], m["balance_after"], m["by"]) for m in movements] == [("receipt", 12, 12, "staff")]
+
+
+@pytest.mark.parametrize("sent", [{}, {"quantity_on_hand": None}])
+def test_an_item_created_without_stock_is_untracked(staff_client, sent):
+    response = staff_client.post("/inventory", data={"name": "Filter", "price": 4, **sent}, format="json")
+    assert response.status_code == 201
+    assert (response.json()["quantity_on_hand"], response.json()["reorder_point"]) == (None, 0)
+    assert not StockMovement.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("quantity_on_hand", -1),
+        ("quantity_on_hand", 1.5),
+        ("quantity_on_hand", "many"),
+        ("quantity_on_hand", 2**31),
+        ("reorder_point", -1),
+        ("reorder_point", None),
+        ("reorder_point", 2**31),
+    ],
+)
+def test_invalid_stock_fields_on_create_are_400(staff_client, field, value):
+    response = staff_client.post("/inventory", data={"name": "Filter", "price": 4, field: value}, format="json")
+    assert field in error_fields(response)
+    assert not Inventory.objects.exists() and not StockMovement.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_on_hand_sent_on_update_is_ignored_and_reorder_point_is_written(staff_client, stocked, method):
+    item = stocked(5, name="Filter", price=Decimal("4.00"))
+    response = getattr(staff_client, method)(
+        f"/inventory/{item.pk}", data={"name": "Filter", "price": 4, "quantity_on_hand": 500, "reorder_point": 6},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert (response.json()["quantity_on_hand"], response.json()["reorder_point"]) == (5, 6)
+    assert on_hand(item.pk) == 5 and ledger_sum(item.pk) == 5
+
+
+def test_put_without_reorder_point_keeps_it(staff_client, make_item):
+    item = make_item(reorder_point=4)
+    response = staff_client.put(f"/inventory/{item.pk}", data={"name": "Renamed", "price": 1}, format="json")
+    assert response.status_code == 200 and response.json()["reorder_point"] == 4
+
+
+def test_staff_record_a_receipt(staff_client, stocked):
+    item = stocked(5)
+    response = staff_client.post(
+        f"/inventory/{item.pk}/movements", data={"kind": "receipt", "quantity": 7, "note": "PO 1182"}, format="json"
+    )
+    assert response.status_code == 201
+    movement = response.json()
+    assert set(movement) == MOVEMENT_KEYS
+    assert {k: movement[k] for k in ("kind", "quantity", "balance_after", "ticket_id", "by", "note")} == {
+        "kind": "receipt", "quantity": 7, "balance_after": 12, "ticket_id": None, "by": "staff", "note": "PO 1182",
+    }
+    assert movement["id"] == StockMovement.objects.latest("id").pk and movement["at"].endswith("Z")
+    assert on_hand(item.pk) == 12 == ledger_sum(item.pk)
+
+
+def test_adjustments_go_either_way_and_start_tracking_an_untracked_item(staff_client, make_item):
+    item = make_item()
+    down = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -1}, format="json")
+    assert assert_error(down, 409)["on_hand"] == 0
+    assert on_hand(item.pk) is None
+    up = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": 3}, format="json")
+    assert (up.status_code, up.json()["balance_after"]) == (201, 3)
+    down = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -3}, format="json")
+    assert (down.status_code, down.json()["balance_after"]) == (201, 0)
+    assert on_hand(item.pk) == 0 == ledger_sum(item.pk)
+
+
+def test_an_adjustment_below_zero_is_409_and_changes_nothing(staff_client, stocked):
+    item = stocked(2)
+    response = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -3}, format="json")
+    error = assert_error(response, 409)
+    assert error["on_hand"] == 2 and "less than zero" in error["error"]
+    assert on_hand(item.pk) == 2 and StockMovement.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"kind": "receipt", "quantity": 0}, "quantity"),
+        ({"kind": "receipt", "quantity": -2}, "quantity"),
+        ({"kind": "adjustment", "quantity": 0}, "quantity"),
+        ({"kind": "consumption", "quantity": -1}, "kind"),
+        ({"kind": "return", "quantity": 1}, "kind"),
+        ({"kind": "RECEIPT", "quantity": 1}, "kind"),
+        ({"quantity": 1}, "kind"),
+        ({"kind": "receipt"}, "quantity"),
+        ({"kind": "receipt", "quantity": 1.5}, "quantity"),
+        ({"kind": "receipt", "quantity": "3 boxes"}, "quantity"),
+        ({"kind": "receipt", "quantity": 2**31}, "quantity"),
+        ({"kind": "adjustment", "quantity": -(2**31)}, "quantity"),
+        ({"kind": "receipt", "quantity": 1, "note": "x" * 1001}, "note"),
+    ],
+)
+def test_invalid_movements_are_400_with_fields(staff_client, stocked, data, field):
+    item = stocked(2)
+    assert field in error_fields(staff_client.post(f"/inventory/{item.pk}/movements", data=data, format="json"))
+    assert on_hand(item.pk) == 2 and StockMovement.objects.count() == 1
+
+
+def test_a_receipt_past_the_largest_stock_is_409_not_500(staff_client, stocked):
+    item = stocked(stock.MAX_ON_HAND)
+    response = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "receipt", "quantity": 1}, format="json")
+    assert_error(response, 409)
+    assert on_hand(item.pk) == stock.MAX_ON_HAND
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_movements_of_an_unknown_item_are_404(staff_client, method):
+    response = getattr(staff_client, method)("/inventory/4242/movements", {"kind": "receipt", "quantity": 1}, format="json")
+    assert_error(response, 404)
+    assert not StockMovement.objects.exists()
+
+
+@pytest.mark.parametrize("caller, status", [("api_client", 401), ("customer_client", 403)])
+@pytest.mark.parametrize("known", [True, False])
+def test_stock_is_staffs_only_even_for_unknown_items(request, stocked, caller, status, known):
+    client = request.getfixturevalue(caller)
+    item_id = stocked(3).pk if known else 4242
+    assert_error(client.get(f"/inventory/{item_id}/movements"), status)
+    assert_error(client.post(f"/inventory/{item_id}/movements", {"kind": "receipt", "quantity": 1}, format="json"), status)
+    assert_error(client.get("/inventory/low-stock"), status)
+    assert StockMovement.objects.count() == (1 if known else 0)
+
+
+def test_the_ledger_is_oldest_first_with_the_tickets_consumption(staff_client, stocked, make_ticket):
+    item = stocked(10)
+    ticket = make_ticket()
+    staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -1}, format="json")
+    added = staff_client.post(
+        f"/tickets/{ticket.pk}/inventory", data={"add_inventory_items": [{"inventory_id": item.pk, "quantity": 4}]},
+        format="json",
+    )
+    assert added.status_code == 200
+    movements = staff_client.get(f"/inventory/{item.pk}/movements").json()
+    assert [(m["kind"], m["quantity"], m["balance_after"], m["ticket_id"]) for m in movements] == [
+        ("receipt", 10, 10, None),
+        ("adjustment", -1, 9, None),
+        ("consumption", -4, 5, ticket.pk),
+    ]
+    assert [m["id"] for m in movements] == sorted(m["id"] for m in movements)
+    assert on_hand(item.pk) == 5 == ledger_sum(item.pk)
+
+
+def test_the_ledger_pages(staff_client, stocked):
+    item = stocked(1)
+    for quantity in range(2, 7):
+        stock.record_movement(item_id=item.pk, kind="receipt", quantity=quantity, by="staff")
+    response = staff_client.get(f"/inventory/{item.pk}/movements?page=2&per_page=4")
+    assert response.status_code == 200
+    assert [m["quantity"] for m in response.json()] == [5, 6]
+    assert response["X-Total-Count"] == "6"
+    assert link_pages(response["Link"]) == {"first": 1, "prev": 1, "last": 2}
+    assert_error(staff_client.get(f"/inventory/{item.pk}/movements?page=0&per_page=4"), 400)
+
+
+def test_the_ledger_reads_in_fixed_queries(staff_client, stocked, make_ticket, django_assert_num_queries):
+    item = stocked(100)
+    for _ in range(20):
+        with transaction.atomic():
+            stock.consume_for_ticket(ticket_id=make_ticket().pk, quantities={item.pk: 1}, by="staff")
+    assert staff_client.get("/inventory/low-stock").status_code == 200  # caches the principal
+    with django_assert_num_queries(2):  # the item exists, the rows
+        assert len(staff_client.get(f"/inventory/{item.pk}/movements").json()) == 21
+    with django_assert_num_queries(3):  # the item exists, the count, the page
+        assert len(staff_client.get(f"/inventory/{item.pk}/movements?page=2&per_page=5").json()) == 5
+
+
+def test_low_stock_lists_tracked_items_at_or_below_their_reorder_point(staff_client, stocked, make_item):
+    low = stocked(2, reorder_point=2)
+    empty = stocked(0)
+    stocked(3, reorder_point=2)  # above
+    make_item(reorder_point=5)  # untracked: never low
+    below = stocked(1, reorder_point=10)
+    response = staff_client.get("/inventory/low-stock")
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()] == [low.pk, empty.pk, below.pk]
+    assert body(response)[0] == item_json(low)
+    page = staff_client.get("/inventory/low-stock?page=2&per_page=2")
+    assert [row["id"] for row in page.json()] == [below.pk] and page["X-Total-Count"] == "3"
+
+
+def test_low_stock_is_one_query(staff_client, stocked, django_assert_num_queries):
+    for n in range(10):
+        stocked(n, reorder_point=5)
+    assert staff_client.get("/inventory/low-stock").status_code == 200
+    with django_assert_num_queries(1):
+        assert len(staff_client.get("/inventory/low-stock").json()) == 6
+
+
+def test_the_list_shows_stock_in_one_query(api_client, stocked, django_assert_num_queries):
+    items = [stocked(n, reorder_point=1) for n in range(3)]
+    with django_assert_num_queries(1):
+        response = api_client.get("/inventory")
+    assert body(response) == [item_json(item) for item in items]
+
+
+def test_parts_beyond_the_stock_are_409_with_every_shortage_and_add_nothing(staff_client, stocked, make_item, make_ticket):
+    plenty, short, empty, untracked = stocked(10), stocked(1), stocked(0), make_item()
+    ticket = make_ticket()
+    items = [(plenty, 3), (short, 2), (empty, 1), (untracked, 50)]
+    response = staff_client.post(
+        f"/tickets/{ticket.pk}/inventory",
+        data={"add_inventory_items": [{"inventory_id": item.pk, "quantity": n} for item, n in items]},
+        format="json",
+    )
+    error = assert_error(response, 409)
+    assert error["shortages"] == [
+        {"inventory_id": short.pk, "requested": 2, "on_hand": 1},
+        {"inventory_id": empty.pk, "requested": 1, "on_hand": 0},
+    ]
+    assert set(error) == {"error", "shortages"}
+    assert not TicketInventory.objects.filter(ticket=ticket).exists()
+    assert [on_hand(item.pk) for item, _ in items] == [10, 1, 0, None]
+    assert not StockMovement.objects.filter(kind="consumption").exists()
+
+
+def test_parts_within_the_stock_are_taken(staff_client, stocked, make_ticket):
+    item, ticket = stocked(3), make_ticket()
+    response = staff_client.post(
+        f"/tickets/{ticket.pk}/inventory", data={"add_inventory_items": [{"inventory_id": item.pk, "quantity": 3}]},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert on_hand(item.pk) == 0 == ledger_sum(item.pk)
+
+
+def test_delete_item_with_a_ledger_is_409_and_keeps_it(staff_client, stocked):
+    item = stocked(2)
+    error = assert_error(staff_client.delete(f"/inventory/{item.pk}"), 409)
+    assert "stock movements" in error["error"]
+    assert Inventory.objects.filter(pk=item.pk).exists()
