@@ -2,10 +2,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.permissions import AllowAny, IsAdminUser
 
+from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
 from inventory import selectors, services
+from inventory.filters import InventoryFilterSet
 from inventory.serializers import InventorySerializer
 
 
@@ -22,6 +24,10 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     serializer_class = InventorySerializer
     pagination_class = HeaderPagination
     lookup_value_regex = r"[0-9]{1,19}"
+    filter_backends = LIST_FILTERS
+    filterset_class = InventoryFilterSet
+    search_fields = ["name"]
+    ordering_fields = ["id", "name", "price", "quantity_on_hand"]
 
     def get_permissions(self):
         if self.action in ("list", "retrieve"):

@@ -8,12 +8,14 @@ from rest_framework.response import Response
 
 from accounts.principals import display_name
 from core.caching import cache_read
+from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin
 from customers.models import Customer
 from tickets import selectors, services
+from tickets.filters import TicketFilterSet
 from tickets.permissions import TicketAccess
 from tickets.serializers import (
     AddPartsResultSerializer,
@@ -59,6 +61,10 @@ class TicketViewSet(
     throttle_classes = [ScopedRateThrottle]
     throttle_scopes = {"list": "tickets_list", "remove_mechanic": "tickets_remove_mechanic"}
     lookup_value_regex = r"[0-9]{1,19}"
+    filter_backends = LIST_FILTERS
+    filterset_class = TicketFilterSet
+    search_fields = ["vin", "service_description"]
+    ordering_fields = ["id", "service_date", "status"]
     # Service history is kept: tickets are not deleted. There is no `destroy` action at all (not
     # just no DELETE method): with one, DRF would name the action of a DELETE and check its
     # permissions first, and a customer would get 403 instead of the 405 every caller gets.
@@ -109,7 +115,7 @@ class TicketViewSet(
     @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)})
     @action(detail=False, methods=["get"], url_path="my-tickets")
     def my_tickets(self, request):
-        tickets = selectors.tickets_of_customer(customer_id=request.user.pk)
+        tickets = self.filter_queryset(selectors.tickets_of_customer(customer_id=request.user.pk))
         page = self.paginate_queryset(tickets)
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -1,0 +1,198 @@
+"""Finding things in lists: the parts every app's list shares.
+
+Each app declares a django-filter FilterSet in its `filters.py` and names its `search_fields` and
+`ordering_fields` on the ViewSet; `LIST_FILTERS` are the backends that read them. They differ from
+the stock backends in one way: a query parameter they own that they cannot use is a `400` with the
+contract's error shape, never ignored and never a `500`:
+- a filter value that does not validate (django-filter's own behaviour, kept: `raise_exception`);
+- a filter, `search` or `ordering` parameter given more than once (which value wins would be a guess);
+- an `ordering` naming an unknown field, a field twice, or an empty term (`-`, `id,`);
+- a `search` longer than MAX_SEARCH_LENGTH characters or of more than MAX_SEARCH_TERMS words: each
+  word is one more `icontains` over every search field, so an unbounded search is an unbounded query.
+Unknown query parameters stay ignored, as they always were.
+"""
+
+from django import forms
+from django.db.models import F
+from django_filters import rest_framework as django_filters
+from drf_spectacular.drainage import set_override
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter, SearchFilter, search_smart_split
+
+from core.text import normalize_text
+
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one cannot name a row and must not reach the driver
+MAX_SEARCH_LENGTH = 100
+MAX_SEARCH_TERMS = 5
+ISO_DATE = ["%Y-%m-%d"]
+
+
+def _single_value(request, name: str) -> str | None:
+    """The parameter's one value, or None when absent; 400 when it is given more than once."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError({name: [f"Give {name} at most once."]})
+    return values[0] if values else None
+
+
+class IntegerFilter(django_filters.Filter):
+    """A whole number (django-filter's NumberFilter takes decimals and exponents: `1e9`)."""
+
+    field_class = forms.IntegerField
+
+
+class IdFilter(IntegerFilter):
+    """A positive 64-bit id (a foreign key column): anything else is a 400."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+        # Documented as what it accepts (the model field would say "nullable" for vehicle_id).
+        schema = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+        set_override(self, "field", {**schema, "description": kwargs.get("help_text", "")})
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    """A date written YYYY-MM-DD, as every date of the API (not Django's other input formats)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("input_formats", ISO_DATE)
+        super().__init__(*args, **kwargs)
+
+
+class UpperCaseFilter(django_filters.CharFilter):
+    """Exact match on a column stored upper-case (VINs): the input is upper-cased, so the lookup
+    stays a plain equality the column's index serves."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, normalize_text(value).upper() if value else value)
+
+
+class StrictBooleanField(forms.Field):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    """`true` or `false`; anything else is a 400. django-filter's BooleanFilter reads an unknown
+    value as "not given", which would silently answer with the unfiltered list. Give it a
+    `method` whose value is annotated `bool`: drf-spectacular documents it as a boolean."""
+
+    field_class = StrictBooleanField
+
+
+class ListOnly:
+    """Find things in lists only. DRF's get_object() runs the backends too, where they would turn
+    `GET /customers/5?search=x` into a 404 and `?ordering=x` into a 400."""
+
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "detail", False):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+class StrictFilterBackend(ListOnly, django_filters.DjangoFilterBackend):
+    """DjangoFilterBackend (invalid values are a 400 already) that also refuses a filter given twice."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            for name in filterset_class.base_filters:
+                _single_value(request, name)
+        return super().filter_queryset(request, queryset, view)
+
+
+class BoundedSearchFilter(ListOnly, SearchFilter):
+    """DRF's SearchFilter (`icontains` over the view's `search_fields`, every word must match
+    one of them) with a bounded, normalised input."""
+
+    search_description = (
+        f"Free text: every word (at most {MAX_SEARCH_TERMS}, {MAX_SEARCH_LENGTH} characters in all) "
+        "must appear, ignoring case, in one of the searched fields."
+    )
+
+    def get_search_terms(self, request):
+        value = _single_value(request, self.search_param)
+        if value is None:
+            return []
+        try:
+            value = serializers.CharField(allow_blank=True).run_validation(value)  # no NUL, no surrogates
+        except ValidationError as exc:
+            raise ValidationError({self.search_param: exc.detail}) from exc
+        value = normalize_text(value)
+        if len(value) > MAX_SEARCH_LENGTH:
+            raise ValidationError({self.search_param: [f"Ensure search has at most {MAX_SEARCH_LENGTH} characters."]})
+        terms = search_smart_split(value)
+        if len(terms) > MAX_SEARCH_TERMS:
+            raise ValidationError({self.search_param: [f"Search for at most {MAX_SEARCH_TERMS} words."]})
+        return terms
+
+
+class StrictOrderingFilter(ListOnly, OrderingFilter):
+    """DRF's OrderingFilter over the view's `ordering_fields`, where a bad `ordering` is a 400.
+
+    Ties are broken by id in the direction of the last term (`-service_date` is `-service_date,
+    -id`), so pages never overlap and the (column, id) indexes serve the order. Nullable columns
+    sort their nulls last in both directions, on every database."""
+
+    ordering_description = "Order by these fields, comma-separated; `-` before a field for descending."
+
+    def get_ordering(self, request, queryset, view):
+        raw = _single_value(request, self.ordering_param)
+        if raw is None:
+            return self.get_default_ordering(view)
+        allowed = [name for name, _label in self.get_valid_fields(queryset, view, {"request": request})]
+        terms = [term.strip() for term in raw.split(",")]
+        names = [term[1:] if term.startswith("-") else term for term in terms]
+        problem = None
+        if any(not name for name in names):
+            problem = "Name a field in every term of ordering."
+        elif unknown := [name for name in names if name not in allowed]:
+            problem = f"Unknown ordering field {unknown[0]!r}; use one of: {', '.join(allowed)}."
+        elif len(set(names)) != len(names):
+            problem = "Name each ordering field at most once."
+        if problem:
+            raise ValidationError({self.ordering_param: [problem]})
+        if "id" not in names and "pk" not in names:
+            terms.append("-id" if terms[-1].startswith("-") else "id")
+        return terms
+
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "detail", False):
+            return queryset
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        return queryset.order_by(*(self._expression(queryset, term) for term in ordering))
+
+    @staticmethod
+    def _expression(queryset, term: str):
+        descending = term.startswith("-")
+        name = term.lstrip("-")
+        field = queryset.model._meta.get_field("id" if name == "pk" else name)
+        if not field.null:
+            return term
+        return F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+
+    def get_schema_operation_parameters(self, view):
+        fields = ", ".join(name for name in getattr(view, "ordering_fields", None) or [])
+        default = ", ".join(getattr(view, "ordering", None) or ["id"])
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": f"{self.ordering_description} Fields: {fields}. Default: {default}.",
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+# The backends of every list, in the order they apply: filters, then search, then ordering.
+LIST_FILTERS = [StrictFilterBackend, BoundedSearchFilter, StrictOrderingFilter]
