@@ -13,7 +13,9 @@ Unknown query parameters stay ignored, as they always were.
 """
 
 from django import forms
+from django.db import connections
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django_filters import rest_framework as django_filters
 from drf_spectacular.drainage import set_override
 from rest_framework import serializers
@@ -167,6 +169,19 @@ class StrictOrderingFilter(ListOnly, OrderingFilter):
         if getattr(view, "detail", False):
             return queryset
         ordering = self.get_ordering(request, queryset, view)
+        searching = bool(getattr(view, "search_fields", None) and (request.query_params.get("search") or "").strip())
+        if searching and connections[queryset.db].vendor == "postgresql":
+            ordering = ordering or ["id"]
+            # A search's words are bound parameters: once psycopg prepares the query, PostgreSQL's
+            # generic plan cannot know how rare they are and reads the table in index order
+            # until a page of matches turns up: the whole table for a rare word. Ordering by an
+            # expression no index has makes it collect the matches (trigram indexes) and sort
+            # them, a cost bounded by the number of matches, which the page's count pays anyway.
+            first, *rest = (self._expression(queryset, term) for term in ordering)
+            name = ordering[0].lstrip("-")
+            unindexed = Coalesce(F(name), F(name))
+            first = unindexed.desc(nulls_last=True) if ordering[0].startswith("-") else unindexed.asc(nulls_last=True)
+            return queryset.order_by(first, *rest)
         if not ordering:
             return queryset
         return queryset.order_by(*(self._expression(queryset, term) for term in ordering))
