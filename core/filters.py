@@ -141,7 +141,8 @@ class StrictOrderingFilter(ListOnly, OrderingFilter):
 
     Ties are broken by id in the direction of the last term (`-service_date` is `-service_date,
     -id`), so pages never overlap and the (column, id) indexes serve the order. Nullable columns
-    sort their nulls last in both directions, on every database."""
+    sort their nulls last in both directions, on every database. On PostgreSQL a search's matches
+    are sorted rather than looked for in index order (see filter_queryset)."""
 
     ordering_description = "Order by these fields, comma-separated; `-` before a field for descending."
 
@@ -161,7 +162,7 @@ class StrictOrderingFilter(ListOnly, OrderingFilter):
             problem = "Name each ordering field at most once."
         if problem:
             raise ValidationError({self.ordering_param: [problem]})
-        if "id" not in names and "pk" not in names:
+        if "id" not in names:
             terms.append("-id" if terms[-1].startswith("-") else "id")
         return terms
 
@@ -169,28 +170,34 @@ class StrictOrderingFilter(ListOnly, OrderingFilter):
         if getattr(view, "detail", False):
             return queryset
         ordering = self.get_ordering(request, queryset, view)
-        searching = bool(getattr(view, "search_fields", None) and (request.query_params.get("search") or "").strip())
-        if searching and connections[queryset.db].vendor == "postgresql":
+        if self._trigram_search(request, queryset, view):
             ordering = ordering or ["id"]
             # A search's words are bound parameters: once psycopg prepares the query, PostgreSQL's
             # generic plan cannot know how rare they are and reads the table in index order
             # until a page of matches turns up: the whole table for a rare word. Ordering by an
             # expression no index has makes it collect the matches (trigram indexes) and sort
             # them, a cost bounded by the number of matches, which the page's count pays anyway.
-            first, *rest = (self._expression(queryset, term) for term in ordering)
             name = ordering[0].lstrip("-")
             unindexed = Coalesce(F(name), F(name))
             first = unindexed.desc(nulls_last=True) if ordering[0].startswith("-") else unindexed.asc(nulls_last=True)
-            return queryset.order_by(first, *rest)
+            return queryset.order_by(first, *(self._expression(queryset, term) for term in ordering[1:]))
         if not ordering:
             return queryset
         return queryset.order_by(*(self._expression(queryset, term) for term in ordering))
 
     @staticmethod
+    def _trigram_search(request, queryset, view) -> bool:
+        """Whether this is a search on PostgreSQL with a word trigram indexes can look up (three
+        characters or more; shorter words are common, and found soonest in index order)."""
+        if not getattr(view, "search_fields", None) or connections[queryset.db].vendor != "postgresql":
+            return False
+        return any(len(term) >= 3 for term in BoundedSearchFilter().get_search_terms(request))
+
+    @staticmethod
     def _expression(queryset, term: str):
         descending = term.startswith("-")
         name = term.lstrip("-")
-        field = queryset.model._meta.get_field("id" if name == "pk" else name)
+        field = queryset.model._meta.get_field(name)
         if not field.null:
             return term
         return F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)

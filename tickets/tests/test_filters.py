@@ -75,6 +75,10 @@ def pks(shop, *names: str) -> list[int]:
         ({"search": "brake 4352"}, ["a1"]),  # one word in the description, one in the VIN
         ({"search": "nothing-like-it"}, []),
         ({"search": ""}, ["a1", "a2", "a3", "b1", "b2"]),
+        ({"search": "\u200b "}, ["a1", "a2", "a3", "b1", "b2"]),  # nothing visible: no search
+        ({"search": "ｂｒａｋｅ"}, ["a1", "b1"]),  # full-width letters are NFKC-normalised like stored text
+        ({"search": "50%"}, []),  # LIKE wildcards are literal
+        ({"search": "o"}, ["a1", "a2", "b2"]),  # a word too short for a trigram index
         ({"status": "in_progress", "vin": VIN_B}, ["b1"]),
         ({"status": "in_progress", "search": "oil", "service_date_after": "2026-03-01"}, ["a2"]),
         ({"unknown_param": "whatever", "sort": "x"}, ["a1", "a2", "a3", "b1", "b2"]),  # ignored
