@@ -1,9 +1,10 @@
 """Finding things in lists: the parts every app's list shares.
 
 Each app declares a django-filter FilterSet in its `filters.py` and names its `search_fields` and
-`ordering_fields` on the ViewSet; `LIST_FILTERS` are the backends that read them. They differ from
-the stock backends in one way: a query parameter they own that they cannot use is a `400` with the
-contract's error shape, never ignored and never a `500`:
+`ordering_fields` on the ViewSet (without them: no search, ordering by `id` only); `LIST_FILTERS`
+are the backends that read them. They apply to lists only (not to `get_object()`), break ordering
+ties by id, and, above all, answer a query parameter they own that they cannot use with a `400` in
+the contract's error shape, never ignoring it and never failing with a `500`:
 - a filter value that does not validate (django-filter's own behaviour, kept: `raise_exception`);
 - a filter, `search` or `ordering` parameter given more than once (which value wins would be a guess);
 - an `ordering` naming an unknown field, a field twice, or an empty term (`-`, `id,`);
@@ -150,7 +151,8 @@ class StrictOrderingFilter(ListOnly, OrderingFilter):
         raw = _single_value(request, self.ordering_param)
         if raw is None:
             return self.get_default_ordering(view)
-        allowed = [name for name, _label in self.get_valid_fields(queryset, view, {"request": request})]
+        # The view's ordering_fields, never DRF's fallback to every serializer field.
+        allowed = list(getattr(view, "ordering_fields", None) or ["id"])
         terms = [term.strip() for term in raw.split(",")]
         names = [term[1:] if term.startswith("-") else term for term in terms]
         problem = None
@@ -203,7 +205,7 @@ class StrictOrderingFilter(ListOnly, OrderingFilter):
         return F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
 
     def get_schema_operation_parameters(self, view):
-        fields = ", ".join(name for name in getattr(view, "ordering_fields", None) or [])
+        fields = ", ".join(getattr(view, "ordering_fields", None) or ["id"])
         default = ", ".join(getattr(view, "ordering", None) or ["id"])
         return [
             {
