@@ -339,3 +339,12 @@ def test_the_filters_are_in_the_openapi_document(api_client, path):
     assert parameters["customer_id"]["schema"] == {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
     assert parameters["service_date_after"]["schema"] == {"type": "string", "format": "date"}
     assert "service_date, status" in parameters["ordering"]["description"]
+
+
+def test_my_tickets_filters_do_not_change_the_number_of_queries(client_for, shop, django_assert_num_queries):
+    ada = client_for(shop["ada"])
+    ada.get("/tickets/my-tickets")  # the caller's account is now cached
+    for path, expected in (("/tickets/my-tickets?status=closed&search=brake&ordering=-service_date", 3),
+                           ("/tickets/my-tickets?vin=" + VIN_A + "&page=1&per_page=1", 4)):
+        with django_assert_num_queries(expected):
+            assert ids(ada.get(path)) == pks(shop, "a1")
