@@ -5,11 +5,13 @@ from rest_framework import viewsets
 from accounts.ratelimits import SignInGuard
 from core.caching import cache_read
 from core.errors import InvalidInput
+from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin
 from customers import selectors, services
+from customers.filters import CustomerFilterSet
 from customers.models import Customer
 from customers.permissions import CustomerAccess
 from customers.serializers import CustomerSerializer
@@ -36,6 +38,10 @@ class CustomerViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     throttle_classes = [ScopedRateThrottle, SignupThrottle]
     throttle_scopes = {"list": "customers_list"}
     lookup_value_regex = r"[0-9]{1,19}"
+    filter_backends = LIST_FILTERS
+    filterset_class = CustomerFilterSet
+    search_fields = ["name", "email", "phone"]
+    ordering_fields = ["id", "name", "email"]
 
     def get_queryset(self):
         return selectors.customer_list()

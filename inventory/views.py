@@ -6,10 +6,12 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.principals import display_name
+from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
 from inventory import selectors, services, stock
+from inventory.filters import InventoryFilterSet
 from inventory.serializers import (
     InventoryCreateSerializer,
     InventorySerializer,
@@ -45,6 +47,10 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     serializer_class = InventorySerializer
     pagination_class = HeaderPagination
     lookup_value_regex = r"[0-9]{1,19}"
+    filter_backends = LIST_FILTERS
+    filterset_class = InventoryFilterSet
+    search_fields = ["name"]
+    ordering_fields = ["id", "name", "price", "quantity_on_hand"]
 
     def get_permissions(self):
         # Only the catalogue is public: stock, its ledger and every write are staff's.

@@ -5,11 +5,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.caching import cache_read
+from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin
 from mechanics import selectors, services
+from mechanics.filters import MechanicFilterSet
 from mechanics.serializers import MechanicSerializer, TopMechanicSerializer
 
 MECHANIC_CACHE_SECONDS = 60
@@ -34,6 +36,10 @@ class MechanicViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     throttle_classes = [ScopedRateThrottle]
     throttle_scopes = {"list": "mechanics_list", "destroy": "mechanics_delete"}
     lookup_value_regex = r"[0-9]{1,19}"
+    filter_backends = LIST_FILTERS
+    filterset_class = MechanicFilterSet
+    search_fields = ["name", "email"]
+    ordering_fields = ["id", "name", "salary"]
 
     def get_queryset(self):
         return selectors.mechanic_list()

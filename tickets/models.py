@@ -52,9 +52,13 @@ class Ticket(models.Model):
                 name="ticket_mileage_out_not_below_in",
             ),
         ]
+        # Each list filter with the id after it: a filtered page in the default order (or ordered
+        # by that column) is read in index order and stops after the page.
         indexes = [
-            models.Index(fields=["service_date"], name="ticket_service_date_idx"),
-            models.Index(fields=["vin"], name="ticket_vin_idx"),
+            models.Index(fields=["service_date", "id"], name="ticket_service_date_id_idx"),
+            models.Index(fields=["vin", "id"], name="ticket_vin_id_idx"),
+            models.Index(fields=["status", "id"], name="ticket_status_id_idx"),
+            models.Index(fields=["customer", "id"], name="ticket_customer_id_idx"),
             # A vehicle's service history, newest first (GET /vehicles/<id>/tickets).
             models.Index(fields=["vehicle", "service_date", "id"], name="ticket_vehicle_history_idx"),
         ]

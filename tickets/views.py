@@ -8,12 +8,14 @@ from rest_framework.response import Response
 
 from accounts.principals import display_name
 from core.caching import cache_read
+from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin
 from customers.models import Customer
 from tickets import selectors, services, workflow
+from tickets.filters import TicketFilterSet
 from tickets.models import Ticket
 from tickets.permissions import TicketAccess
 from tickets.serializers import (
@@ -67,6 +69,10 @@ class TicketViewSet(
     throttle_classes = [ScopedRateThrottle]
     throttle_scopes = {"list": "tickets_list", "remove_mechanic": "tickets_remove_mechanic"}
     lookup_value_regex = r"[0-9]{1,19}"
+    filter_backends = LIST_FILTERS
+    filterset_class = TicketFilterSet
+    search_fields = ["vin", "service_description"]
+    ordering_fields = ["id", "service_date", "status"]
     # Service history is kept: tickets are not deleted. There is no `destroy` action at all (DELETE
     # serves only line and part removal): with one, DRF would name the action of a DELETE on a
     # ticket and check its permissions first, and a customer would get 403 instead of the 405
@@ -135,7 +141,7 @@ class TicketViewSet(
     @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)})
     @action(detail=False, methods=["get"], url_path="my-tickets")
     def my_tickets(self, request):
-        tickets = selectors.tickets_of_customer(customer_id=request.user.pk)
+        tickets = self.filter_queryset(selectors.tickets_of_customer(customer_id=request.user.pk))
         page = self.paginate_queryset(tickets)
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -230,7 +236,7 @@ class TicketViewSet(
         summary="A ticket's changes of status, oldest first (the first is its creation)",
         responses={200: StatusChangeSerializer(many=True), **errors(*LIST, 404)},
     )
-    @action(detail=True, methods=["get"], url_path="history")
+    @action(detail=True, methods=["get"], url_path="history", filter_backends=[])
     def history(self, request, pk: str):
         return self._list(selectors.ticket_history(ticket_id=self._permitted_ticket_id()), StatusChangeSerializer)
 
@@ -287,7 +293,7 @@ class TicketViewSet(
         examples=[OpenApiExample("Card", value={"amount": 120.5, "method": "card", "reference": "auth 0042"}, request_only=True)],
         responses={201: PaymentSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
     )
-    @action(detail=True, methods=["get", "post"], url_path="payments")
+    @action(detail=True, methods=["get", "post"], url_path="payments", filter_backends=[])
     def payments(self, request, pk: str):
         if request.method == "GET":
             return self._list(selectors.ticket_payments(ticket_id=self._permitted_ticket_id()), PaymentSerializer)

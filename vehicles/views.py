@@ -4,12 +4,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
 from customers.models import Customer
 from tickets.serializers import TicketSerializer
 from vehicles import selectors, services
+from vehicles.filters import VehicleFilterSet
 from vehicles.permissions import VehicleAccess
 from vehicles.serializers import VehicleSerializer
 
@@ -38,6 +40,10 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     permission_classes = [VehicleAccess]
     pagination_class = HeaderPagination
     lookup_value_regex = r"[0-9]{1,19}"
+    filter_backends = LIST_FILTERS
+    filterset_class = VehicleFilterSet
+    search_fields = ["vin", "make", "model", "license_plate"]
+    ordering_fields = ["id", "year", "make"]
 
     def get_queryset(self):
         return selectors.vehicle_list()
@@ -78,7 +84,7 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
         summary="The vehicle's service history, newest first",
         responses={200: TicketSerializer(many=True), **errors(*LIST, 404)},
     )
-    @action(detail=True, methods=["get"], url_path="tickets")
+    @action(detail=True, methods=["get"], url_path="tickets", filter_backends=[])
     def tickets(self, request, pk: str):
         vehicle = self.get_object()
         tickets = selectors.vehicle_history(vehicle_id=vehicle.pk)
