@@ -124,22 +124,18 @@ def main() -> None:
     print(f"migrate tickets 0005 (history index): {index_step:.1f} s", flush=True)
     call_command("migrate", verbosity=0)
 
+    from django.db.models import F
+
     from tickets.models import Ticket
     from vehicles.models import Vehicle
 
     vehicles, linked = Vehicle.objects.count(), Ticket.objects.filter(vehicle__isnull=False).count()
-    mismatched = Ticket.objects.filter(vehicle__isnull=False).exclude(vin=models_f("vehicle__vin")).count()
-    foreign = Ticket.objects.filter(vehicle__isnull=False).exclude(customer_id=models_f("vehicle__customer_id")).count()
+    mismatched = Ticket.objects.filter(vehicle__isnull=False).exclude(vin=F("vehicle__vin")).count()
+    foreign = Ticket.objects.filter(vehicle__isnull=False).exclude(customer_id=F("vehicle__customer_id")).count()
     print(f"{vehicles:,} vehicles, {linked:,} of {args.tickets:,} tickets linked; "
           f"linked tickets with another VIN: {mismatched}, of another customer: {foreign}")
     if mismatched or foreign:
         sys.exit("the migration linked tickets wrongly")
-
-
-def models_f(name: str):
-    from django.db.models import F
-
-    return F(name)
 
 
 if __name__ == "__main__":
