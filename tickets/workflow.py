@@ -45,10 +45,6 @@ class TransitionRefused(Conflict):
         super().__init__(message, status=str(status), allowed=[str(s) for s in TRANSITIONS[status]])
 
 
-def allowed_moves(status: str) -> tuple[str, ...]:
-    return TRANSITIONS[status]
-
-
 @transaction.atomic
 def transition(*, ticket_id: int, to: str, by: str, note: str = "", customer_id: int | None = None) -> Ticket:
     """Move the ticket to `to`, recording who did it and why. `customer_id` is the calling

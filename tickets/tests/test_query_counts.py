@@ -207,3 +207,26 @@ def test_update_mechanics_query_count_does_not_grow_with_ids(staff_client, make_
         return len(queries)
 
     assert measure(one, mechanics[1:2], mechanics[:1]) == measure(many, mechanics[20:40], mechanics[:20])
+
+
+def test_ticket_list_of_invoiced_tickets_with_payments_costs_the_same(staff_client, add_tickets, django_assert_num_queries):
+    from tickets import services, workflow
+    from tickets.models import Ticket
+
+    warm(staff_client)
+
+    def invoice_all() -> None:
+        for ticket_id in Ticket.objects.exclude(status="invoiced").values_list("pk", flat=True):
+            for to in ("approved", "in_progress", "completed", "invoiced"):
+                workflow.transition(ticket_id=ticket_id, to=to, by="staff")
+            services.add_payment(ticket_id=ticket_id, amount=1, method="cash")
+
+    add_tickets(2)
+    invoice_all()
+    few = measured_get(staff_client, "/tickets", django_assert_num_queries, TICKET_LIST_QUERIES)
+    add_tickets(20)
+    invoice_all()
+    many = measured_get(staff_client, "/tickets", django_assert_num_queries, TICKET_LIST_QUERIES)
+
+    assert (len(few), len(many)) == (2, 22)
+    assert all(row["invoice_number"] and row["totals"]["paid"] == 1 for row in many)

@@ -377,7 +377,7 @@ def _writes(ticket, mechanic, item, line):
         "assign_mechanic": lambda: services.assign_mechanic(ticket_id=ticket.pk, mechanic_id=mechanic.pk),
         "remove_mechanic": lambda: services.remove_mechanic(ticket_id=ticket.pk, mechanic_id=mechanic.pk),
         "update_mechanics": lambda: services.update_mechanics(ticket_id=ticket.pk, add_ids=[], remove_ids=[mechanic.pk]),
-        "add_parts": lambda: services.add_parts(ticket_id=ticket.pk, quantities={item.pk + 0: 1}),
+        "add_parts": lambda: services.add_parts(ticket_id=ticket.pk, quantities={item.pk: 1}),
         "remove_part": lambda: services.remove_part(ticket_id=ticket.pk, inventory_id=item.pk),
         "add_line": lambda: services.add_line(ticket_id=ticket.pk, kind="fee", description="x", quantity=1, unit_price=1),
         "delete_line": lambda: services.delete_line(ticket_id=ticket.pk, line_id=line.pk),
