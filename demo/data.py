@@ -4,7 +4,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
@@ -19,6 +19,7 @@ from core.caching import bump
 from customers.models import Customer
 from inventory.models import Inventory, StockMovement
 from mechanics.models import Mechanic
+from tickets import money
 from tickets.models import (
     Invoice,
     Payment,
@@ -275,7 +276,6 @@ PATHS = {
     Status.CANCELLED: [Status.ESTIMATE, Status.CANCELLED],
 }
 FIRST_DAY, DAYS = date(2024, 1, 1), 1060
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -381,19 +381,12 @@ def _history(rng: random.Random, ticket: Ticket, path: list[str]) -> list[Status
     return entries
 
 
-def _rounded(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def _invoice(ticket: Ticket, parts: list[TicketInventory], lines: list[TicketLine], *, issued_at) -> Invoice:
     """The invoice with its totals frozen, as tickets.workflow makes it."""
-    parts_total = sum((part.quantity * part.unit_price for part in parts), Decimal("0.00"))
-    labor = sum((_rounded(line.quantity * line.unit_price) for line in lines if line.kind == "labor"), Decimal("0.00"))
-    fees = sum((_rounded(line.quantity * line.unit_price) for line in lines if line.kind == "fee"), Decimal("0.00"))
-    subtotal = parts_total + labor + fees
-    tax = _rounded(subtotal * settings.TAX_RATE)
-    return Invoice(ticket_id=ticket.pk, issued_at=issued_at, tax_rate=settings.TAX_RATE, parts=parts_total,
-                   labor=labor, fees=fees, subtotal=subtotal, tax=tax, total=subtotal + tax)
+    charged = money.charges(part_lines=parts, lines=lines, tax_rate=settings.TAX_RATE)
+    return Invoice(ticket_id=ticket.pk, issued_at=issued_at, tax_rate=charged.tax_rate, parts=charged.parts,
+                   labor=charged.labor, fees=charged.fees, subtotal=charged.subtotal, tax=charged.tax,
+                   total=charged.total)
 
 
 def _payments(rng: random.Random, ticket: Ticket, total: Decimal, *, paid_in_full: bool) -> list[Payment]:
@@ -402,6 +395,6 @@ def _payments(rng: random.Random, ticket: Ticket, total: Decimal, *, paid_in_ful
     if paid_in_full:
         return [Payment(ticket_id=ticket.pk, amount=total, method=rng.choice(PAYMENT_METHODS), by=DEMO_STAFF_USERNAME)]
     if rng.random() < 0.5:  # a deposit on some unpaid invoices
-        return [Payment(ticket_id=ticket.pk, amount=_rounded(total / 2), method=Payment.Method.CARD,
+        return [Payment(ticket_id=ticket.pk, amount=money.cents(total / 2), method=Payment.Method.CARD,
                         reference="Deposit", by=DEMO_STAFF_USERNAME)]
     return []
