@@ -115,12 +115,16 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class StatusChangeSerializer(serializers.Serializer):
-    # "from" is a Python keyword: declared through the class namespace.
-    vars()["from"] = serializers.ChoiceField(source="from_status", choices=Status.choices, allow_null=True)
+    from_status = serializers.ChoiceField(source="from_status", choices=Status.choices, allow_null=True)
     to = serializers.ChoiceField(source="to_status", choices=Status.choices)
     at = serializers.DateTimeField()
     by = serializers.CharField()
     note = serializers.CharField()
+
+    def get_fields(self):
+        # The contract's key is "from", a Python keyword that cannot be a class attribute.
+        fields = super().get_fields()
+        return {"from": fields.pop("from_status"), **fields}
 
 
 class PaymentSerializer(serializers.Serializer):
