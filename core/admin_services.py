@@ -7,9 +7,31 @@ shown again with the refusal as form errors (or, for a delete, as a message), ne
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.http import HttpResponseRedirect
 
 from core.errors import ServiceError
+
+
+MAX_ID = 2**63 - 1
+
+
+class BoundedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete, which looks the posted id up again to show a refused form: an id
+    no id column holds, or no number at all (from a hand-made POST, which the form refuses
+    anyway), is left out of that lookup, where it would fail with a 500."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if str(v).isdigit() and int(v) <= MAX_ID], attr)
+
+
+class BoundedAutocomplete:
+    """For a ModelAdmin or an inline whose autocomplete fields point at integer ids."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = BoundedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def _with_refusal(form_class: type[forms.ModelForm], error: ServiceError, names: dict[str, str]) -> type[forms.ModelForm]:
@@ -31,7 +53,7 @@ def _with_refusal(form_class: type[forms.ModelForm], error: ServiceError, names:
     return Refused
 
 
-class ServiceModelAdmin(admin.ModelAdmin):
+class ServiceModelAdmin(BoundedAutocomplete, admin.ModelAdmin):
     # The services' field names that differ from the form's (services use the API's names).
     service_field_names: dict[str, str] = {}
 

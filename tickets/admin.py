@@ -3,17 +3,17 @@ from django.contrib import admin, messages
 from django.db.models import Count, Prefetch
 
 from accounts.principals import display_name
-from core.admin_services import ServiceModelAdmin
+from core.admin_services import BoundedAutocomplete, ServiceModelAdmin
 from core.errors import ServiceError
 from core.text import normalize_text
 from mechanics.models import Mechanic
 from tickets import money, services, workflow
 from tickets.models import Payment, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
-from tickets.serializers import VIN_PATTERN
+from tickets.serializers import MAX_MILEAGE, VIN_PATTERN
 from tickets.services import MILEAGE_OUT_BELOW_IN
 
 
-class LockedTicketInline:
+class LockedTicketInline(BoundedAutocomplete):
     """An inline that, like its ticket, cannot be changed once the ticket is invoiced, closed or
     cancelled (`obj` is the ticket)."""
 
@@ -107,6 +107,8 @@ class TicketAdminForm(forms.ModelForm):
     vin = forms.CharField(
         label="VIN", max_length=17, required=False, help_text="Leave it empty to take the chosen vehicle's VIN."
     )
+    mileage_in = forms.IntegerField(min_value=0, max_value=MAX_MILEAGE, required=False)
+    mileage_out = forms.IntegerField(min_value=0, max_value=MAX_MILEAGE, required=False)
 
     class Meta:
         model = Ticket

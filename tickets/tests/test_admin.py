@@ -346,3 +346,21 @@ def test_the_standalone_parts_and_mechanic_pages_are_view_only(admin_browser, ma
     assert type(record).objects.filter(pk=record.pk).exists()
     if model == "ticketinventory":
         assert "3.10" in admin_browser.get(url).content.decode()  # the line's price in the list
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"vehicle": "99999999999999999999"},  # more than any id column holds
+        {"customer": "abc"},
+        {"mileage_in": "99999999999999"},
+        {"mechanic_links-TOTAL_FORMS": 1, "mechanic_links-0-mechanic": "99999999999999999999"},
+    ],
+)
+def test_hand_made_values_are_form_errors_not_500(admin_browser, customer, fields):
+    data = add_page_data(admin_browser, customer=customer.pk, vin="JH4KA7561PC008269", service_date="2026-11-02",
+                         service_description="x")
+    response = admin_browser.post(f"{LIST}add/", {**data, **fields})
+    assert response.status_code == 200
+    assert response.context["errors"]
+    assert not Ticket.objects.exists()
