@@ -5,8 +5,9 @@ from django.db.models import Count, F
 from django.template.response import TemplateResponse
 
 from accounts.principals import display_name
+from core.admin_services import ServiceModelAdmin
 from core.errors import ServiceError
-from inventory import stock
+from inventory import services, stock
 from inventory.models import Inventory, StockMovement
 
 
@@ -69,7 +70,10 @@ class StockMovementForm(forms.Form):
 
 
 @admin.register(Inventory)
-class InventoryAdmin(admin.ModelAdmin):
+class InventoryAdmin(ServiceModelAdmin):
+    """Items are created, changed and deleted through inventory.services, as in the API; an item
+    on tickets or with a stock ledger is kept (Django's "protected" page, or the service's refusal)."""
+
     list_display = ["id", "name", "price", "quantity_on_hand", "reorder_point", "ticket_count"]
     list_filter = [StockFilter]
     search_fields = ["name"]
@@ -78,6 +82,19 @@ class InventoryAdmin(admin.ModelAdmin):
     fields = ["name", "price", "quantity_on_hand", "reorder_point"]
     inlines = [StockMovementInline]
     actions = ["receive_stock"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        fields = {name: form.cleaned_data[name] for name in ("name", "price", "reorder_point")}
+        if change:
+            item = services.inventory_update(item_id=obj.pk, changes=fields)
+        else:
+            item = services.inventory_create(**fields, by=display_name(request.user))
+        for field in Inventory._meta.concrete_fields:  # the admin goes on with `obj` (the log, the redirect)
+            setattr(obj, field.attname, getattr(item, field.attname))
+        obj._state.adding, obj._state.db = False, item._state.db
+
+    def delete_model(self, request, obj) -> None:
+        services.inventory_delete(item_id=obj.pk)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # a new item has no ledger yet

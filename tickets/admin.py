@@ -1,14 +1,19 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Prefetch
 
 from accounts.principals import display_name
+from core.admin_services import BoundedAutocomplete, ServiceModelAdmin
 from core.errors import ServiceError
+from core.text import normalize_text
 from mechanics.models import Mechanic
-from tickets import money, workflow
+from tickets import money, services, workflow
 from tickets.models import Payment, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
+from tickets.serializers import MAX_MILEAGE, VIN_PATTERN
+from tickets.services import MILEAGE_OUT_BELOW_IN
 
 
-class LockedTicketInline:
+class LockedTicketInline(BoundedAutocomplete):
     """An inline that, like its ticket, cannot be changed once the ticket is invoiced, closed or
     cancelled (`obj` is the ticket)."""
 
@@ -25,10 +30,30 @@ class LockedTicketInline:
         return self._open(request, obj) and super().has_delete_permission(request, obj)
 
 
-class TicketInventoryInline(LockedTicketInline, admin.TabularInline):
+class ViewOnly:
+    """Shown, never written here."""
+
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TicketInventoryInline(ViewOnly, admin.TabularInline):
     model = TicketInventory
+    fields = readonly_fields = ["inventory", "quantity", "unit_price"]
     extra = 0
-    autocomplete_fields = ["inventory"]
+    template = "admin/tickets/inline_with_help.html"
+    help_text = (
+        "Read-only here: parts are added and removed through the API (POST /tickets/<id>/inventory, "
+        "DELETE /tickets/<id>/inventory/<item id>), which prices each line and takes the parts from stock or returns them."
+    )
 
 
 class TicketMechanicInline(LockedTicketInline, admin.TabularInline):
@@ -46,20 +71,13 @@ class TicketLineInline(LockedTicketInline, admin.TabularInline):
     verbose_name = "labor or fee line"
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ViewOnly, admin.TabularInline):
     """Payments are shown, never edited or deleted here: they are taken through the API, which
     checks the balance under the ticket's row lock."""
 
     model = Payment
     extra = 0
     fields = readonly_fields = ["at", "amount", "method", "reference", "by"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _transition_action(to: str, label: str):
@@ -84,15 +102,64 @@ def _transition_action(to: str, label: str):
     return admin.action(description=label)(action)
 
 
+class TicketAdminForm(forms.ModelForm):
+    # As the API takes it: optional when a vehicle is chosen, whose VIN the ticket then takes.
+    vin = forms.CharField(
+        label="VIN", max_length=17, required=False, help_text="Leave it empty to take the chosen vehicle's VIN."
+    )
+    mileage_in = forms.IntegerField(min_value=0, max_value=MAX_MILEAGE, required=False)
+    mileage_out = forms.IntegerField(min_value=0, max_value=MAX_MILEAGE, required=False)
+
+    class Meta:
+        model = Ticket
+        fields = ["customer", "vehicle", "vin", "service_date", "service_description", "mileage_in", "mileage_out"]
+
+    def clean_vin(self) -> str:
+        vin = normalize_text(self.cleaned_data["vin"]).upper()
+        if vin and not VIN_PATTERN.match(vin):
+            raise forms.ValidationError("A VIN has 1 to 17 letters and digits, without I, O or Q.")
+        return vin
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("vin") and not data.get("vehicle") and "vin" not in self.errors:
+            self.add_error("vin", "Give the VIN, or choose the customer's vehicle.")
+        mileage_in, mileage_out = data.get("mileage_in"), data.get("mileage_out")
+        if mileage_in is not None and mileage_out is not None and mileage_out < mileage_in:
+            self.add_error("mileage_out", MILEAGE_OUT_BELOW_IN)  # the service's words, not the constraint's name
+        return data
+
+
+def _service_arguments(form: forms.ModelForm, names) -> dict:
+    """The form's values of `names`, as tickets.services takes them (ids for related rows, None
+    for an empty VIN)."""
+    data = form.cleaned_data
+    arguments = {}
+    for name in names:
+        if name in ("customer", "vehicle"):
+            arguments[f"{name}_id"] = None if data[name] is None else data[name].pk
+        elif name == "vin":
+            arguments[name] = data[name] or None
+        else:
+            arguments[name] = data[name]
+    return arguments
+
+
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ServiceModelAdmin):
+    """Tickets are created and changed through tickets.services, as in the API: the creation is
+    recorded in the ticket's history, the vehicle and VIN rules hold, the vehicles' mileage is
+    kept, and a locked ticket cannot change. Tickets are never deleted (service history is kept)."""
+
+    form = TicketAdminForm
     list_display = ["id", "vin", "service_date", "customer", "status", "mechanic_names", "parts_count", "invoice_total"]
     list_select_related = ["customer", "invoice"]
     search_fields = ["vin", "customer__name", "customer__email"]
     list_filter = ["status", "service_date", "mechanics"]
     date_hierarchy = "service_date"
-    autocomplete_fields = ["customer"]
+    autocomplete_fields = ["customer", "vehicle"]
     readonly_fields = ["status"]
+    service_field_names = {"customer_id": "customer", "vehicle_id": "vehicle", "VIN": "vin"}
     inlines = [TicketMechanicInline, TicketInventoryInline, TicketLineInline, PaymentInline]
     ordering = ["-id"]
     actions = [
@@ -109,6 +176,24 @@ class TicketAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_locked:
             return False
         return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            # Called even without changes: ticket_update checks the lock under the ticket's row
+            # lock, which then covers the inline rows saved after it in this transaction.
+            changes = _service_arguments(form, form.changed_data)
+            if changes.get("vin", "") is None:
+                del changes["vin"]  # emptied: the ticket keeps its VIN, or takes its vehicle's
+            ticket = services.ticket_update(ticket_id=obj.pk, changes=changes)
+        else:
+            ticket = services.ticket_create(**_service_arguments(form, form.fields), by=display_name(request.user))
+        # The admin goes on with `obj` (inline rows, the log): it becomes the saved ticket.
+        for field in Ticket._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(ticket, field.attname))
+        obj._state.adding, obj._state.db = False, ticket._state.db
 
     def get_queryset(self, request):
         return (
@@ -133,7 +218,10 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketMechanic)
-class TicketMechanicAdmin(admin.ModelAdmin):
+class TicketMechanicAdmin(ViewOnly, admin.ModelAdmin):
+    """Shown only: mechanics are put on and taken off a ticket on its own page (unless it is
+    locked) or through the API."""
+
     list_display = ["id", "ticket", "mechanic"]
     list_select_related = ["ticket", "mechanic"]
     autocomplete_fields = ["ticket", "mechanic"]
@@ -141,8 +229,11 @@ class TicketMechanicAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketInventory)
-class TicketInventoryAdmin(admin.ModelAdmin):
-    list_display = ["id", "ticket", "inventory", "quantity"]
+class TicketInventoryAdmin(ViewOnly, admin.ModelAdmin):
+    """Shown only: parts lines are added and removed through the API, which prices them and
+    takes the parts from stock or returns them."""
+
+    list_display = ["id", "ticket", "inventory", "quantity", "unit_price"]
     list_select_related = ["ticket", "inventory"]
     autocomplete_fields = ["ticket", "inventory"]
     search_fields = ["ticket__vin", "inventory__name"]

@@ -3,7 +3,9 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin_services import ServiceModelAdmin
 from tickets.models import Ticket
+from vehicles import services
 from vehicles.models import Vehicle
 
 
@@ -42,8 +44,12 @@ class VehicleTicketInline(admin.TabularInline):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):
+class VehicleAdmin(ServiceModelAdmin):
+    """Vehicles are created, changed and deleted through vehicles.services, as in the API: a
+    vehicle with service history keeps its VIN and its owner, and is not deleted."""
+
     form = VehicleAdminForm
+    service_field_names = {"customer_id": "customer"}
     list_display = ["id", "vin", "year", "make", "model", "license_plate", "customer", "mileage"]
     list_select_related = ["customer"]
     search_fields = ["vin", "license_plate", "make", "model"]
@@ -52,3 +58,20 @@ class VehicleAdmin(admin.ModelAdmin):
     fields = ["customer", "vin", "year", "make", "model", "license_plate", "mileage"]
     inlines = [VehicleTicketInline]
     ordering = ["-id"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = {("customer_id" if name == "customer" else name): value for name, value in form.cleaned_data.items()}
+        data["customer_id"] = data["customer_id"].pk
+        if change:
+            vehicle = services.vehicle_update(
+                vehicle_id=obj.pk, changes={name: data[name] for name in services.EDITABLE_FIELDS}
+            )
+        else:
+            vehicle = services.vehicle_create(**data)
+        # The admin goes on with `obj` (the log, the redirect): it becomes the saved vehicle.
+        for field in Vehicle._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(vehicle, field.attname))
+        obj._state.adding, obj._state.db = False, vehicle._state.db
+
+    def delete_model(self, request, obj) -> None:
+        services.vehicle_delete(vehicle_id=obj.pk)

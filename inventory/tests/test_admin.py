@@ -2,6 +2,8 @@
 and invisible characters, and stock changes only through the ledger (a read-only inline, and the
 "Receive or adjust stock" action)."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import transaction
 from django.test import Client
@@ -140,3 +142,35 @@ def test_deleting_an_item_with_a_ledger_in_the_admin_is_refused_not_500(admin_br
     response = admin_browser.post(f"/admin/inventory/inventory/{item.pk}/delete/", {"post": "yes"})
     assert response.status_code == 200  # Django's "cannot delete: protected objects" page
     assert Inventory.objects.filter(pk=item.pk).exists()
+
+
+def test_deleting_an_item_on_a_ticket_in_the_admin_is_refused_not_500(admin_browser, make_item, make_ticket):
+    item = make_item()
+    make_ticket(parts=[(item, 1)])
+    response = admin_browser.post(f"/admin/inventory/inventory/{item.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 200 and response.context["protected"]
+    assert Inventory.objects.filter(pk=item.pk).exists()
+
+
+def test_an_unused_item_is_deleted_through_the_service(admin_browser, make_item, monkeypatch):
+    from inventory import services
+
+    deleted = []
+    monkeypatch.setattr(services, "inventory_delete", lambda *, item_id: deleted.append(item_id))
+    item = make_item()
+    assert admin_browser.post(f"/admin/inventory/inventory/{item.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert deleted == [item.pk]
+
+
+def test_an_item_is_changed_through_the_service(admin_browser, make_item, monkeypatch):
+    from inventory import services
+
+    calls = []
+    update = services.inventory_update
+    monkeypatch.setattr(services, "inventory_update", lambda **kwargs: calls.append(kwargs) or update(**kwargs))
+    item = make_item(name="Filter")
+    response = admin_browser.post(f"/admin/inventory/inventory/{item.pk}/change/", {
+        "name": "Oil filter", "price": "2.00", "reorder_point": "1", "movements-TOTAL_FORMS": "0", "movements-INITIAL_FORMS": "0"})
+    assert response.status_code == 302
+    assert calls == [{"item_id": item.pk, "changes": {"name": "Oil filter", "price": Decimal("2.00"), "reorder_point": 1}}]
+    assert Inventory.objects.values_list("name", flat=True).get(pk=item.pk) == "Oil filter"

@@ -78,3 +78,75 @@ def test_changelist_queries_do_not_grow_with_rows(admin, make_vehicle, django_as
         make_vehicle()
     with django_assert_max_num_queries(len(small.captured_queries)):
         admin.get("/admin/vehicles/vehicle/")
+
+
+# --- writes go through vehicles.services ------------------------------------------------------
+
+
+def with_history(car, make_ticket):
+    make_ticket(customer=car.customer, vin=car.vin, vehicle=car)
+    return car
+
+
+@pytest.mark.parametrize("change", ["vin", "owner"])
+def test_a_vehicle_with_service_history_keeps_its_vin_and_owner(admin, make_vehicle, make_ticket, make_customer, change):
+    car = with_history(make_vehicle(), make_ticket)
+    owner = make_customer() if change == "owner" else car.customer
+    vin = "1HGCM82633A004352" if change == "vin" else car.vin
+    response = admin.post(f"/admin/vehicles/vehicle/{car.pk}/change/", form(owner, vin=vin))
+
+    assert response.status_code == 200
+    what = "VIN" if change == "vin" else "owner"
+    assert response.context["adminform"].form.non_field_errors() == [
+        f"Vehicle {car.pk} has 1 service ticket(s); a vehicle with service history keeps its {what}."
+    ]
+    assert Vehicle.objects.values_list("vin", "customer_id").get(pk=car.pk) == (car.vin, car.customer_id)
+
+
+def test_a_vehicle_with_service_history_can_change_its_other_fields(admin, make_vehicle, make_ticket):
+    car = with_history(make_vehicle(), make_ticket)
+    response = admin.post(f"/admin/vehicles/vehicle/{car.pk}/change/", form(car.customer, vin=car.vin.lower(), license_plate="NEW 1"))
+    assert response.status_code == 302
+    assert Vehicle.objects.values_list("vin", "license_plate").get(pk=car.pk) == (car.vin, "NEW 1")
+
+
+def test_deleting_a_vehicle_with_service_history_shows_the_protected_page(admin, make_vehicle, make_ticket):
+    car = with_history(make_vehicle(), make_ticket)
+    response = admin.post(f"/admin/vehicles/vehicle/{car.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 200
+    assert response.context["protected"]
+    response = admin.post("/admin/vehicles/vehicle/", {"action": "delete_selected", "_selected_action": [car.pk], "post": "yes"})
+    assert response.status_code == 200 and response.context["protected"]
+    assert Vehicle.objects.filter(pk=car.pk).exists()
+
+
+def test_a_vehicle_without_history_is_deleted_through_the_service(admin, make_vehicle, monkeypatch):
+    from vehicles import services
+
+    deleted = []
+    monkeypatch.setattr(services, "vehicle_delete", lambda *, vehicle_id: deleted.append(vehicle_id))
+    car = make_vehicle()
+    assert admin.post(f"/admin/vehicles/vehicle/{car.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert deleted == [car.pk]
+
+
+def test_a_delete_the_service_refuses_is_a_message_not_a_500(admin, make_vehicle, monkeypatch):
+    """A ticket linked between the confirmation page and the delete: the service's refusal."""
+    from core.errors import Conflict
+    from vehicles import services
+
+    def refuse(*, vehicle_id):
+        raise Conflict(f"Vehicle {vehicle_id} has 1 service ticket(s); a vehicle with service history cannot be deleted.")
+
+    monkeypatch.setattr(services, "vehicle_delete", refuse)
+    car = make_vehicle()
+    url = f"/admin/vehicles/vehicle/{car.pk}/delete/"
+    response = admin.post(url, {"post": "yes"}, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Vehicle {car.pk} has 1 service ticket(s); a vehicle with service history cannot be deleted."
+    ]
+    response = admin.post("/admin/vehicles/vehicle/", {"action": "delete_selected", "_selected_action": [car.pk], "post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert any("cannot be deleted" in str(m) for m in response.context["messages"])
+    assert Vehicle.objects.filter(pk=car.pk).exists()

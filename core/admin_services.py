@@ -1,0 +1,87 @@
+"""Admin pages that write through the services, as the API does.
+
+`save_model` and `delete_model` call a service. The admin saves in one transaction, so a
+ServiceError the service raises undoes the whole save (inline rows included); the page is then
+shown again with the refusal as form errors (or, for a delete, as a message), never as a 500.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.http import HttpResponseRedirect
+
+from core.errors import ServiceError
+
+
+MAX_ID = 2**63 - 1
+
+
+class BoundedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete, which looks the posted id up again to show a refused form: an id
+    no id column holds, or no number at all (from a hand-made POST, which the form refuses
+    anyway), is left out of that lookup, where it would fail with a 500."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if str(v).isdigit() and int(v) <= MAX_ID], attr)
+
+
+class BoundedAutocomplete:
+    """For a ModelAdmin or an inline whose autocomplete fields point at integer ids."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = BoundedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _with_refusal(form_class: type[forms.ModelForm], error: ServiceError, names: dict[str, str]) -> type[forms.ModelForm]:
+    """The form class, adding the service's refusal to its errors: each of `error.fields` on its
+    form field (`names` maps the service's field names to the form's), the rest on the form."""
+
+    class Refused(form_class):
+        def clean(self):
+            data = super().clean()
+            for name, messages_ in (getattr(error, "fields", None) or {None: [error.message]}).items():
+                field = names.get(name, name)
+                if field in self.fields:
+                    self.add_error(field, messages_)
+                else:
+                    self.add_error(None, [f"{name}: {message}" if name else message for message in messages_])
+            return data
+
+    Refused.__name__ = form_class.__name__
+    return Refused
+
+
+class ServiceModelAdmin(BoundedAutocomplete, admin.ModelAdmin):
+    # The services' field names that differ from the form's (services use the API's names).
+    service_field_names: dict[str, str] = {}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as error:
+            # Rolled back with the view's transaction: validate the same input again, this time
+            # with the refusal among the form's errors, which shows the page without saving.
+            request.service_refusal = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        error = getattr(request, "service_refusal", None)
+        return form if error is None else _with_refusal(form, error, self.service_field_names)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def delete_queryset(self, request, queryset):
+        """The bulk delete action, one object at a time through delete_model (so its service)."""
+        for obj in queryset:
+            try:
+                self.delete_model(request, obj)
+            except ServiceError as error:
+                self.message_user(request, error.message, messages.ERROR)
