@@ -1,3 +1,4 @@
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from customers.models import Customer
@@ -20,3 +21,15 @@ class CustomerAccess(BasePermission):
         if request.user.is_staff:
             return True
         return view.action in ("retrieve", "update", "partial_update", "destroy") and is_own_record(request, view)
+
+
+def owner_for_caller(request, *, requested: int | None, current: int | None = None, what: str) -> int | None:
+    """The customer id a record (a ticket, a vehicle) is to belong to. Staff choose it; a
+    customer's records are always their own: naming another customer is a 403, naming none
+    means themselves (or, on an update, keeps the record's `current` owner)."""
+    user = request.user
+    if not isinstance(user, Customer):
+        return requested
+    if requested is not None and requested != user.pk:
+        raise PermissionDenied(f"Customers can only add and keep {what} under their own account.")
+    return user.pk if current is None else current

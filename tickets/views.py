@@ -3,7 +3,7 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.principals import display_name
@@ -14,6 +14,7 @@ from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin
 from customers.models import Customer
+from customers.permissions import owner_for_caller
 from tickets import selectors, services, workflow
 from tickets.filters import TicketFilterSet
 from tickets.models import Ticket
@@ -105,18 +106,9 @@ class TicketViewSet(
             return self.get_paginated_response(serializer_class(page, many=True).data)
         return Response(serializer_class(rows, many=True).data)
 
-    def _customer_id_for_caller(self, requested: int | None, current: int | None = None) -> int | None:
-        """Staff choose the customer; a customer's tickets are always their own."""
-        user = self.request.user
-        if not isinstance(user, Customer):
-            return requested
-        if requested is not None and requested != user.pk:
-            raise PermissionDenied("Customers can only open and keep tickets under their own account.")
-        return user.pk if current is None else current
-
     def perform_create(self, serializer):
         data = serializer.validated_data
-        customer_id = self._customer_id_for_caller(data.get("customer_id"))
+        customer_id = owner_for_caller(self.request, requested=data.get("customer_id"), what="tickets")
         if customer_id is None:
             raise ValidationError({"customer_id": ["This field is required."]})
         ticket = services.ticket_create(
@@ -134,7 +126,9 @@ class TicketViewSet(
     def perform_update(self, serializer):
         changes = dict(serializer.validated_data)
         if "customer_id" in changes:
-            changes["customer_id"] = self._customer_id_for_caller(changes["customer_id"], serializer.instance.customer_id)
+            changes["customer_id"] = owner_for_caller(
+                self.request, requested=changes["customer_id"], current=serializer.instance.customer_id, what="tickets"
+            )
         services.ticket_update(ticket_id=serializer.instance.pk, changes=changes)
         serializer.instance = selectors.ticket_detail(ticket_id=serializer.instance.pk)
 

@@ -1,14 +1,14 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
-from customers.models import Customer
+from customers.permissions import owner_for_caller
 from tickets.serializers import TicketSerializer
 from vehicles import selectors, services
 from vehicles.filters import VehicleFilterSet
@@ -48,18 +48,9 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.vehicle_list()
 
-    def _customer_id_for_caller(self, requested: int | None, current: int | None = None) -> int | None:
-        """Staff choose the customer; a customer's vehicles are always their own."""
-        user = self.request.user
-        if not isinstance(user, Customer):
-            return requested
-        if requested is not None and requested != user.pk:
-            raise PermissionDenied("Customers can only add and keep vehicles under their own account.")
-        return user.pk if current is None else current
-
     def perform_create(self, serializer):
         data = serializer.validated_data
-        customer_id = self._customer_id_for_caller(data.get("customer_id"))
+        customer_id = owner_for_caller(self.request, requested=data.get("customer_id"), what="vehicles")
         if customer_id is None:
             raise ValidationError({"customer_id": ["This field is required."]})
         serializer.instance = services.vehicle_create(
@@ -74,7 +65,9 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     def perform_update(self, serializer):
         changes = dict(serializer.validated_data)
         if "customer_id" in changes:
-            changes["customer_id"] = self._customer_id_for_caller(changes["customer_id"], serializer.instance.customer_id)
+            changes["customer_id"] = owner_for_caller(
+                self.request, requested=changes["customer_id"], current=serializer.instance.customer_id, what="vehicles"
+            )
         serializer.instance = services.vehicle_update(vehicle_id=serializer.instance.pk, changes=changes)
 
     def perform_destroy(self, instance):
