@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -547,3 +548,39 @@ def stalled(proxy: TcpProxy) -> Iterator[None]:
         yield
     finally:
         proxy.unstall()
+
+
+# --- races against a staff-signed-in server ---------------------------------------------------
+
+
+@contextmanager
+def staff_server(backend_name: str, database: str, workdir: Path, workers: int = 4) -> Iterator[tuple[Server, Backend]]:
+    """A multi-worker server on a database of its own (on `backend_name`) and Redis, with its
+    staff signed in; everything it made is removed afterwards. For module-scoped race fixtures."""
+    require_redis()
+    backend = require_backend(backend_name)
+    prepare_database(backend, database)
+    prefix = new_cache_prefix()
+    env = base_env(DATABASE_URL=backend.url(database), CACHE_URL=LIVE_REDIS_URL, CACHE_KEY_PREFIX=prefix)
+    server = None
+    try:
+        server = start_server(env, workdir / "server.log", workers=workers)
+        server.login_staff()
+        yield server, backend
+    finally:
+        if server is not None:
+            stop_server(server)
+        backend.drop(database)
+        delete_redis_keys(prefix)
+
+
+def at_once(calls: list) -> list[Response]:
+    """Run every call in its own client thread, all released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))

@@ -5,11 +5,8 @@ with the final state, read straight from the database and through the API.
 """
 
 import os
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -57,38 +54,13 @@ class Shop:
 
 @pytest.fixture(scope="module", params=live.live_backend_names())
 def shop(request, tmp_path_factory):
-    live.require_redis()
-    backend = live.require_backend(request.param)
-    live.prepare_database(backend, DATABASE)
-    prefix = live.new_cache_prefix()
-    env = live.base_env(DATABASE_URL=backend.url(DATABASE), CACHE_URL=live.LIVE_REDIS_URL, CACHE_KEY_PREFIX=prefix)
-    server = None
-    try:
-        server = live.start_server(env, tmp_path_factory.mktemp("live") / "server.log", workers=4)
-        server.login_staff()
+    with live.staff_server(request.param, DATABASE, tmp_path_factory.mktemp("live")) as (server, backend):
         yield Shop(server, backend)
-    finally:
-        if server is not None:
-            live.stop_server(server)
-        backend.drop(DATABASE)
-        live.delete_redis_keys(prefix)
 
 
 @pytest.fixture(scope="module")
 def customer_id(shop) -> int:
     return shop.create("/customers", {"name": "Racer", "email": f"racer-{uuid.uuid4().hex[:8]}@example.com", "phone": "1", "password": "Race-Condition-42"})
-
-
-def at_once(calls: list[Callable[[], live.Response]]) -> list[live.Response]:
-    """Run every call in its own client thread, all released together."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def assert_no_server_error(responses: list[live.Response], allowed: set[int]) -> None:
@@ -107,7 +79,7 @@ def test_40_clients_adding_overlapping_parts_to_one_ticket_add_each_part_exactly
         body = {"add_inventory_items": [{"inventory_id": i, "quantity": q} for i, q in requests[n].items()]}
         return lambda: shop.server.staff("POST", f"/tickets/{ticket}/inventory", body)
 
-    responses = at_once([add(n) for n in range(40)])
+    responses = live.at_once([add(n) for n in range(40)])
 
     assert_no_server_error(responses, {200})
     added_by = {}
@@ -133,7 +105,7 @@ def test_40_clients_assigning_and_removing_one_mechanic_leave_a_state_every_answ
         verb = "assign" if n % 2 == 0 else "remove"
         return lambda: shop.server.staff("PUT", f"/tickets/{ticket}/{verb}-mechanic/{mechanic}")
 
-    responses = at_once([call(n) for n in range(40)])
+    responses = live.at_once([call(n) for n in range(40)])
 
     assert_no_server_error(responses, {200, 404})
     assigns, removes = responses[0::2], responses[1::2]
@@ -159,7 +131,7 @@ def test_one_mechanic_assigned_to_30_tickets_at_once_then_removed_from_all_keeps
     for _ in range(3):
         mechanic = shop.mechanic()
 
-        assigned = at_once([lambda t=t: shop.server.staff("PUT", f"/tickets/{t}/assign-mechanic/{mechanic}") for t in tickets])
+        assigned = live.at_once([lambda t=t: shop.server.staff("PUT", f"/tickets/{t}/assign-mechanic/{mechanic}") for t in tickets])
 
         assert_no_server_error(assigned, {200})
         assert shop.mechanic_links(mechanic) == sorted(tickets)
@@ -167,7 +139,7 @@ def test_one_mechanic_assigned_to_30_tickets_at_once_then_removed_from_all_keeps
         top = shop.server.staff("GET", "/mechanics/top-3-mechanics").body
         assert {"id": mechanic, "ticket_count": 30}.items() <= next(m for m in top if m["id"] == mechanic).items()
 
-        removed = at_once([lambda t=t: shop.server.staff("PUT", f"/tickets/{t}/remove-mechanic/{mechanic}") for t in tickets])
+        removed = live.at_once([lambda t=t: shop.server.staff("PUT", f"/tickets/{t}/remove-mechanic/{mechanic}") for t in tickets])
 
         assert_no_server_error(removed, {200})
         assert shop.mechanic_links(mechanic) == []
@@ -196,7 +168,7 @@ def test_30_sign_ups_with_one_email_in_different_cases_create_exactly_one_custom
         body = {"name": f"Person {n}", "email": variants[n], "phone": "555", "password": "Same-Person-Pass-42"}
         return lambda: shop.server.request("POST", "/customers", body)
 
-    responses = at_once([sign_up(n) for n in range(30)])
+    responses = live.at_once([sign_up(n) for n in range(30)])
 
     assert_no_server_error(responses, {201, 400})
     created = [r.body for r in responses if r.status == 201]
@@ -215,7 +187,7 @@ def test_deleting_a_mechanic_while_12_clients_assign_it_leaves_no_answer_contrad
     delete_calls = [lambda: shop.server.staff("DELETE", f"/mechanics/{mechanic}") for _ in range(3)]
     calls = assign_calls[: 3 * round_] + delete_calls + assign_calls[3 * round_ :]
 
-    responses = at_once(calls)
+    responses = live.at_once(calls)
 
     deletes = responses[3 * round_ : 3 * round_ + 3]
     assigns = dict(zip(tickets, responses[: 3 * round_] + responses[3 * round_ + 3 :]))
@@ -259,7 +231,7 @@ def test_10_updates_racing_a_delete_never_answer_500_nor_bring_the_record_back(s
         calls = [lambda: shop.server.staff("PATCH", f"/{kind}/{record}", patches[kind]) for _ in range(10)]
         calls.insert(5, lambda: shop.server.staff("DELETE", f"/{kind}/{record}"))
 
-        responses = at_once(calls)
+        responses = live.at_once(calls)
 
         assert_no_server_error(responses, {200, 204, 404})
         assert responses[5].status == 204
@@ -298,7 +270,7 @@ def test_10_clients_refreshing_with_one_refresh_token_get_exactly_one_new_pair(s
     for _ in range(3):
         token = refresh_token_of(shop, kind)
 
-        responses = at_once([lambda: refresh(shop, token) for _ in range(10)])
+        responses = live.at_once([lambda: refresh(shop, token) for _ in range(10)])
 
         assert_no_server_error(responses, {200, 401})
         assert sorted(r.status for r in responses) == [200] + [401] * 9
@@ -319,7 +291,7 @@ def test_refreshes_racing_sign_outs_with_one_refresh_token_spend_it_once(shop, r
         for n in range(10)
     ]
 
-    responses = at_once(calls)
+    responses = live.at_once(calls)
 
     assert_no_server_error(responses, {200, 204, 401})
     for n, token in enumerate(tokens):

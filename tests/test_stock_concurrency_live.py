@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from tests import live
-from tests.test_concurrency_live import assert_no_server_error, at_once
+from tests.test_concurrency_live import assert_no_server_error
 
 pytestmark = pytest.mark.slow
 
@@ -71,21 +71,8 @@ def assert_ledger_consistent(shop: StockShop, item_id: int) -> list[tuple]:
 
 @pytest.fixture(scope="module", params=live.live_backend_names())
 def shop(request, tmp_path_factory):
-    live.require_redis()
-    backend = live.require_backend(request.param)
-    live.prepare_database(backend, DATABASE)
-    prefix = live.new_cache_prefix()
-    env = live.base_env(DATABASE_URL=backend.url(DATABASE), CACHE_URL=live.LIVE_REDIS_URL, CACHE_KEY_PREFIX=prefix)
-    server = None
-    try:
-        server = live.start_server(env, tmp_path_factory.mktemp("live") / "server.log", workers=4)
-        server.login_staff()
+    with live.staff_server(request.param, DATABASE, tmp_path_factory.mktemp("live")) as (server, backend):
         yield StockShop(server, backend)
-    finally:
-        if server is not None:
-            live.stop_server(server)
-        backend.drop(DATABASE)
-        live.delete_redis_keys(prefix)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +85,7 @@ def test_50_tickets_taking_one_unit_of_20_in_stock_leave_exactly_20_served(shop,
     item = shop.item(20)
     tickets = shop.tickets(customer_id, 50)
 
-    responses = at_once([shop.add_part(ticket, item, 1) for ticket in tickets])
+    responses = live.at_once([shop.add_part(ticket, item, 1) for ticket in tickets])
 
     assert_no_server_error(responses, {200, 409})
     statuses = Counter(response.status for response in responses)
@@ -130,7 +117,7 @@ def test_racing_receipts_adjustments_and_consumptions_keep_the_ledger_equal_to_t
     )
     kinds = ["receipt"] * 15 + ["adjustment-"] * 15 + ["adjustment+"] * 5 + ["consumption"] * 20
 
-    responses = at_once(calls)
+    responses = live.at_once(calls)
 
     assert_no_server_error(responses, {200, 201, 409})
     outcome = Counter((kind, response.status) for kind, response in zip(kinds, responses))
