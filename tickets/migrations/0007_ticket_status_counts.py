@@ -1,12 +1,12 @@
 """Per-status ticket counts (tickets.models.TicketStatusCount), filled from the tickets there are
 and kept exact by database triggers on tickets_ticket, as 0002 keeps the mechanics' counts:
 whatever inserts, deletes or changes the status of tickets (services, bulk inserts, queryset
-updates, cascades, raw SQL) moves the counts in the same transaction.
+updates, raw SQL) moves the counts in the same transaction.
 
 A status that has no row yet gets one from the first ticket that takes it (an upsert), so a new
-status needs no migration here. A ticket that changes status updates two count rows, always in
-the same order (the lower status first), so two transitions crossing each other cannot deadlock
-on them.
+status needs no migration here. A change of status updates two count rows, the lower status
+first, so two transitions crossing each other wait for one another instead of deadlocking
+(PostgreSQL takes the rows of a whole statement in that order too).
 
 What the triggers do not see: PostgreSQL's TRUNCATE and a load with the triggers disabled; run
 `manage.py recount_ticket_statuses` after one. SQLite drops a table's triggers when Django
@@ -37,30 +37,64 @@ SQLITE = [
 ]
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS ticket_status_count_{op}" for op in ("insert", "delete", "update")]
 
+# PostgreSQL runs its triggers once per statement, on the statement's rows (transition tables):
+# a row trigger would update a count row once per ticket, and PostgreSQL writes a new version of a
+# row at each update, which later updates in the same transaction must step over (a bulk insert
+# of 100,000 tickets took 50 s instead of 1.6). Per statement, each status's row is updated once.
 POSTGRESQL = [
-    f"""CREATE FUNCTION ticket_status_count() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION ticket_status_count_add(changed_status text, delta bigint) RETURNS void
+       LANGUAGE plpgsql AS $$
        BEGIN
-         IF TG_OP = 'UPDATE' AND OLD.status = NEW.status THEN
-           RETURN NULL;
+         IF delta > 0 THEN
+           INSERT INTO {COUNTS} (status, ticket_count) VALUES (changed_status, delta)
+           ON CONFLICT (status) DO UPDATE SET ticket_count = {COUNTS}.ticket_count + EXCLUDED.ticket_count;
+         ELSIF delta < 0 THEN
+           UPDATE {COUNTS} SET ticket_count = ticket_count + delta WHERE status = changed_status;
          END IF;
-         IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.status < NEW.status) THEN
-           UPDATE {COUNTS} SET ticket_count = ticket_count - 1 WHERE status = OLD.status;
-         END IF;
-         IF TG_OP IN ('INSERT', 'UPDATE') THEN
-           INSERT INTO {COUNTS} (status, ticket_count) VALUES (NEW.status, 1)
-           ON CONFLICT (status) DO UPDATE SET ticket_count = {COUNTS}.ticket_count + 1;
-         END IF;
-         IF TG_OP = 'UPDATE' AND OLD.status > NEW.status THEN
-           UPDATE {COUNTS} SET ticket_count = ticket_count - 1 WHERE status = OLD.status;
-         END IF;
+       END $$""",
+    # Each loop visits the statuses in order: the order in which every writer locks their rows.
+    """CREATE FUNCTION ticket_status_count_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+       DECLARE changed record;
+       BEGIN
+         FOR changed IN SELECT status, COUNT(*) AS delta FROM new_rows GROUP BY status ORDER BY status LOOP
+           PERFORM ticket_status_count_add(changed.status, changed.delta);
+         END LOOP;
          RETURN NULL;
        END $$""",
-    """CREATE TRIGGER ticket_status_count AFTER INSERT OR DELETE OR UPDATE OF status
-       ON tickets_ticket FOR EACH ROW EXECUTE FUNCTION ticket_status_count()""",
+    """CREATE FUNCTION ticket_status_count_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+       DECLARE changed record;
+       BEGIN
+         FOR changed IN SELECT status, -COUNT(*) AS delta FROM old_rows GROUP BY status ORDER BY status LOOP
+           PERFORM ticket_status_count_add(changed.status, changed.delta);
+         END LOOP;
+         RETURN NULL;
+       END $$""",
+    # Transition tables cannot go with UPDATE OF status: this runs for every UPDATE of tickets, and
+    # finds nothing to do unless statuses changed.
+    """CREATE FUNCTION ticket_status_count_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
+       DECLARE changed record;
+       BEGIN
+         FOR changed IN
+           SELECT status, SUM(delta) AS delta
+           FROM (SELECT status, 1 AS delta FROM new_rows UNION ALL SELECT status, -1 FROM old_rows) AS moves
+           GROUP BY status HAVING SUM(delta) <> 0 ORDER BY status
+         LOOP
+           PERFORM ticket_status_count_add(changed.status, changed.delta);
+         END LOOP;
+         RETURN NULL;
+       END $$""",
+    """CREATE TRIGGER ticket_status_count_insert AFTER INSERT ON tickets_ticket
+       REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ticket_status_count_on_insert()""",
+    """CREATE TRIGGER ticket_status_count_delete AFTER DELETE ON tickets_ticket
+       REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ticket_status_count_on_delete()""",
+    """CREATE TRIGGER ticket_status_count_update AFTER UPDATE ON tickets_ticket
+       REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+       FOR EACH STATEMENT EXECUTE FUNCTION ticket_status_count_on_update()""",
 ]
 POSTGRESQL_DROP = [
-    "DROP TRIGGER IF EXISTS ticket_status_count ON tickets_ticket",
-    "DROP FUNCTION IF EXISTS ticket_status_count()",
+    *(f"DROP TRIGGER IF EXISTS ticket_status_count_{op} ON tickets_ticket" for op in ("insert", "delete", "update")),
+    *(f"DROP FUNCTION IF EXISTS ticket_status_count_on_{op}()" for op in ("insert", "delete", "update")),
+    "DROP FUNCTION IF EXISTS ticket_status_count_add(text, bigint)",
 ]
 
 MYSQL = [
