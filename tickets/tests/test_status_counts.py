@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count
+from django.db.models import Case, Count, Value, When
 from django.test.utils import CaptureQueriesContext
 
 from core.caching import bump
@@ -82,6 +82,11 @@ def test_bulk_inserts_updates_and_deletes_keep_the_counts(customer):
     Ticket.objects.filter(pk__in=[t.pk for t in tickets[:2]]).delete()
     tickets[-1].delete()
     assert assert_counts_exact() == {Status.CLOSED: 3, Status.COMPLETED: 3}
+    # One statement moving tickets out of two statuses, into one of them and into another.
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets[2:4] + tickets[5:7]]).update(
+        status=Case(When(status=Status.CLOSED, then=Value(Status.APPROVED)), default=Value(Status.CLOSED))
+    )
+    assert assert_counts_exact() == {Status.CLOSED: 3, Status.COMPLETED: 1, Status.APPROVED: 2}
 
 
 def test_saving_a_ticket_keeps_the_counts(customer):
