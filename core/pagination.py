@@ -39,12 +39,18 @@ class HeaderPagination(BasePagination):
         if page_raw is None or per_page_raw is None:
             raise ValidationError("page and per_page must be given together.")
         self.request = request
+        self.view = view
         self.number = _positive_int(page_raw, self.page_query_param)
         self.per_page = _positive_int(per_page_raw, self.page_size_query_param, MAX_PER_PAGE)
-        self.total = Paginator(queryset, self.per_page).count  # a COUNT query, or len() of a list
+        self.total = self.get_count(queryset)
         start = (self.number - 1) * self.per_page
         self.page = list(queryset[start : start + self.per_page]) if start < self.total else []
         return self.page
+
+    def get_count(self, queryset) -> int:
+        """The list's total for X-Total-Count: a COUNT query (or len() of a list). A subclass may
+        know it without counting (tickets.views.TicketPagination)."""
+        return Paginator(queryset, self.per_page).count
 
     @cached_property
     def last_page(self) -> int:

@@ -163,3 +163,26 @@ def test_lines_racing_the_invoice_are_on_it_or_refused(shop):
     total = shop.query("SELECT total FROM tickets_invoice WHERE ticket_id = %s", (ticket,))[0][0]
     assert Decimal(total) == Decimal(stored_lines)  # every line added is on the invoice
     assert invoice.body["totals"]["total"] == float(stored_lines)
+
+
+def test_tickets_created_and_moved_at_once_keep_exact_status_counts(shop):
+    """The per-status counts are hot rows (tickets/migrations/0007): 20 tickets created at once, then
+    20 moves at once between the same two statuses in both directions, are all served (queued on the
+    count rows, never deadlocked), and the counts equal the tickets' statuses after."""
+    body = {"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Race", "customer_id": shop.customer_id}
+    created = at_once([lambda: shop.server.staff("POST", "/tickets", body) for _ in range(20)])
+    assert statuses(created) == {201: 20}
+    tickets = [r.body["id"] for r in created]
+    for ticket in tickets[:10]:
+        shop.move(ticket, "approved")
+
+    moves = [(ticket, "estimate") for ticket in tickets[:10]] + [(ticket, "approved") for ticket in tickets[10:]]
+    responses = at_once([lambda t=t, to=to: shop.server.staff("POST", f"/tickets/{t}/transition", {"to": to}) for t, to in moves])
+
+    counts = statuses(responses)
+    report(shop, "20 tickets moving between estimate and approved both ways", counts)
+    assert counts == {200: 20}
+    stored = dict(shop.query("SELECT status, ticket_count FROM tickets_ticketstatuscount WHERE ticket_count > 0"))
+    assert stored == dict(shop.query("SELECT status, COUNT(*) FROM tickets_ticket GROUP BY status"))
+    assert shop.query("SELECT status, COUNT(*) FROM tickets_ticket WHERE id IN (%s) GROUP BY status ORDER BY status"
+                      % ",".join(map(str, tickets))) == [("approved", 10), ("estimate", 10)]

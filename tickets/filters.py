@@ -1,4 +1,5 @@
 from django_filters import rest_framework as filters
+from django_filters.constants import EMPTY_VALUES
 
 from core.filters import IdFilter, IsoDateFilter, UpperCaseFilter
 from tickets.models import Status, Ticket
@@ -23,3 +24,10 @@ class TicketFilterSet(filters.FilterSet):
     class Meta:
         model = Ticket
         fields = []
+
+    def only_status_given(self) -> bool:
+        """Whether these (validated) filters narrow the tickets by `status` at most: the list's
+        total is then one of the per-status counts the database keeps (selectors.ticket_count).
+        A filter counts as given exactly when django-filter applies it (a value not in
+        EMPTY_VALUES); query parameters that are not filters are not looked at, as everywhere."""
+        return all(value in EMPTY_VALUES for name, value in self.form.cleaned_data.items() if name != "status")

@@ -209,3 +209,23 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} by {self.method} on ticket {self.ticket_id}"
+
+
+class TicketStatusCount(models.Model):
+    """How many tickets are in each status, kept by database triggers on tickets_ticket
+    (tickets/migrations/0007) whatever writes it: services, bulk inserts, queryset updates, raw
+    SQL. The ticket list's X-Total-Count reads it instead of counting a million rows. A status
+    without a row has no tickets. Writes other than the triggers' belong to
+    tickets.services.recount_ticket_statuses only."""
+
+    status = models.CharField(max_length=16, choices=Status.choices, primary_key=True)
+    ticket_count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["status"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ticket_count__gte=0), name="ticket_status_count_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.ticket_count}"

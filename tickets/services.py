@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from core.caching import bump
@@ -22,7 +23,16 @@ from customers.models import Customer
 from inventory.models import Inventory
 from mechanics.models import Mechanic
 from tickets import money
-from tickets.models import Payment, Status, StatusChange, Ticket, TicketInventory, TicketLine, TicketMechanic
+from tickets.models import (
+    Payment,
+    Status,
+    StatusChange,
+    Ticket,
+    TicketInventory,
+    TicketLine,
+    TicketMechanic,
+    TicketStatusCount,
+)
 from vehicles import services as vehicle_services
 from vehicles.models import Vehicle
 
@@ -296,3 +306,18 @@ def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str 
     payment = Payment.objects.create(ticket=ticket, amount=amount, method=method, reference=reference, by=by)
     bump("tickets")
     return payment
+
+
+def recount_ticket_statuses() -> dict[str, int]:
+    """Set the per-status counts (TicketStatusCount) from the tickets themselves: for after a write
+    the triggers cannot see (PostgreSQL's TRUNCATE, a bulk load with the triggers disabled). On
+    PostgreSQL ticket writes wait until it is done; on MariaDB run it while none are made."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Ticket._meta.db_table)} IN SHARE MODE")
+        counts = dict(Ticket.objects.order_by().values_list("status").annotate(n=Count("*")))
+        TicketStatusCount.objects.all().delete()
+        TicketStatusCount.objects.bulk_create(TicketStatusCount(status=s, ticket_count=n) for s, n in counts.items())
+    bump("tickets")
+    return counts

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from accounts.principals import display_name
 from core.caching import cache_read
-from core.filters import LIST_FILTERS
+from core.filters import LIST_FILTERS, BoundedSearchFilter
 from core.pagination import HeaderPagination
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
@@ -43,6 +43,21 @@ TICKET_EXAMPLE = OpenApiExample(
 )
 
 
+class TicketPagination(HeaderPagination):
+    """`GET /tickets` takes its X-Total-Count from the per-status counts the database keeps
+    (TicketStatusCount) when that is the exact answer: the list is every ticket (the list action's
+    queryset), narrowed by `status` at most, with no search; `ordering` changes no total.
+    Everything else counts its rows: other filters, a search, and the other lists of this
+    ViewSet (my-tickets, history, payments)."""
+
+    def get_count(self, queryset) -> int:
+        if self.view.action == "list" and not BoundedSearchFilter().get_search_terms(self.request):
+            filterset = TicketFilterSet(self.request.query_params, queryset=queryset, request=self.request)
+            if filterset.is_valid() and filterset.only_status_given():
+                return selectors.ticket_count(status=filterset.form.cleaned_data["status"] or None)
+        return super().get_count(queryset)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List tickets (staff)", responses={200: TicketSerializer(many=True), **errors(*LIST, 429)}),
     retrieve=extend_schema(summary="One ticket (staff, or its customer)", responses={200: TicketSerializer, **errors(*RETRIEVE)}),
@@ -66,7 +81,7 @@ class TicketViewSet(
 ):
     serializer_class = TicketSerializer
     permission_classes = [TicketAccess]
-    pagination_class = HeaderPagination
+    pagination_class = TicketPagination
     throttle_classes = [ScopedRateThrottle]
     throttle_scopes = {"list": "tickets_list", "remove_mechanic": "tickets_remove_mechanic"}
     lookup_value_regex = r"[0-9]{1,19}"
