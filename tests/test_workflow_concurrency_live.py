@@ -170,14 +170,14 @@ def test_tickets_created_and_moved_at_once_keep_exact_status_counts(shop):
     20 moves at once between the same two statuses in both directions, are all served (queued on the
     count rows, never deadlocked), and the counts equal the tickets' statuses after."""
     body = {"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Race", "customer_id": shop.customer_id}
-    created = at_once([lambda: shop.server.staff("POST", "/tickets", body) for _ in range(20)])
+    created = live.at_once([lambda: shop.server.staff("POST", "/tickets", body) for _ in range(20)])
     assert statuses(created) == {201: 20}
     tickets = [r.body["id"] for r in created]
     for ticket in tickets[:10]:
         shop.move(ticket, "approved")
 
     moves = [(ticket, "estimate") for ticket in tickets[:10]] + [(ticket, "approved") for ticket in tickets[10:]]
-    responses = at_once([lambda t=t, to=to: shop.server.staff("POST", f"/tickets/{t}/transition", {"to": to}) for t, to in moves])
+    responses = live.at_once([lambda t=t, to=to: shop.server.staff("POST", f"/tickets/{t}/transition", {"to": to}) for t, to in moves])
 
     counts = statuses(responses)
     report(shop, "20 tickets moving between estimate and approved both ways", counts)
