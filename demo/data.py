@@ -296,7 +296,7 @@ def _stock_up(rng: random.Random, item_ids: list[int]) -> None:
         items.append(Inventory(pk=item_id, quantity_on_hand=on_hand, reorder_point=reorder_point))
         if on_hand:
             movements.append(StockMovement(item_id=item_id, kind=StockMovement.Kind.RECEIPT, quantity=on_hand,
-                                           balance_after=on_hand, note="Opening stock count"))
+                                           balance_after=on_hand, by=DEMO_STAFF_USERNAME, note="Opening stock count"))
     with transaction.atomic():
         Inventory.objects.bulk_update(items, ["quantity_on_hand", "reorder_point"])
         StockMovement.objects.bulk_create(movements)
