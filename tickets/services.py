@@ -252,7 +252,9 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
 def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
     """Take a parts line off the ticket, returning to stock what the ticket took of it."""
     _editable_ticket(ticket_id)
-    line = TicketInventory.objects.filter(ticket_id=ticket_id, inventory_id=inventory_id).first()
+    # inventory__pk, not inventory_id: the primary key's lookup finds nothing for an id beyond
+    # the column's range, where the foreign key's would be a database error on SQLite.
+    line = TicketInventory.objects.filter(ticket_id=ticket_id, inventory__pk=inventory_id).first()
     if line is None:
         raise NotFound(f"Inventory item {inventory_id} is not on ticket {ticket_id}.")
     stock.return_for_ticket(

@@ -247,6 +247,11 @@ def test_removing_a_part_not_on_the_ticket_is_404(staff_client, make_ticket, mak
     assert_error(staff_client.delete("/tickets/424242/inventory/1"), 404)
 
 
+@pytest.mark.parametrize("inventory_id", [str(2**63 - 1), str(2**63), "9" * 19])
+def test_removing_a_part_of_an_id_beyond_the_columns_is_404(staff_client, make_ticket, inventory_id):
+    assert_error(staff_client.delete(f"/tickets/{make_ticket().pk}/inventory/{inventory_id}"), 404)
+
+
 def test_parts_price_is_the_lines_not_the_items(staff_client, make_ticket, make_item):
     item = make_item(price=Decimal("10.00"))
     ticket = make_ticket()
