@@ -39,6 +39,10 @@ class TicketLineSerializer(serializers.Serializer):
     amount = serializers.SerializerMethodField()
     mechanic_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True, default=None)
 
+    def validate_unit_price(self, value: Decimal) -> Decimal:
+        # min_value=0 has refused every negative but -0, which abs() turns into a plain 0.
+        return abs(value)
+
     @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
     def get_amount(self, line) -> Decimal:
         return money.line_amount(line.quantity, line.unit_price)

@@ -202,6 +202,13 @@ def test_line_input_is_validated(staff_client, make_ticket, change, field):
     assert not TicketLine.objects.exists()
 
 
+def test_a_line_priced_minus_zero_is_answered_as_a_plain_zero(staff_client, make_ticket):
+    body = {"kind": "fee", "description": "Free check", "quantity": 1, "unit_price": "-0"}
+    response = staff_client.post(f"/tickets/{make_ticket().pk}/lines", body, format="json")
+    assert response.status_code == 201, response.content
+    assert b'"unit_price":0.00,"amount":0.00' in response.content
+
+
 def test_a_line_for_an_unknown_mechanic_is_404(staff_client, make_ticket):
     body = {"kind": "labor", "description": "Work", "quantity": 1, "unit_price": 10, "mechanic_id": 424242}
     assert_error(staff_client.post(f"/tickets/{make_ticket().pk}/lines", body, format="json"), 404)
