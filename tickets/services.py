@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.caching import bump
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from inventory import stock
 from customers.models import Customer
 from inventory.models import Inventory
@@ -129,12 +129,17 @@ def ticket_create(
 
 
 @transaction.atomic
-def ticket_update(*, ticket_id: int, changes: dict) -> Ticket:
+def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = None) -> Ticket:
     """Change a ticket's fields. Naming `vehicle_id` links the ticket to that vehicle of its
     customer (null unlinks it); without it, a new VIN or customer links the ticket to that
     customer's vehicle of that VIN, or to none. The vehicles it leaves and joins get their
-    mileage recomputed. A locked ticket is a Conflict."""
-    ticket = _editable_ticket(ticket_id)
+    mileage recomputed. A locked ticket is a Conflict. `customer_id` is the calling customer's
+    (None for staff): checked under the row lock, the ticket must still be theirs."""
+    ticket = _locked_ticket(ticket_id)
+    if customer_id is not None and ticket.customer_id != customer_id:
+        raise Forbidden("Customers may only change their own tickets.")
+    if ticket.is_locked:
+        raise TicketLocked(ticket)
     if "customer_id" in changes and changes["customer_id"] != ticket.customer_id:
         _customer_exists(changes["customer_id"])
     before = ticket.vehicle_id

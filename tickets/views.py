@@ -144,7 +144,11 @@ class TicketViewSet(
             changes["customer_id"] = owner_for_caller(
                 self.request, requested=changes["customer_id"], current=serializer.instance.customer_id, what="tickets"
             )
-        services.ticket_update(ticket_id=serializer.instance.pk, changes=changes)
+        services.ticket_update(
+            ticket_id=serializer.instance.pk,
+            changes=changes,
+            customer_id=self.request.user.pk if isinstance(self.request.user, Customer) else None,
+        )
         serializer.instance = selectors.ticket_detail(ticket_id=serializer.instance.pk)
 
     @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)})

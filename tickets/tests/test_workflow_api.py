@@ -9,7 +9,7 @@ import pytest
 from inventory import stock
 from inventory.models import Inventory, StockMovement
 from tests.asserts import assert_error
-from tickets import services, workflow
+from tickets import selectors, services, workflow
 from tickets.models import Invoice, Payment, Ticket, TicketInventory, TicketLine, TicketMechanic
 
 SLASHES = ["", "/"]
@@ -378,6 +378,23 @@ def test_a_customer_cannot_edit_their_locked_ticket(customer_client, customer, m
     ticket = make_ticket(customer=customer)
     move(ticket, "cancelled")
     assert_error(customer_client.patch(f"/tickets/{ticket.pk}", {"service_description": "New"}, format="json"), 409)
+
+
+def test_a_customer_edit_is_checked_against_the_owner_under_the_row_lock(customer_client, customer, make_customer, make_ticket, monkeypatch):
+    """Staff give the ticket to another customer between the view's permission check and the
+    update: the customer's change is refused, not made to the other customer's ticket."""
+    ticket, other = make_ticket(customer=customer, service_description="Mine"), make_customer()
+    read = selectors.ticket_detail
+
+    def read_then_reassign(*, ticket_id):
+        found = read(ticket_id=ticket_id)
+        Ticket.objects.filter(pk=ticket_id).update(customer_id=other.pk)
+        return found
+
+    monkeypatch.setattr(selectors, "ticket_detail", read_then_reassign)
+    body = {"service_description": "Changed", "customer_id": customer.pk}
+    assert_error(customer_client.patch(f"/tickets/{ticket.pk}", body, format="json"), 403)
+    assert Ticket.objects.filter(pk=ticket.pk).values_list("customer_id", "service_description").get() == (other.pk, "Mine")
 
 
 # --- totals in lists ----------------------------------------------------------------------------------

@@ -118,6 +118,13 @@ def test_customer_transition_of_another_customers_ticket_is_forbidden(make_ticke
     assert status_of(ticket) == start
 
 
+def test_a_customer_update_of_another_customers_ticket_is_forbidden(make_ticket, make_customer):
+    ticket, someone = at(make_ticket, "invoiced"), make_customer()
+    with pytest.raises(Forbidden):  # before the lock's Conflict: nothing about the ticket is told
+        services.ticket_update(ticket_id=ticket.pk, changes={"service_description": "Mine now"}, customer_id=someone.pk)
+    assert Ticket.objects.get(pk=ticket.pk).service_description != "Mine now"
+
+
 def test_unknown_ticket_and_unknown_status(make_ticket):
     with pytest.raises(NotFound):
         workflow.transition(ticket_id=424242, to="approved", by="staff")
