@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from customers.models import Customer
 from tickets.models import Ticket
 from vehicles.models import Vehicle
@@ -24,10 +24,14 @@ def _lock_customer(customer_id: int) -> None:
         raise NotFound(f"Customer {customer_id} not found.")
 
 
-def _locked(vehicle_id: int) -> Vehicle:
+def _locked(vehicle_id: int, customer_id: int | None = None) -> Vehicle:
+    """The vehicle, locked; `customer_id` is the calling customer's (None for staff), checked
+    under the lock: staff may have given the vehicle to someone else since the view's check."""
     vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
     if vehicle is None:
         raise NotFound(f"Vehicle {vehicle_id} not found.")
+    if customer_id is not None and vehicle.customer_id != customer_id:
+        raise Forbidden("Customers may only change their own vehicles.")
     return vehicle
 
 
@@ -53,10 +57,10 @@ def vehicle_create(
 
 
 @transaction.atomic
-def vehicle_update(*, vehicle_id: int, changes: dict) -> Vehicle:
+def vehicle_update(*, vehicle_id: int, changes: dict, customer_id: int | None = None) -> Vehicle:
     """Change a vehicle's fields. A vehicle with service history keeps its VIN and its owner:
-    its tickets carry that VIN and belong to that customer."""
-    vehicle = _locked(vehicle_id)
+    its tickets carry that VIN and belong to that customer. `customer_id`: see _locked()."""
+    vehicle = _locked(vehicle_id, customer_id)
     if "vin" in changes:
         changes = {**changes, "vin": changes["vin"].upper()}
     moved = "customer_id" in changes and changes["customer_id"] != vehicle.customer_id
@@ -75,8 +79,8 @@ def vehicle_update(*, vehicle_id: int, changes: dict) -> Vehicle:
 
 
 @transaction.atomic
-def vehicle_delete(*, vehicle_id: int) -> None:
-    vehicle = _locked(vehicle_id)
+def vehicle_delete(*, vehicle_id: int, customer_id: int | None = None) -> None:
+    vehicle = _locked(vehicle_id, customer_id)
     if ticket_count := vehicle.tickets.count():
         raise Conflict(
             f"Vehicle {vehicle_id} has {ticket_count} service ticket(s); a vehicle with service history cannot be deleted."

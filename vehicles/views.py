@@ -8,6 +8,7 @@ from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
+from customers.models import Customer
 from customers.permissions import owner_for_caller
 from tickets.serializers import TicketSerializer
 from vehicles import selectors, services
@@ -68,10 +69,15 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
             changes["customer_id"] = owner_for_caller(
                 self.request, requested=changes["customer_id"], current=serializer.instance.customer_id, what="vehicles"
             )
-        serializer.instance = services.vehicle_update(vehicle_id=serializer.instance.pk, changes=changes)
+        serializer.instance = services.vehicle_update(
+            vehicle_id=serializer.instance.pk, changes=changes, customer_id=self._calling_customer_id()
+        )
 
     def perform_destroy(self, instance):
-        services.vehicle_delete(vehicle_id=instance.pk)
+        services.vehicle_delete(vehicle_id=instance.pk, customer_id=self._calling_customer_id())
+
+    def _calling_customer_id(self) -> int | None:
+        return self.request.user.pk if isinstance(self.request.user, Customer) else None
 
     @extend_schema(
         summary="The vehicle's service history, newest first",

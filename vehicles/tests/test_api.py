@@ -10,6 +10,7 @@ from django.utils import timezone
 from tests.asserts import assert_error
 from tickets.tests.test_query_counts import TICKET_LIST_QUERIES, TICKET_PAGE_QUERIES
 from vehicles.models import Vehicle
+from vehicles.permissions import VehicleAccess
 
 VIN = "1HGCM82633A004352"
 OTHER_VIN = "JH4KA7561PC008269"
@@ -239,6 +240,20 @@ def test_customer_may_not_touch_another_customers_vehicle(customer_client, other
 @pytest.mark.parametrize("client", ["staff_client", "customer_client"])
 def test_unknown_vehicle_is_404(request, body, method, client):
     assert_error(getattr(request.getfixturevalue(client), method)("/vehicles/999999", body, format="json"), 404)
+
+
+def test_a_customer_cannot_delete_a_vehicle_given_away_after_the_permission_check(customer_client, my_vehicle, make_customer, monkeypatch):
+    other = make_customer()
+    check = VehicleAccess.has_object_permission
+
+    def check_then_give_away(self, request, view, vehicle):
+        allowed = check(self, request, view, vehicle)
+        Vehicle.objects.filter(pk=vehicle.pk).update(customer_id=other.pk)  # staff, in between
+        return allowed
+
+    monkeypatch.setattr(VehicleAccess, "has_object_permission", check_then_give_away)
+    assert_error(customer_client.delete(f"/vehicles/{my_vehicle.pk}"), 403)
+    assert Vehicle.objects.filter(pk=my_vehicle.pk, customer_id=other.pk).exists()
 
 
 def test_staff_read_any_vehicle(staff_client, other_vehicle):

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from tickets.tests.test_services import needs_row_locks, run_concurrently
@@ -23,6 +23,17 @@ def new(**fields) -> dict:
 
 
 # --- vehicle_create / update / delete -------------------------------------------------------------
+
+
+def test_a_customer_changes_and_deletes_only_a_vehicle_still_theirs(make_vehicle, customer):
+    """The owner is checked under the vehicle's row lock: staff may have given the vehicle to
+    someone else since the view checked the caller's permission."""
+    vehicle = make_vehicle(make="Theirs")
+    with pytest.raises(Forbidden):
+        services.vehicle_update(vehicle_id=vehicle.pk, changes={"make": "Mine", "customer_id": customer.pk}, customer_id=customer.pk)
+    with pytest.raises(Forbidden):
+        services.vehicle_delete(vehicle_id=vehicle.pk, customer_id=customer.pk)
+    assert Vehicle.objects.filter(pk=vehicle.pk).values_list("customer_id", "make").get() == (vehicle.customer_id, "Theirs")
 
 
 def test_create_stores_the_vin_upper_case(customer):
