@@ -32,6 +32,15 @@ class ErrorSerializer(serializers.Serializer):
     # Stock conflicts (409): what is on hand now, and each item short when adding parts to a ticket.
     on_hand = serializers.IntegerField(required=False)
     shortages = ShortageSerializer(many=True, required=False)
+    # Ticket conflicts (409): the ticket's status; for a refused transition the moves it allows, for
+    # closing with money owed the balance.
+    status = serializers.CharField(required=False, help_text="The ticket's status (a ticket conflict).")
+    allowed = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="The statuses the ticket may move to (a refused transition)."
+    )
+    balance = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, help_text="What is still owed (closing a ticket with a balance)."
+    )
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -45,7 +54,8 @@ ERROR_RESPONSES = {
     404: _error("Unknown id; `missing_ids` when some of several ids are unknown."),
     409: _error(
         "Conflicts with existing data or with a concurrent change; nothing was changed. Too little stock: "
-        "`shortages` (parts for a ticket) or `on_hand` (an adjustment)."
+        "`shortages` (parts for a ticket) or `on_hand` (an adjustment). A ticket's conflicts name its `status`; a "
+        "refused transition adds `allowed` (the moves its status allows), closing with money owed `balance`."
     ),
     411: _error("The body was sent without a Content-Length."),
     413: _error("The body is larger than the server accepts."),

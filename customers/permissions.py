@@ -1,3 +1,4 @@
+from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
@@ -21,6 +22,15 @@ class CustomerAccess(BasePermission):
         if request.user.is_staff:
             return True
         return view.action in ("retrieve", "update", "partial_update", "destroy") and is_own_record(request, view)
+
+
+def unknown_record(view, message: str) -> Http404:
+    """The error for a path id that names no ticket or vehicle: staff get the 404; a customer, who
+    may reach only their own records, gets the 403 another customer's record gets (a 403 is decided
+    before existence), so ids do not tell a customer which records exist."""
+    if isinstance(view.request.user, Customer):
+        view.permission_denied(view.request)
+    return Http404(message)
 
 
 def owner_for_caller(request, *, requested: int | None, current: int | None = None, what: str) -> int | None:

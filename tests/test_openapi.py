@@ -28,11 +28,19 @@ API_PATHS = {
     "/tickets/{id}/remove-mechanic/{mechanic_id}": {"put"},
     "/tickets/{id}/update-mechanics": {"put"},
     "/tickets/{id}/inventory": {"post"},
+    "/tickets/{id}/inventory/{inventory_id}": {"delete"},
+    "/tickets/{id}/transition": {"post"},
+    "/tickets/{id}/history": {"get"},
+    "/tickets/{id}/lines": {"post"},
+    "/tickets/{id}/lines/{line_id}": {"delete"},
+    "/tickets/{id}/payments": {"get", "post"},
     "/vehicles": {"get", "post"},
     "/vehicles/{id}": {"get", "put", "patch", "delete"},
     "/vehicles/{id}/tickets": {"get"},
     "/inventory": {"get", "post"},
     "/inventory/{id}": {"get", "put", "patch", "delete"},
+    "/inventory/{id}/movements": {"get", "post"},
+    "/inventory/low-stock": {"get"},
     "/healthz": {"get"},
 }
 
@@ -135,6 +143,18 @@ def test_errors_and_pagination_are_described(schema):
     assert {p["name"] for p in list_op["parameters"]} >= {"page", "per_page"}
     assert list_op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
     assert "missing_ids" in schema["components"]["schemas"]["Error"]["properties"]
+
+
+def test_the_workflow_conflicts_are_described(schema):
+    """API.md "Ticket status": a refused move is `409 {"error", "status", "allowed"}`, closing with a
+    balance a `409` (with `balance`); a locked ticket's `409` names its `status`."""
+    error = schema["components"]["schemas"]["Error"]["properties"]
+    assert error["status"]["type"] == "string"
+    assert error["allowed"] == {"type": "array", "items": {"type": "string"}, "description": error["allowed"]["description"]}
+    assert error["balance"]["type"] == "number"
+    conflict = schema["paths"]["/tickets/{id}/transition"]["post"]["responses"]["409"]
+    assert conflict["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+    assert "`allowed`" in conflict["description"] and "`balance`" in conflict["description"]
 
 
 @pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/", "/api/docs"])

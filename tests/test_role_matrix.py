@@ -451,3 +451,39 @@ def test_my_tickets_lists_only_the_callers_tickets(world):
 
     assert response.status_code == 200
     assert [t["id"] for t in response.json()] == [mine]
+
+
+# --- an id that is not the customer's, existing or not ---------------------------------------
+
+UNKNOWN_ID = 987654321
+OWN_ONLY_BY_ID = [
+    ("get", "/tickets/{id}", None),
+    ("patch", "/tickets/{id}", {"service_description": "Brakes"}),
+    ("put", "/tickets/{id}", {"VIN": "1HGCM82633A004352", "service_date": "2026-11-02", "service_description": "Brakes"}),
+    ("post", "/tickets/{id}/transition", {"to": "approved"}),
+    ("get", "/tickets/{id}/history", None),
+    ("get", "/tickets/{id}/payments", None),
+    ("get", "/vehicles/{id}", None),
+    ("patch", "/vehicles/{id}", {"make": "Honda"}),
+    ("delete", "/vehicles/{id}", None),
+    ("get", "/vehicles/{id}/tickets", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), OWN_ONLY_BY_ID, ids=lambda v: v if isinstance(v, str) else "")
+def test_customer_gets_403_for_an_unknown_id_as_for_another_customers(world, method, path, body):
+    """API.md: "own only, else 403", and a 403 is decided before anything else (an unknown id's
+    404 included), so a customer cannot tell another customer's ticket or vehicle from none."""
+    other_id = world["other_ticket"] if path.startswith("/tickets") else world["other_vehicle"]
+    client = world.client(CUSTOMER)
+
+    def send(record_id):
+        url = path.format(id=record_id)
+        return client.get(url) if body is None and method == "get" else getattr(client, method)(url, body, format="json")
+
+    theirs, unknown = send(other_id), send(UNKNOWN_ID)
+
+    assert (theirs.status_code, unknown.status_code) == (403, 403)
+    assert unknown.json() == theirs.json()
+    record_path = "/".join(path.format(id=UNKNOWN_ID).split("/")[:3])
+    assert world.client(STAFF).get(record_path).status_code == 404  # staff still learn it does not exist

@@ -1,4 +1,3 @@
-from django.http import Http404
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -14,7 +13,7 @@ from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin
 from customers.models import Customer
-from customers.permissions import owner_for_caller
+from customers.permissions import owner_for_caller, unknown_record
 from tickets import selectors, services, workflow
 from tickets.filters import TicketFilterSet
 from tickets.models import Ticket
@@ -103,7 +102,7 @@ class TicketViewSet(
         prefetching would take three), checked against the caller's permissions."""
         ticket = selectors.ticket_detail(ticket_id=self.kwargs["pk"])
         if ticket is None:
-            raise Http404("No ticket matches the given query.")
+            raise unknown_record(self, "No ticket matches the given query.")
         self.check_object_permissions(self.request, ticket)
         return ticket
 
@@ -111,7 +110,7 @@ class TicketViewSet(
         """The path's ticket id, once the caller may act on that ticket (one small query)."""
         ticket = Ticket.objects.only("id", "customer_id").filter(pk=self.kwargs["pk"]).first()
         if ticket is None:
-            raise Http404("No ticket matches the given query.")
+            raise unknown_record(self, "No ticket matches the given query.")
         self.check_object_permissions(self.request, ticket)
         return ticket.pk
 

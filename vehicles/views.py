@@ -1,3 +1,4 @@
+from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -9,7 +10,7 @@ from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
 from customers.models import Customer
-from customers.permissions import owner_for_caller
+from customers.permissions import owner_for_caller, unknown_record
 from tickets.serializers import TicketSerializer
 from vehicles import selectors, services
 from vehicles.filters import VehicleFilterSet
@@ -48,6 +49,12 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.vehicle_list()
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise unknown_record(self, "No vehicle matches the given query.") from None
 
     def perform_create(self, serializer):
         data = serializer.validated_data

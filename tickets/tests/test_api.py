@@ -404,9 +404,12 @@ def test_unknown_or_out_of_range_ticket_id_is_a_json_404(staff_client, make_tick
     assert ticket_json(ticket) == before
 
 
-def test_unknown_ticket_is_404_for_a_customer_too(customer_client, make_ticket):
+def test_unknown_ticket_is_404_for_staff_and_403_for_a_customer(staff_client, customer_client, make_ticket):
+    # A customer may read only their own tickets, and the 403 comes before the lookup: an id
+    # that names no ticket is refused like another customer's (tests/test_role_matrix.py).
     ticket = make_ticket()
-    assert_error(customer_client.get(f"/tickets/{ticket.pk + 1000}"), 404)
+    assert_error(staff_client.get(f"/tickets/{ticket.pk + 1000}"), 404)
+    assert_error(customer_client.get(f"/tickets/{ticket.pk + 1000}"), 403)
 
 
 def test_a_ticket_id_with_leading_zeros_names_the_ticket(staff_client, make_ticket):
