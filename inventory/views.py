@@ -9,7 +9,7 @@ from accounts.principals import display_name
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, UPDATE, errors
-from core.viewsets import MethodNotAllowedFirstMixin
+from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
 from inventory import selectors, services, stock
 from inventory.filters import InventoryFilterSet
 from inventory.serializers import (
@@ -43,7 +43,7 @@ from inventory.serializers import (
     destroy=extend_schema(summary="Delete an item used on no ticket and without stock movements", responses={204: None, **errors(*DESTROY)}),
 )
 @extend_schema(tags=["inventory"])
-class InventoryViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
+class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.ModelViewSet):
     serializer_class = InventorySerializer
     pagination_class = HeaderPagination
     lookup_value_regex = r"[0-9]{1,19}"
@@ -84,12 +84,6 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.inventory_delete(item_id=instance.pk)
 
-    def _paginated(self, rows, serializer_class):
-        page = self.paginate_queryset(rows)
-        if page is not None:
-            return self.get_paginated_response(serializer_class(page, many=True).data)
-        return Response(serializer_class(rows, many=True).data)
-
     @extend_schema(
         methods=["GET"],
         summary="An item's stock ledger, oldest first (staff)",
@@ -119,7 +113,7 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
             return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
         if not selectors.item_exists(item_id=item_id):
             raise NotFound(f"Inventory item {item_id} not found.")
-        return self._paginated(selectors.movements_of(item_id=item_id), MovementSerializer)
+        return self.list_response(selectors.movements_of(item_id=item_id), MovementSerializer)
 
     @extend_schema(
         summary="Tracked items with no more on hand than their reorder point (staff)",
@@ -127,4 +121,4 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     )
     @action(detail=False, methods=["get"], url_path="low-stock", filter_backends=[])
     def low_stock(self, request):
-        return self._paginated(selectors.low_stock_rows(), InventorySerializer)
+        return self.list_response(selectors.low_stock_rows(), InventorySerializer)

@@ -11,7 +11,7 @@ from core.filters import LIST_FILTERS, BoundedSearchFilter
 from core.pagination import HeaderPagination
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
-from core.viewsets import MethodNotAllowedFirstMixin
+from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
 from customers.models import Customer
 from customers.permissions import owner_for_caller, unknown_record
 from tickets import selectors, services, workflow
@@ -72,6 +72,7 @@ class TicketPagination(HeaderPagination):
 @extend_schema(tags=["tickets"])
 class TicketViewSet(
     MethodNotAllowedFirstMixin,
+    ListActionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -98,8 +99,8 @@ class TicketViewSet(
         return selectors.ticket_list()
 
     def get_object(self):
-        """The ticket of the path with its mechanics and parts, in two queries (the list's
-        prefetching would take three), checked against the caller's permissions."""
+        """The ticket of the path as tickets.selectors.ticket_detail() reads it (fewer queries than
+        the list's prefetching), checked against the caller's permissions."""
         ticket = selectors.ticket_detail(ticket_id=self.kwargs["pk"])
         if ticket is None:
             raise unknown_record(self, "No ticket matches the given query.")
@@ -113,12 +114,6 @@ class TicketViewSet(
             raise unknown_record(self, "No ticket matches the given query.")
         self.check_object_permissions(self.request, ticket)
         return ticket.pk
-
-    def _list(self, rows, serializer_class):
-        page = self.paginate_queryset(rows)
-        if page is not None:
-            return self.get_paginated_response(serializer_class(page, many=True).data)
-        return Response(serializer_class(rows, many=True).data)
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -153,11 +148,7 @@ class TicketViewSet(
     @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)})
     @action(detail=False, methods=["get"], url_path="my-tickets")
     def my_tickets(self, request):
-        tickets = self.filter_queryset(selectors.tickets_of_customer(customer_id=request.user.pk))
-        page = self.paginate_queryset(tickets)
-        if page is not None:
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(self.get_serializer(tickets, many=True).data)
+        return self.list_response(self.filter_queryset(selectors.tickets_of_customer(customer_id=request.user.pk)))
 
     @extend_schema(
         summary="Put a mechanic on a ticket",
@@ -250,7 +241,7 @@ class TicketViewSet(
     )
     @action(detail=True, methods=["get"], url_path="history", filter_backends=[])
     def history(self, request, pk: str):
-        return self._list(selectors.ticket_history(ticket_id=self._permitted_ticket_id()), StatusChangeSerializer)
+        return self.list_response(selectors.ticket_history(ticket_id=self._permitted_ticket_id()), StatusChangeSerializer)
 
     @extend_schema(
         summary="Add a labor or fee line (staff)",
@@ -308,7 +299,7 @@ class TicketViewSet(
     @action(detail=True, methods=["get", "post"], url_path="payments", filter_backends=[])
     def payments(self, request, pk: str):
         if request.method == "GET":
-            return self._list(selectors.ticket_payments(ticket_id=self._permitted_ticket_id()), PaymentSerializer)
+            return self.list_response(selectors.ticket_payments(ticket_id=self._permitted_ticket_id()), PaymentSerializer)
         body = PaymentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         payment = services.add_payment(ticket_id=int(pk), **body.validated_data, by=display_name(request.user))

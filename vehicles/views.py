@@ -3,12 +3,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
 
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
-from core.viewsets import MethodNotAllowedFirstMixin
+from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
 from customers.models import Customer
 from customers.permissions import owner_for_caller, unknown_record
 from tickets.serializers import TicketSerializer
@@ -37,7 +36,7 @@ VEHICLE_EXAMPLE = OpenApiExample(
     destroy=extend_schema(summary="Delete a vehicle without service history", responses={204: None, **errors(*DESTROY)}),
 )
 @extend_schema(tags=["vehicles"])
-class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
+class VehicleViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.ModelViewSet):
     serializer_class = VehicleSerializer
     permission_classes = [VehicleAccess]
     pagination_class = HeaderPagination
@@ -93,8 +92,4 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"], url_path="tickets", filter_backends=[])
     def tickets(self, request, pk: str):
         vehicle = self.get_object()
-        tickets = selectors.vehicle_history(vehicle_id=vehicle.pk)
-        page = self.paginate_queryset(tickets)
-        if page is not None:
-            return self.get_paginated_response(TicketSerializer(page, many=True).data)
-        return Response(TicketSerializer(tickets, many=True).data)
+        return self.list_response(selectors.vehicle_history(vehicle_id=vehicle.pk), TicketSerializer)
