@@ -43,3 +43,9 @@ def owner_for_caller(request, *, requested: int | None, current: int | None = No
     if requested is not None and requested != user.pk:
         raise PermissionDenied(f"Customers can only add and keep {what} under their own account.")
     return user.pk if current is None else current
+
+
+def calling_customer_id(request) -> int | None:
+    """The signed-in customer's id, for services that check ownership under their row lock; None
+    for staff, who act on any customer's records."""
+    return request.user.pk if isinstance(request.user, Customer) else None

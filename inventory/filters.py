@@ -1,11 +1,8 @@
-from django.db.models import F, Q
 from django_filters import rest_framework as filters
 
 from core.filters import StrictBooleanFilter
 from inventory.models import Inventory
-
-# A tracked item at or below its reorder point, as GET /inventory/low-stock lists them.
-LOW_STOCK = Q(quantity_on_hand__isnull=False, quantity_on_hand__lte=F("reorder_point"))
+from inventory.selectors import LOW_STOCK
 
 
 class InventoryFilterSet(filters.FilterSet):

@@ -1,9 +1,11 @@
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from core.text import normalize_text
 from inventory.models import Inventory, StockMovement
 
 ROW_FIELDS = ("id", "name", "price", "quantity_on_hand", "reorder_point")
+# A tracked item at or below its reorder point (GET /inventory/low-stock, ?low_stock=true).
+LOW_STOCK = Q(quantity_on_hand__isnull=False, quantity_on_hand__lte=F("reorder_point"))
 
 
 def inventory_list() -> QuerySet[Inventory]:
@@ -18,7 +20,7 @@ def inventory_rows() -> QuerySet:
 
 def low_stock_rows() -> QuerySet:
     """Tracked items with no more on hand than their reorder point, as rows, by id."""
-    return inventory_list().filter(quantity_on_hand__lte=F("reorder_point")).values(*ROW_FIELDS)
+    return inventory_list().filter(LOW_STOCK).values(*ROW_FIELDS)
 
 
 def item_exists(*, item_id: int) -> bool:

@@ -12,8 +12,7 @@ from core.pagination import HeaderPagination
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
-from customers.models import Customer
-from customers.permissions import owner_for_caller, unknown_record
+from customers.permissions import calling_customer_id, owner_for_caller, unknown_record
 from tickets import selectors, services, workflow
 from tickets.filters import TicketFilterSet
 from tickets.models import Ticket
@@ -141,7 +140,7 @@ class TicketViewSet(
         services.ticket_update(
             ticket_id=serializer.instance.pk,
             changes=changes,
-            customer_id=self.request.user.pk if isinstance(self.request.user, Customer) else None,
+            customer_id=calling_customer_id(self.request),
         )
         serializer.instance = selectors.ticket_detail(ticket_id=serializer.instance.pk)
 
@@ -231,7 +230,7 @@ class TicketViewSet(
             to=body.validated_data["to"],
             note=body.validated_data["note"],
             by=display_name(request.user),
-            customer_id=request.user.pk if isinstance(request.user, Customer) else None,
+            customer_id=calling_customer_id(request),
         )
         return Response(self.get_serializer(selectors.ticket_detail(ticket_id=ticket_id)).data)
 

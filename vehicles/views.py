@@ -8,8 +8,7 @@ from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
-from customers.models import Customer
-from customers.permissions import owner_for_caller, unknown_record
+from customers.permissions import calling_customer_id, owner_for_caller, unknown_record
 from tickets.serializers import TicketSerializer
 from vehicles import selectors, services
 from vehicles.filters import VehicleFilterSet
@@ -76,14 +75,11 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.Model
                 self.request, requested=changes["customer_id"], current=serializer.instance.customer_id, what="vehicles"
             )
         serializer.instance = services.vehicle_update(
-            vehicle_id=serializer.instance.pk, changes=changes, customer_id=self._calling_customer_id()
+            vehicle_id=serializer.instance.pk, changes=changes, customer_id=calling_customer_id(self.request)
         )
 
     def perform_destroy(self, instance):
-        services.vehicle_delete(vehicle_id=instance.pk, customer_id=self._calling_customer_id())
-
-    def _calling_customer_id(self) -> int | None:
-        return self.request.user.pk if isinstance(self.request.user, Customer) else None
+        services.vehicle_delete(vehicle_id=instance.pk, customer_id=calling_customer_id(self.request))
 
     @extend_schema(
         summary="The vehicle's service history, newest first",
