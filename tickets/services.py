@@ -237,11 +237,14 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
     if not quantities:
         raise InvalidInput("Invalid input.", {"add_inventory_items": ["Give at least one item."]})
     ticket = _editable_ticket(ticket_id)
-    if missing := _missing(Inventory, set(quantities)):
+    # The items' prices of today, read with their rows locked in id order (as _missing locks).
+    prices = dict(
+        Inventory.objects.select_for_update().filter(pk__in=quantities).order_by("pk").values_list("pk", "price")
+    )
+    if missing := set(quantities) - set(prices):
         raise NotFound(f"Inventory items not found: {', '.join(map(str, sorted(missing)))}.", missing)
     on_ticket = set(ticket.part_lines.filter(inventory_id__in=quantities).values_list("inventory_id", flat=True))
     new_ids = sorted(set(quantities) - on_ticket)
-    prices = dict(Inventory.objects.filter(pk__in=new_ids).values_list("id", "price"))
     stock.consume_for_ticket(ticket_id=ticket.pk, quantities={iid: quantities[iid] for iid in new_ids}, by=by)
     TicketInventory.objects.bulk_create(
         [
