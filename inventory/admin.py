@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.template.response import TemplateResponse
 
 from accounts.principals import display_name
@@ -9,6 +9,7 @@ from core.admin_services import ServiceModelAdmin
 from core.errors import ServiceError
 from inventory import services, stock
 from inventory.models import Inventory, StockMovement
+from inventory.selectors import LOW_STOCK
 
 
 class StockFilter(admin.SimpleListFilter):
@@ -20,7 +21,7 @@ class StockFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "low":
-            return queryset.filter(quantity_on_hand__lte=F("reorder_point"))
+            return queryset.filter(LOW_STOCK)
         if self.value() == "tracked":
             return queryset.filter(quantity_on_hand__isnull=False)
         if self.value() == "untracked":
