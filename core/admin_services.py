@@ -11,9 +11,8 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.http import HttpResponseRedirect
 
 from core.errors import ServiceError
+from core.limits import MAX_ID
 
-
-MAX_ID = 2**63 - 1
 
 
 class BoundedAutocompleteSelect(AutocompleteSelect):

@@ -23,9 +23,9 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter, search_smart_split
 
+from core.limits import MAX_ID
 from core.text import normalize_text
 
-MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one cannot name a row and must not reach the driver
 MAX_SEARCH_LENGTH = 100
 MAX_SEARCH_TERMS = 5
 ISO_DATE = ["%Y-%m-%d"]

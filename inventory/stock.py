@@ -17,12 +17,13 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.limits import MAX_INT
 from inventory.models import Inventory, StockMovement
 from tickets.models import Ticket
 
 # quantity_on_hand and the ledger's quantities are 32-bit integers on PostgreSQL and MariaDB:
 # stock above this would be a database error (500), so it is refused as a conflict first.
-MAX_ON_HAND = 2_147_483_647
+MAX_ON_HAND = MAX_INT
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,14 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.limits import MAX_ID, MAX_INT
 from core.text import NormalizedCharField
 from tickets import money
 from tickets.models import Payment, Status, TicketLine
 from tickets.services import MILEAGE_OUT_BELOW_IN
 
 VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{1,17}$")
-MAX_ID = 2**63 - 1  # the largest value of the id columns (64-bit signed)
-MAX_MILEAGE = 2_147_483_647  # the largest value of the mileage columns
+MAX_MILEAGE = MAX_INT  # the largest value of the mileage columns
 
 
 class TicketMechanicSerializer(serializers.Serializer):
@@ -37,7 +37,7 @@ class TicketLineSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal(0))
     amount = serializers.SerializerMethodField()
-    mechanic_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True, default=None)
+    mechanic_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None)
 
     def validate_unit_price(self, value: Decimal) -> Decimal:
         # min_value=0 has refused every negative but -0, which abs() turns into a plain 0.
@@ -163,7 +163,7 @@ class UpdateMechanicsSerializer(serializers.Serializer):
 
 class PartRequestSerializer(serializers.Serializer):
     inventory_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647, default=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=1)
 
 
 class AddPartsSerializer(serializers.Serializer):

@@ -1,13 +1,13 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.limits import MAX_ID
 from core.text import NormalizedCharField
 from vehicles import selectors
 from vehicles.models import Vehicle
 from vehicles.services import DUPLICATE_VIN
 from vehicles.vin import vin_problem
 
-MAX_ID = 2**63 - 1  # the largest value of the id columns (64-bit signed)
 FIRST_MODEL_YEAR = 1886  # the Benz Patent-Motorwagen
 
 

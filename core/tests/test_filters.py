@@ -6,7 +6,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from core.filters import MAX_ID, BoundedSearchFilter, IdFilter, StrictOrderingFilter
+from core.filters import BoundedSearchFilter, IdFilter, StrictOrderingFilter
+from core.limits import MAX_ID
 from customers.models import Customer
 
 
