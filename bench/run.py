@@ -199,6 +199,8 @@ def endpoints(base: str) -> list[tuple[str, str, str | None]]:
         ("mechanic list (cached)", "/mechanics", staff),
         ("top-3-mechanics", "/mechanics/top-3-mechanics", staff),
         ("ticket list page", "/tickets?page=3&per_page=20", staff),
+        ("ticket list by status", "/tickets?status=in_progress&page=1&per_page=20", staff),
+        ("ticket history", f"{ticket_path}/history", staff),
         ("my-tickets", "/tickets/my-tickets", customer),
         ("floor: JWT + constant body", "/bench/floor", staff),
     ]
