@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from django.core.cache import caches
 from django.db import models
 
-from customers.models import Customer
 from accounts.tokens import password_fingerprint
 from core.exceptions import ServiceUnavailable
+from customers.models import Customer
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,9 @@ def forget(model: type[models.Model], pk, created: bool = False) -> None:
         cache.set(cache_key(model, pk), TOMBSTONE, timeout=PRINCIPAL_CACHE_SECONDS)
     except Exception as exc:
         logger.warning("account cache unavailable; refusing a change of account %s:%s: %r", model.__name__, pk, exc)
-        raise ServiceUnavailable("Accounts cannot be changed while the shared cache is unavailable; try again shortly.") from exc
+        raise ServiceUnavailable(
+            "Accounts cannot be changed while the shared cache is unavailable; try again shortly."
+        ) from exc
 
 
 def account_id(claim) -> int | None:

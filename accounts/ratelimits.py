@@ -70,7 +70,7 @@ class SignInGuard:
     def _usage(self, group: str, value: str, rate: str, *, increment: bool) -> dict | None:
         try:
             usage = get_usage(self.request, group=group, key=lambda *_: value, rate=rate, increment=increment)
-        except Exception as exc:  # noqa: BLE001 - any failure of the counter store: fail closed
+        except Exception as exc:
             logger.warning("rate-limit store unavailable; refusing sign-in: %r", exc)
             raise SignInUnavailable() from exc
         if usage is not None and increment and usage["count"] == 0:
@@ -88,7 +88,7 @@ class SignInGuard:
     def _is_known_address(self) -> bool:
         try:
             return bool(caches["limits"].get(self._known_key()))
-        except Exception as exc:  # noqa: BLE001 - the counter store is down: fail closed
+        except Exception as exc:
             raise SignInUnavailable() from exc
 
     def _failure_counters(self) -> list[tuple[str, str, str]]:
@@ -122,5 +122,5 @@ class SignInGuard:
         if self.enabled:
             try:
                 caches["limits"].set(self._known_key(), True, timeout=KNOWN_ADDRESS_SECONDS)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise SignInUnavailable() from exc

@@ -1,7 +1,7 @@
 """SimpleJWT's token serializers, shaped as the API's sign-in contract:
 
-    {"status": "success", "message": "...", "auth_token": "<access>", "refresh_token": "<refresh>",
-     "token_type": "Bearer", "expires_in": 3600}
+{"status": "success", "message": "...", "auth_token": "<access>", "refresh_token": "<refresh>",
+ "token_type": "Bearer", "expires_in": 3600}
 """
 
 from contextlib import contextmanager

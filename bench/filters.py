@@ -73,8 +73,14 @@ LOAD = [
     ),
 ]
 
-TABLES = ["tickets_ticketmechanic", "tickets_statuschange", "tickets_ticket", "vehicles_vehicle",
-          "mechanics_mechanic", "customers_customer"]
+TABLES = [
+    "tickets_ticketmechanic",
+    "tickets_statuschange",
+    "tickets_ticket",
+    "vehicles_vehicle",
+    "mechanics_mechanic",
+    "customers_customer",
+]
 
 
 def requests_to_measure(tickets: int) -> list[tuple[str, str]]:
@@ -88,8 +94,14 @@ def requests_to_measure(tickets: int) -> list[tuple[str, str]]:
         ("status=in_progress (4%)", f"/tickets?status=in_progress&{page}"),
         ("status=closed (85%)", f"/tickets?status=closed&{page}"),
         ("status=closed, ordering=-id", f"/tickets?status=closed&ordering=-id&{page}"),
-        ("service_date_after, ordering=-service_date", f"/tickets?service_date_after=2025-06-01&ordering=-service_date&{page}"),
-        ("service_date range (1 month)", f"/tickets?service_date_after=2020-03-01&service_date_before=2020-03-31&{page}"),
+        (
+            "service_date_after, ordering=-service_date",
+            f"/tickets?service_date_after=2025-06-01&ordering=-service_date&{page}",
+        ),
+        (
+            "service_date range (1 month)",
+            f"/tickets?service_date_after=2020-03-01&service_date_before=2020-03-31&{page}",
+        ),
         ("mechanic_id", f"/tickets?mechanic_id=7&{page}"),
         ("status + customer_id", f"/tickets?status=closed&customer_id=4242&{page}"),
         ("search: rare word (a VIN fragment)", f"/tickets?search={{vin_fragment}}&{page}"),
@@ -109,12 +121,17 @@ def main() -> None:
     parser.add_argument("--only", default="", help="measure only requests whose label contains this")
     args = parser.parse_args()
 
-    os.environ.update({
-        "DATABASE_URL": args.database, "DEBUG": "false", "THROTTLING_ENABLED": "false",
-        "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "CACHE_URL": "locmemcache://filters-bench", "REQUEST_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": args.database,
+            "DEBUG": "false",
+            "THROTTLING_ENABLED": "false",
+            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "CACHE_URL": "locmemcache://filters-bench",
+            "REQUEST_LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
+        }
+    )
     import django
 
     django.setup()
@@ -176,8 +193,11 @@ def main() -> None:
                 times.append(elapsed)
         times.sort()
         p95 = times[max(0, int(len(times) * 0.95) - 1)]
-        print(f"{label:<45} {statistics.median(times):8.1f} {p95:8.1f} {len(queries):8d} "
-              f"{response['X-Total-Count']:>9}  {path}", flush=True)
+        print(
+            f"{label:<45} {statistics.median(times):8.1f} {p95:8.1f} {len(queries):8d} "
+            f"{response['X-Total-Count']:>9}  {path}",
+            flush=True,
+        )
         explains.append((label, path, [q["sql"] for q in queries.captured_queries]))
 
     if args.explain:

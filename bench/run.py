@@ -61,7 +61,9 @@ def server_env(args) -> dict[str, str]:
 
 
 def manage(env, *argv: str) -> str:
-    return subprocess.run([PYTHON, "manage.py", *argv], cwd=PROJECT, env=env, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [PYTHON, "manage.py", *argv], cwd=PROJECT, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def ensure_database(url: str) -> None:
@@ -75,15 +77,25 @@ def ensure_database(url: str) -> None:
     if engine.endswith("mysql"):
         import MySQLdb
 
-        connection = MySQLdb.connect(host=config["HOST"] or "localhost", port=int(config["PORT"] or 3306),
-                                     user=config["USER"], password=config["PASSWORD"] or "")
+        connection = MySQLdb.connect(
+            host=config["HOST"] or "localhost",
+            port=int(config["PORT"] or 3306),
+            user=config["USER"],
+            password=config["PASSWORD"] or "",
+        )
         connection.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
         connection.close()
     elif engine.endswith("postgresql"):
         import psycopg
 
-        with psycopg.connect(host=config["HOST"] or "localhost", port=int(config["PORT"] or 5432), user=config["USER"],
-                             password=config["PASSWORD"] or None, dbname="postgres", autocommit=True) as connection:
+        with psycopg.connect(
+            host=config["HOST"] or "localhost",
+            port=int(config["PORT"] or 5432),
+            user=config["USER"],
+            password=config["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+        ) as connection:
             if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
                 connection.execute(f'CREATE DATABASE "{name}"')
 
@@ -98,8 +110,22 @@ def seed(env, tickets: int) -> None:
     customers = max(50, tickets // 20)
     started = time.perf_counter()
     # DEBUG on for the seeding only: the demo logins then have the development passwords.
-    manage({**env, "DEBUG": "true"}, "seed_shop", "--flush", "--tickets", str(tickets), "--customers", str(customers),
-           "--mechanics", "25", "--parts", "200", "--seed", "1", "-v0")
+    manage(
+        {**env, "DEBUG": "true"},
+        "seed_shop",
+        "--flush",
+        "--tickets",
+        str(tickets),
+        "--customers",
+        str(customers),
+        "--mechanics",
+        "25",
+        "--parts",
+        "200",
+        "--seed",
+        "1",
+        "-v0",
+    )
     print(f"seeded {tickets} tickets in {time.perf_counter() - started:.1f}s", flush=True)
     marker.write_text(json.dumps(wanted))
 
@@ -108,9 +134,23 @@ class Server:
     def __init__(self, app: str, env: dict, workers: int):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [str(Path(PYTHON).parent / "gunicorn"), "-c", str(PROJECT / "gunicorn.conf.py"), app,
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--log-level", "warning"],
-            cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            [
+                str(Path(PYTHON).parent / "gunicorn"),
+                "-c",
+                str(PROJECT / "gunicorn.conf.py"),
+                app,
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
@@ -118,9 +158,9 @@ class Server:
             try:
                 urllib.request.urlopen(self.base + "/healthz", timeout=1).read()
                 return
-            except Exception:
+            except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stderr.read())
+                    raise RuntimeError(self.process.stderr.read()) from None
                 time.sleep(0.1)
         raise RuntimeError("server did not come up")
 
@@ -139,7 +179,9 @@ class Server:
 
 
 def call(base: str, path: str, body: dict | None = None, token: str | None = None, method: str | None = None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None, method=method)
+    request = urllib.request.Request(
+        base + path, data=json.dumps(body).encode() if body is not None else None, method=method
+    )
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
@@ -188,7 +230,9 @@ def demo_customer_email(base: str) -> str:
 def endpoints(base: str) -> list[tuple[str, str, str | None]]:
     staff = staff_token(base)
     customer_row = call(base, "/customers?page=1&per_page=1", token=staff)[0]
-    customer = call(base, "/customers/login", {"email": customer_row["email"], "password": "demo-customer-pass"})["auth_token"]
+    customer = call(base, "/customers/login", {"email": customer_row["email"], "password": "demo-customer-pass"})[
+        "auth_token"
+    ]
     ticket_id = call(base, "/tickets/my-tickets?page=1&per_page=1", token=customer)
     ticket_path = f"/tickets/{ticket_id[0]['id']}" if ticket_id else "/tickets/1"
     return [
@@ -244,10 +288,15 @@ def sign_in_check(env: dict, args, email: str) -> dict:
 
 def print_table(rows: list[tuple[str, dict]], ceiling: float) -> None:
     floor = dict(rows).get("floor: JWT + constant body", {}).get("rps")
-    print(f"\n{'endpoint':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'of floor':>9} {'of ceiling':>11}")
+    print(
+        f"\n{'endpoint':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'of floor':>9} {'of ceiling':>11}"
+    )
     for name, result in rows:
         share = f"{result['rps'] / floor:8.1%}" if floor else f"{'':8}"
-        print(f"{name:28} {result['rps']:9.1f} {result['p50']:8.2f} {result['p99']:8.2f} {result['errors']:7d} {share} {result['rps'] / ceiling:10.1%}")
+        print(
+            f"{name:28} {result['rps']:9.1f} {result['p50']:8.2f} {result['p99']:8.2f} {result['errors']:7d} "
+            f"{share} {result['rps'] / ceiling:10.1%}"
+        )
 
 
 def main() -> None:
@@ -258,7 +307,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
-    parser.add_argument("--warmup", type=int, default=2, help="seconds of uncounted load before each endpoint (0: none)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="seconds of uncounted load before each endpoint (0: none)"
+    )
     parser.add_argument("--scale", default="", help="comma-separated ticket counts for the scale series")
     parser.add_argument("--only", default="", help="comma-separated endpoint names to run")
     args = parser.parse_args()
@@ -299,15 +350,21 @@ def main() -> None:
     finally:
         bare.stop()
     print(f"\nbare WSGI ceiling: {ceiling['rps']:.1f} req/s (p50 {ceiling['p50']:.2f} ms, p99 {ceiling['p99']:.2f} ms)")
-    print(f"database {args.database.split('://')[0]}, cache {'redis' if args.cache.startswith('redis') else 'diskcache'}, "
-          f"{args.workers} gunicorn workers, {args.connections} connections, {args.duration}s per endpoint "
-          f"after {args.warmup}s of warm-up")
+    print(
+        f"database {args.database.split('://')[0]}, "
+        f"cache {'redis' if args.cache.startswith('redis') else 'diskcache'}, "
+        f"{args.workers} gunicorn workers, {args.connections} connections, {args.duration}s per endpoint "
+        f"after {args.warmup}s of warm-up"
+    )
     for size, rows in scale_rows:
         print(f"\n== {size:,} tickets ==")
         print_table(rows, ceiling["rps"])
     if sign_in:
-        print(f"\ncustomer sign-in (Argon2, limits on): median {sign_in['median_ms']:.1f} ms, slowest {sign_in['max_ms']:.1f} ms "
-              f"of 10 in a row; the 11th within the minute answered {sign_in['eleventh_status']}")
+        print(
+            f"\ncustomer sign-in (Argon2, limits on): median {sign_in['median_ms']:.1f} ms, "
+            f"slowest {sign_in['max_ms']:.1f} ms "
+            f"of 10 in a row; the 11th within the minute answered {sign_in['eleventh_status']}"
+        )
 
 
 if __name__ == "__main__":

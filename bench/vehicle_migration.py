@@ -116,7 +116,10 @@ def main() -> None:
 
     started = time.perf_counter()
     seed(tickets=args.tickets, customers=customers)
-    print(f"seeded {args.tickets:,} tickets of {customers:,} customers in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"seeded {args.tickets:,} tickets of {customers:,} customers in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
 
     data_step = timed_migrate("vehicles", "0002")
     print(f"migrate vehicles 0002 (vehicles from valid VINs, tickets linked): {data_step:.1f} s", flush=True)
@@ -132,8 +135,10 @@ def main() -> None:
     vehicles, linked = Vehicle.objects.count(), Ticket.objects.filter(vehicle__isnull=False).count()
     mismatched = Ticket.objects.filter(vehicle__isnull=False).exclude(vin=F("vehicle__vin")).count()
     foreign = Ticket.objects.filter(vehicle__isnull=False).exclude(customer_id=F("vehicle__customer_id")).count()
-    print(f"{vehicles:,} vehicles, {linked:,} of {args.tickets:,} tickets linked; "
-          f"linked tickets with another VIN: {mismatched}, of another customer: {foreign}")
+    print(
+        f"{vehicles:,} vehicles, {linked:,} of {args.tickets:,} tickets linked; "
+        f"linked tickets with another VIN: {mismatched}, of another customer: {foreign}"
+    )
     if mismatched or foreign:
         sys.exit("the migration linked tickets wrongly")
 

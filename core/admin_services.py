@@ -14,7 +14,6 @@ from core.errors import ServiceError
 from core.limits import MAX_ID
 
 
-
 class BoundedAutocompleteSelect(AutocompleteSelect):
     """Django's autocomplete, which looks the posted id up again to show a refused form: an id
     no id column holds, or no number at all (from a hand-made POST, which the form refuses
@@ -33,7 +32,9 @@ class BoundedAutocomplete:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-def _with_refusal(form_class: type[forms.ModelForm], error: ServiceError, names: dict[str, str]) -> type[forms.ModelForm]:
+def _with_refusal(
+    form_class: type[forms.ModelForm], error: ServiceError, names: dict[str, str]
+) -> type[forms.ModelForm]:
     """The form class, adding the service's refusal to its errors: each of `error.fields` on its
     form field (`names` maps the service's field names to the form's), the rest on the form."""
 

@@ -17,8 +17,11 @@ class CoreConfig(AppConfig):
         unknown = set(settings.THROTTLE_RATES) - set(settings.DEFAULT_THROTTLE_RATES)
         if unknown:
             raise ImproperlyConfigured(
-                f"THROTTLE_RATES names unknown scopes {sorted(unknown)}; known: {sorted(settings.DEFAULT_THROTTLE_RATES)}."
+                f"THROTTLE_RATES names unknown scopes {sorted(unknown)}; "
+                f"known: {sorted(settings.DEFAULT_THROTTLE_RATES)}."
             )
         for scope, rate in settings.THROTTLE_RATES.items():
             if not RATE.fullmatch(rate):
-                raise ImproperlyConfigured(f"THROTTLE_RATES[{scope!r}] = {rate!r}; expected e.g. '5/hour' or '10/minute'.")
+                raise ImproperlyConfigured(
+                    f"THROTTLE_RATES[{scope!r}] = {rate!r}; expected e.g. '5/hour' or '10/minute'."
+                )

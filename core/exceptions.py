@@ -135,7 +135,9 @@ def _sentence(detail) -> str:
         # SimpleJWT explains an invalid token per token class: {"detail", "code", "messages":
         # [{"message": "Token is expired", ...}]}; the first explanation is the useful one.
         messages = [m.get("message") for m in detail.get("messages") or [] if isinstance(m, dict)]
-        detail = next((f"{m}." for m in messages if m), None) or detail.get("detail") or next(iter(detail.values()), None)
+        detail = (
+            next((f"{m}." for m in messages if m), None) or detail.get("detail") or next(iter(detail.values()), None)
+        )
     if isinstance(detail, list):
         detail = detail[0] if detail else None
     return str(detail) if detail else "Error."
@@ -184,4 +186,3 @@ def api_exception_handler(exc, context):
     if (wait := getattr(translated, "wait", None)) is not None:  # Throttled, DatabaseUnavailable, ...
         response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
-

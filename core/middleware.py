@@ -35,7 +35,9 @@ class JsonErrorMiddleware:
         if error is None:
             return None  # Django's handler500
         if request.path.startswith(_HTML_PREFIXES):
-            response = HttpResponse(str(error.detail), status=error.status_code, content_type="text/plain; charset=utf-8")
+            response = HttpResponse(
+                str(error.detail), status=error.status_code, content_type="text/plain; charset=utf-8"
+            )
         else:
             response = JsonResponse({"error": str(error.detail)}, status=error.status_code)
         if (wait := getattr(error, "wait", None)) is not None:

@@ -36,10 +36,15 @@ class ErrorSerializer(serializers.Serializer):
     # closing with money owed the balance.
     status = serializers.CharField(required=False, help_text="The ticket's status (a ticket conflict).")
     allowed = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="The statuses the ticket may move to (a refused transition)."
+        child=serializers.CharField(),
+        required=False,
+        help_text="The statuses the ticket may move to (a refused transition).",
     )
     balance = serializers.DecimalField(
-        max_digits=16, decimal_places=2, required=False, help_text="What is still owed (closing a ticket with a balance)."
+        max_digits=16,
+        decimal_places=2,
+        required=False,
+        help_text="What is still owed (closing a ticket with a balance).",
     )
 
 

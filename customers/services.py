@@ -48,7 +48,11 @@ def customer_update(
             setattr(customer, field, changes[field])
     if (password := changes.get("password")) is not None:
         if by_owner and (current_password is None or not customer.check_password(current_password)):
-            message = "Give your current password to set a new one." if current_password is None else "The current password is not correct."
+            message = (
+                "Give your current password to set a new one."
+                if current_password is None
+                else "The current password is not correct."
+            )
             raise InvalidInput("Invalid input.", {"current_password": [message]})
         _set_password(customer, password)
     return _save(customer)

@@ -1,5 +1,4 @@
 from core.routers import OptionalSlashRouter
-
 from customers.views import CustomerViewSet
 
 router = OptionalSlashRouter()

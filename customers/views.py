@@ -21,12 +21,21 @@ CUSTOMER_CACHE_SECONDS = 60
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List customers (staff)", responses={200: CustomerSerializer(many=True), **errors(*LIST, 429)}),
-    retrieve=extend_schema(summary="One customer (staff, or the customer themselves)", responses={200: CustomerSerializer, **errors(*RETRIEVE)}),
-    create=extend_schema(summary="Sign up as a customer", auth=[], responses={201: CustomerSerializer, **errors(*CREATE, 429)}),
+    list=extend_schema(
+        summary="List customers (staff)", responses={200: CustomerSerializer(many=True), **errors(*LIST, 429)}
+    ),
+    retrieve=extend_schema(
+        summary="One customer (staff, or the customer themselves)",
+        responses={200: CustomerSerializer, **errors(*RETRIEVE)},
+    ),
+    create=extend_schema(
+        summary="Sign up as a customer", auth=[], responses={201: CustomerSerializer, **errors(*CREATE, 429)}
+    ),
     # 429: a customer changing their own password is counted against the sign-in limits.
     update=extend_schema(summary="Replace a customer", responses={200: CustomerSerializer, **errors(*UPDATE, 429)}),
-    partial_update=extend_schema(summary="Change some fields of a customer", responses={200: CustomerSerializer, **errors(*UPDATE, 429)}),
+    partial_update=extend_schema(
+        summary="Change some fields of a customer", responses={200: CustomerSerializer, **errors(*UPDATE, 429)}
+    ),
     destroy=extend_schema(summary="Delete a customer without tickets", responses={204: None, **errors(*DESTROY)}),
 )
 @method_decorator(cache_read("customers", CUSTOMER_CACHE_SECONDS), name="retrieve")

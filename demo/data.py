@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection, models, transaction
 from django.db.models.functions import Lower
-from faker import Faker
-
-from django.conf import settings
 from django.utils import timezone
+from faker import Faker
 
 from core.caching import bump
 from customers.models import Customer
@@ -23,8 +22,8 @@ from tickets import money
 from tickets.models import (
     Invoice,
     Payment,
-    StatusChange,
     Status,
+    StatusChange,
     Ticket,
     TicketInventory,
     TicketLine,
@@ -40,21 +39,63 @@ DEVELOPMENT_CUSTOMER_PASSWORD = "demo-customer-pass"
 
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 PART_NAMES = [
-    "Brake pad set", "Brake rotor", "Oil filter", "Air filter", "Cabin air filter", "Spark plug",
-    "Wiper blade", "Timing belt", "Serpentine belt", "Water pump", "Alternator", "Starter motor",
-    "Battery", "Headlight bulb", "Tail light bulb", "Fuel filter", "Radiator hose", "Thermostat",
-    "Shock absorber", "Strut assembly", "Tie rod end", "Ball joint", "Wheel bearing", "CV axle",
-    "Clutch kit", "Engine oil 5W-30 (1 qt)", "Coolant (1 gal)", "Transmission fluid (1 qt)",
-    "Brake fluid DOT 4", "Oxygen sensor", "Ignition coil", "Drive belt tensioner", "Exhaust gasket",
-    "Muffler", "Catalytic converter", "Cabin blower motor", "Door lock actuator", "Tire 205/55R16",
+    "Brake pad set",
+    "Brake rotor",
+    "Oil filter",
+    "Air filter",
+    "Cabin air filter",
+    "Spark plug",
+    "Wiper blade",
+    "Timing belt",
+    "Serpentine belt",
+    "Water pump",
+    "Alternator",
+    "Starter motor",
+    "Battery",
+    "Headlight bulb",
+    "Tail light bulb",
+    "Fuel filter",
+    "Radiator hose",
+    "Thermostat",
+    "Shock absorber",
+    "Strut assembly",
+    "Tie rod end",
+    "Ball joint",
+    "Wheel bearing",
+    "CV axle",
+    "Clutch kit",
+    "Engine oil 5W-30 (1 qt)",
+    "Coolant (1 gal)",
+    "Transmission fluid (1 qt)",
+    "Brake fluid DOT 4",
+    "Oxygen sensor",
+    "Ignition coil",
+    "Drive belt tensioner",
+    "Exhaust gasket",
+    "Muffler",
+    "Catalytic converter",
+    "Cabin blower motor",
+    "Door lock actuator",
+    "Tire 205/55R16",
 ]
 PART_VARIANTS = ["front", "rear", "OEM", "economy", "premium", "heavy duty", "left", "right", "ceramic", "standard"]
 SERVICES = [
-    "Oil and filter change", "Brake pads replaced, rotors resurfaced", "Tire rotation and balance",
-    "Diagnosed check-engine light", "Replaced timing belt and water pump", "Battery test and replacement",
-    "Coolant flush", "Transmission service", "Wheel alignment", "A/C recharge", "Replaced alternator",
-    "Suspension inspection, replaced struts", "Pre-purchase inspection", "Replaced spark plugs and coils",
-    "Exhaust leak repaired", "Annual safety inspection",
+    "Oil and filter change",
+    "Brake pads replaced, rotors resurfaced",
+    "Tire rotation and balance",
+    "Diagnosed check-engine light",
+    "Replaced timing belt and water pump",
+    "Battery test and replacement",
+    "Coolant flush",
+    "Transmission service",
+    "Wheel alignment",
+    "A/C recharge",
+    "Replaced alternator",
+    "Suspension inspection, replaced struts",
+    "Pre-purchase inspection",
+    "Replaced spark plugs and coils",
+    "Exhaust leak repaired",
+    "Annual safety inspection",
 ]
 
 
@@ -85,8 +126,17 @@ def flush_shop_data() -> None:
     leaves the tombstone that refuses its tokens at once (accounts/signals.py)."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            for model in (Payment, Invoice, StatusChange, TicketLine, StockMovement, TicketInventory, TicketMechanic,
-                          Ticket, Vehicle):
+            for model in (
+                Payment,
+                Invoice,
+                StatusChange,
+                TicketLine,
+                StockMovement,
+                TicketInventory,
+                TicketMechanic,
+                Ticket,
+                Vehicle,
+            ):
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
         Customer.objects.all().delete()
         Mechanic.objects.all().delete()
@@ -166,21 +216,32 @@ def seed_shop(
     customers = []
     for i in range(sizes.customers):
         first, last = fake.first_name(), fake.last_name()
-        customers.append(Customer(
-            name=f"{first} {last}", email=f"{first}.{last}{i + 1}@example.com".lower(),
-            phone=fake.numerify("(###) ###-####"), password=password_hash,
-        ))
+        customers.append(
+            Customer(
+                name=f"{first} {last}",
+                email=f"{first}.{last}{i + 1}@example.com".lower(),
+                phone=fake.numerify("(###) ###-####"),
+                password=password_hash,
+            )
+        )
     mechanics = []
     for i in range(sizes.mechanics):
         first, last = fake.first_name(), fake.last_name()
-        mechanics.append(Mechanic(
-            name=f"{first} {last}", email=f"{first}.{last}.{i + 1}@shop.example".lower(),
-            phone=fake.numerify("(###) ###-####"), salary=Decimal(rng.randrange(3_800_000, 9_500_000)) / 100,
-        ))
+        mechanics.append(
+            Mechanic(
+                name=f"{first} {last}",
+                email=f"{first}.{last}.{i + 1}@shop.example".lower(),
+                phone=fake.numerify("(###) ###-####"),
+                salary=Decimal(rng.randrange(3_800_000, 9_500_000)) / 100,
+            )
+        )
     names = [f"{base} ({variant})" for base in PART_NAMES for variant in PART_VARIANTS]
     rng.shuffle(names)
     items = [
-        Inventory(name=names[i] if i < len(names) else f"Shop supply #{i + 1}", price=Decimal(rng.randrange(199, 89_999)) / 100)
+        Inventory(
+            name=names[i] if i < len(names) else f"Shop supply #{i + 1}",
+            price=Decimal(rng.randrange(199, 89_999)) / 100,
+        )
         for i in range(sizes.parts)
     ]
     # Seeding a database that holds data already (another run, real customers) must not
@@ -198,9 +259,17 @@ def seed_shop(
     customer_ids.sort(), mechanic_ids.sort(), item_ids.sort()
     prices = dict(Inventory.objects.filter(pk__in=item_ids).values_list("id", "price"))
 
-    counts = {"customers": len(customer_ids), "mechanics": len(mechanic_ids), "parts": len(item_ids),
-              "vehicles": 0, "tickets": 0, "mechanic_assignments": 0, "parts_lines": 0, "labor_and_fee_lines": 0,
-              "payments": 0}
+    counts = {
+        "customers": len(customer_ids),
+        "mechanics": len(mechanic_ids),
+        "parts": len(item_ids),
+        "vehicles": 0,
+        "tickets": 0,
+        "mechanic_assignments": 0,
+        "parts_lines": 0,
+        "labor_and_fee_lines": 0,
+        "payments": 0,
+    }
     _stock_up(rng, item_ids)
     if sizes.tickets and not customer_ids:
         raise ValueError("Tickets need at least one customer.")
@@ -212,12 +281,16 @@ def seed_shop(
             plans = [_plan_ticket(rng, index, sizes.tickets, customer_ids, vehicles_of) for index in batch]
             tickets = Ticket.objects.bulk_create([plan.ticket for plan in plans])
             links, parts, lines, history, invoices, payments = [], [], [], [], [], []
-            for plan, ticket in zip(plans, tickets):
+            for plan, ticket in zip(plans, tickets, strict=True):
                 assigned = rng.sample(mechanic_ids, k=min(len(mechanic_ids), rng.choice((1, 1, 2, 2, 3))))
                 links += [TicketMechanic(ticket_id=ticket.pk, mechanic_id=mechanic_id) for mechanic_id in assigned]
                 ticket_parts = [
-                    TicketInventory(ticket_id=ticket.pk, inventory_id=item_id, quantity=rng.choice((1, 1, 2, 4)),
-                                    unit_price=prices[item_id])
+                    TicketInventory(
+                        ticket_id=ticket.pk,
+                        inventory_id=item_id,
+                        quantity=rng.choice((1, 1, 2, 4)),
+                        unit_price=prices[item_id],
+                    )
                     for item_id in rng.sample(item_ids, k=min(len(item_ids), rng.choice((0, 1, 2, 3))))
                 ]
                 ticket_lines = _labor_and_fees(rng, ticket.pk, assigned)
@@ -229,7 +302,9 @@ def seed_shop(
                     invoices.append(invoice)
                     payments += _payments(rng, ticket, invoice.total, paid_in_full=ticket.status == Status.CLOSED)
                 if ticket.vehicle_id and ticket.mileage_out is not None:
-                    highest_reading[ticket.vehicle_id] = max(highest_reading.get(ticket.vehicle_id, 0), ticket.mileage_out)
+                    highest_reading[ticket.vehicle_id] = max(
+                        highest_reading.get(ticket.vehicle_id, 0), ticket.mileage_out
+                    )
             TicketMechanic.objects.bulk_create(links)
             TicketInventory.objects.bulk_create(parts)
             TicketLine.objects.bulk_create(lines)
@@ -245,9 +320,12 @@ def seed_shop(
             progress(len(tickets))
     Vehicle.objects.bulk_update(
         [Vehicle(pk=vehicle_id, mileage=reading) for vehicle_id, reading in highest_reading.items()],
-        ["mileage"], batch_size=batch_size,
+        ["mileage"],
+        batch_size=batch_size,
     )
-    refresh_planner_statistics([Customer, Mechanic, Inventory, Vehicle, Ticket, TicketMechanic, TicketInventory, TicketLine])
+    refresh_planner_statistics(
+        [Customer, Mechanic, Inventory, Vehicle, Ticket, TicketMechanic, TicketInventory, TicketLine]
+    )
     bump("customers", "mechanics", "tickets", "vehicles", "inventory")
     return counts
 
@@ -255,10 +333,14 @@ def seed_shop(
 # --- the pieces of a realistic shop -------------------------------------------------------------
 
 MAKES_AND_MODELS = {
-    "Toyota": ["Corolla", "Camry", "RAV4", "Tacoma"], "Honda": ["Civic", "Accord", "CR-V", "Odyssey"],
-    "Ford": ["F-150", "Escape", "Focus", "Explorer"], "Chevrolet": ["Silverado", "Malibu", "Equinox"],
-    "Subaru": ["Outback", "Forester", "Impreza"], "Nissan": ["Altima", "Rogue", "Sentra"],
-    "Volkswagen": ["Golf", "Jetta", "Tiguan"], "Hyundai": ["Elantra", "Tucson", "Sonata"],
+    "Toyota": ["Corolla", "Camry", "RAV4", "Tacoma"],
+    "Honda": ["Civic", "Accord", "CR-V", "Odyssey"],
+    "Ford": ["F-150", "Escape", "Focus", "Explorer"],
+    "Chevrolet": ["Silverado", "Malibu", "Equinox"],
+    "Subaru": ["Outback", "Forester", "Impreza"],
+    "Nissan": ["Altima", "Rogue", "Sentra"],
+    "Volkswagen": ["Golf", "Jetta", "Tiguan"],
+    "Hyundai": ["Elantra", "Tucson", "Sonata"],
 }
 LABOR = ["Diagnosis", "Brake service", "Oil change labor", "Suspension work", "Electrical repair", "Engine repair"]
 LABOR_HOURS = [Decimal("0.50"), Decimal("1.00"), Decimal("1.25"), Decimal("1.50"), Decimal("2.00"), Decimal("3.25")]
@@ -272,7 +354,14 @@ PATHS = {
     Status.IN_PROGRESS: [Status.ESTIMATE, Status.APPROVED, Status.IN_PROGRESS],
     Status.COMPLETED: [Status.ESTIMATE, Status.APPROVED, Status.IN_PROGRESS, Status.COMPLETED],
     Status.INVOICED: [Status.ESTIMATE, Status.APPROVED, Status.IN_PROGRESS, Status.COMPLETED, Status.INVOICED],
-    Status.CLOSED: [Status.ESTIMATE, Status.APPROVED, Status.IN_PROGRESS, Status.COMPLETED, Status.INVOICED, Status.CLOSED],
+    Status.CLOSED: [
+        Status.ESTIMATE,
+        Status.APPROVED,
+        Status.IN_PROGRESS,
+        Status.COMPLETED,
+        Status.INVOICED,
+        Status.CLOSED,
+    ],
     Status.CANCELLED: [Status.ESTIMATE, Status.CANCELLED],
 }
 FIRST_DAY, DAYS = date(2024, 1, 1), 1060
@@ -295,8 +384,16 @@ def _stock_up(rng: random.Random, item_ids: list[int]) -> None:
         on_hand = rng.randrange(0, reorder_point + 1) if rng.random() < 0.15 else rng.randrange(reorder_point + 1, 60)
         items.append(Inventory(pk=item_id, quantity_on_hand=on_hand, reorder_point=reorder_point))
         if on_hand:
-            movements.append(StockMovement(item_id=item_id, kind=StockMovement.Kind.RECEIPT, quantity=on_hand,
-                                           balance_after=on_hand, by=DEMO_STAFF_USERNAME, note="Opening stock count"))
+            movements.append(
+                StockMovement(
+                    item_id=item_id,
+                    kind=StockMovement.Kind.RECEIPT,
+                    quantity=on_hand,
+                    balance_after=on_hand,
+                    by=DEMO_STAFF_USERNAME,
+                    note="Opening stock count",
+                )
+            )
     with transaction.atomic():
         Inventory.objects.bulk_update(items, ["quantity_on_hand", "reorder_point"])
         StockMovement.objects.bulk_create(movements)
@@ -308,11 +405,19 @@ def _add_vehicles(rng: random.Random, customer_ids: list[int]) -> dict[int, list
     for customer_id in customer_ids:
         for _ in range(rng.choice((1, 1, 1, 2))):
             make = rng.choice(sorted(MAKES_AND_MODELS))
-            vehicles.append(Vehicle(
-                customer_id=customer_id, vin=random_vin(rng), year=rng.randrange(2006, 2026), make=make,
-                model=rng.choice(MAKES_AND_MODELS[make]),
-                license_plate=f"{rng.randrange(1, 10)}{''.join(rng.choices('ABCDEFGHJKLMNPRSTUVWXYZ', k=3))}{rng.randrange(100, 1000)}",
-            ))
+            vehicles.append(
+                Vehicle(
+                    customer_id=customer_id,
+                    vin=random_vin(rng),
+                    year=rng.randrange(2006, 2026),
+                    make=make,
+                    model=rng.choice(MAKES_AND_MODELS[make]),
+                    license_plate=(
+                        f"{rng.randrange(1, 10)}{''.join(rng.choices('ABCDEFGHJKLMNPRSTUVWXYZ', k=3))}"
+                        f"{rng.randrange(100, 1000)}"
+                    ),
+                )
+            )
     # Seeding again with the same seed draws the same VINs: those get new ones.
     taken = set(Vehicle.objects.filter(vin__in=[v.vin for v in vehicles]).values_list("vin", flat=True))
     for vehicle in vehicles:
@@ -327,8 +432,16 @@ def _add_vehicles(rng: random.Random, customer_ids: list[int]) -> dict[int, list
 
 
 # The newest tenth of the tickets is the shop floor of today: every open status, in turn.
-OPEN_STATUSES = [Status.ESTIMATE, Status.APPROVED, Status.IN_PROGRESS, Status.COMPLETED, Status.INVOICED,
-                 Status.IN_PROGRESS, Status.ESTIMATE, Status.CANCELLED]
+OPEN_STATUSES = [
+    Status.ESTIMATE,
+    Status.APPROVED,
+    Status.IN_PROGRESS,
+    Status.COMPLETED,
+    Status.INVOICED,
+    Status.IN_PROGRESS,
+    Status.ESTIMATE,
+    Status.CANCELLED,
+]
 
 
 def _status_for(rng: random.Random, index: int, total: int) -> str:
@@ -349,24 +462,41 @@ def _plan_ticket(rng, index: int, total: int, customer_ids: list[int], vehicles_
     mileage_in = (vehicle.year - 2000) * 1000 + day * rng.randrange(25, 45) if vehicle else None
     done = status in (Status.COMPLETED, Status.INVOICED, Status.CLOSED)
     ticket = Ticket(
-        customer_id=customer_id, vehicle=vehicle, vin=vehicle.vin if vehicle else random_vin(rng),
-        service_date=FIRST_DAY + timedelta(days=day), service_description=rng.choice(SERVICES), status=status,
-        mileage_in=mileage_in, mileage_out=mileage_in + rng.randrange(0, 25) if done and mileage_in is not None else None,
+        customer_id=customer_id,
+        vehicle=vehicle,
+        vin=vehicle.vin if vehicle else random_vin(rng),
+        service_date=FIRST_DAY + timedelta(days=day),
+        service_description=rng.choice(SERVICES),
+        status=status,
+        mileage_in=mileage_in,
+        mileage_out=mileage_in + rng.randrange(0, 25) if done and mileage_in is not None else None,
     )
     return TicketPlan(ticket, PATHS[status])
 
 
 def _labor_and_fees(rng: random.Random, ticket_id: int, mechanic_ids: list[int]) -> list[TicketLine]:
     lines = [
-        TicketLine(ticket_id=ticket_id, kind=TicketLine.Kind.LABOR, description=rng.choice(LABOR),
-                   quantity=rng.choice(LABOR_HOURS), unit_price=rng.choice(LABOR_RATES),
-                   mechanic_id=rng.choice(mechanic_ids) if mechanic_ids else None)
+        TicketLine(
+            ticket_id=ticket_id,
+            kind=TicketLine.Kind.LABOR,
+            description=rng.choice(LABOR),
+            quantity=rng.choice(LABOR_HOURS),
+            unit_price=rng.choice(LABOR_RATES),
+            mechanic_id=rng.choice(mechanic_ids) if mechanic_ids else None,
+        )
         for _ in range(rng.choice((1, 1, 2)))
     ]
     if rng.random() < 0.5:
         description, price = rng.choice(FEES)
-        lines.append(TicketLine(ticket_id=ticket_id, kind=TicketLine.Kind.FEE, description=description,
-                                quantity=Decimal("1.00"), unit_price=price))
+        lines.append(
+            TicketLine(
+                ticket_id=ticket_id,
+                kind=TicketLine.Kind.FEE,
+                description=description,
+                quantity=Decimal("1.00"),
+                unit_price=price,
+            )
+        )
     return lines
 
 
@@ -375,8 +505,9 @@ def _history(rng: random.Random, ticket: Ticket, path: list[str]) -> list[Status
     at = timezone.make_aware(datetime.combine(ticket.service_date, time(8)), timezone.get_fixed_timezone(0))
     entries, previous = [], None
     for status in path:
-        entries.append(StatusChange(ticket_id=ticket.pk, from_status=previous, to_status=status, at=at,
-                                    by=DEMO_STAFF_USERNAME))
+        entries.append(
+            StatusChange(ticket_id=ticket.pk, from_status=previous, to_status=status, at=at, by=DEMO_STAFF_USERNAME)
+        )
         previous, at = status, at + timedelta(hours=rng.randrange(1, 30))
     return entries
 
@@ -384,9 +515,17 @@ def _history(rng: random.Random, ticket: Ticket, path: list[str]) -> list[Status
 def _invoice(ticket: Ticket, parts: list[TicketInventory], lines: list[TicketLine], *, issued_at) -> Invoice:
     """The invoice with its totals frozen, as tickets.workflow makes it."""
     charged = money.charges(part_lines=parts, lines=lines, tax_rate=settings.TAX_RATE)
-    return Invoice(ticket_id=ticket.pk, issued_at=issued_at, tax_rate=charged.tax_rate, parts=charged.parts,
-                   labor=charged.labor, fees=charged.fees, subtotal=charged.subtotal, tax=charged.tax,
-                   total=charged.total)
+    return Invoice(
+        ticket_id=ticket.pk,
+        issued_at=issued_at,
+        tax_rate=charged.tax_rate,
+        parts=charged.parts,
+        labor=charged.labor,
+        fees=charged.fees,
+        subtotal=charged.subtotal,
+        tax=charged.tax,
+        total=charged.total,
+    )
 
 
 def _payments(rng: random.Random, ticket: Ticket, total: Decimal, *, paid_in_full: bool) -> list[Payment]:
@@ -395,6 +534,13 @@ def _payments(rng: random.Random, ticket: Ticket, total: Decimal, *, paid_in_ful
     if paid_in_full:
         return [Payment(ticket_id=ticket.pk, amount=total, method=rng.choice(PAYMENT_METHODS), by=DEMO_STAFF_USERNAME)]
     if rng.random() < 0.5:  # a deposit on some unpaid invoices
-        return [Payment(ticket_id=ticket.pk, amount=money.cents(total / 2), method=Payment.Method.CARD,
-                        reference="Deposit", by=DEMO_STAFF_USERNAME)]
+        return [
+            Payment(
+                ticket_id=ticket.pk,
+                amount=money.cents(total / 2),
+                method=Payment.Method.CARD,
+                reference="Deposit",
+                by=DEMO_STAFF_USERNAME,
+            )
+        ]
     return []

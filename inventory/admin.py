@@ -54,7 +54,10 @@ class StockMovementInline(admin.TabularInline):
 
 class StockMovementForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[(StockMovement.Kind.RECEIPT, "Receipt (stock received)"), (StockMovement.Kind.ADJUSTMENT, "Adjustment (a correction, + or -)")],
+        choices=[
+            (StockMovement.Kind.RECEIPT, "Receipt (stock received)"),
+            (StockMovement.Kind.ADJUSTMENT, "Adjustment (a correction, + or -)"),
+        ],
         initial=StockMovement.Kind.RECEIPT,
     )
     quantity = forms.IntegerField(min_value=-stock.MAX_ON_HAND, max_value=stock.MAX_ON_HAND)
@@ -119,14 +122,19 @@ class InventoryAdmin(ServiceModelAdmin):
                 with transaction.atomic():
                     for item in items:
                         stock.record_movement(
-                            item_id=item.pk, kind=data["kind"], quantity=data["quantity"],
-                            by=display_name(request.user), note=data["note"],
+                            item_id=item.pk,
+                            kind=data["kind"],
+                            quantity=data["quantity"],
+                            by=display_name(request.user),
+                            note=data["note"],
                         )
             except ServiceError as error:
                 self.message_user(request, f"Nothing recorded: {error.message}", messages.ERROR)
                 return None
             self.message_user(
-                request, f"Recorded a {data['kind']} of {data['quantity']:+d} for {len(items)} item(s).", messages.SUCCESS
+                request,
+                f"Recorded a {data['kind']} of {data['quantity']:+d} for {len(items)} item(s).",
+                messages.SUCCESS,
             )
             return None
         context = {

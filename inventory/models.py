@@ -29,12 +29,15 @@ class Inventory(models.Model):
                 condition=models.Q(quantity_on_hand__isnull=True) | models.Q(quantity_on_hand__gte=0),
                 name="inventory_on_hand_not_negative",
             ),
-            models.CheckConstraint(condition=models.Q(reorder_point__gte=0), name="inventory_reorder_point_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(reorder_point__gte=0), name="inventory_reorder_point_not_negative"
+            ),
             # PostgreSQL and SQLite index lower(name). MariaDB has no expression indexes (Django
             # skips this one there) and relies on the case-insensitive collation of the plain
             # unique index below, which elsewhere is implied by this one and serves lookups.
             models.UniqueConstraint(
-                Lower("name"), name="inventory_name_ci_unique",
+                Lower("name"),
+                name="inventory_name_ci_unique",
                 violation_error_message=DUPLICATE_NAME,
             ),
             models.UniqueConstraint(fields=["name"], name="inventory_name_unique"),
@@ -43,19 +46,19 @@ class Inventory(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        # Before the admin's form checks the unique constraints: "Brake\u200b Pad" is the
-        # "Brake Pad" it looks like.
-        super().clean()
-        if isinstance(self.name, str):
-            self.name = normalize_text(self.name)
-
     def save(self, *args, **kwargs):
         # Whatever writes the item (API, admin, a service, a script), its name is stored as the
         # API compares names: NFKC, without invisible characters or surrounding spaces.
         if isinstance(self.name, str):
             self.name = normalize_text(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Before the admin's form checks the unique constraints: "Brake\u200b Pad" is the
+        # "Brake Pad" it looks like.
+        super().clean()
+        if isinstance(self.name, str):
+            self.name = normalize_text(self.name)
 
 
 class StockMovement(models.Model):

@@ -1,7 +1,6 @@
 from rest_framework import serializers
 
 from core.text import NormalizedCharField
-
 from inventory import selectors
 from inventory.models import Inventory, StockMovement
 from inventory.services import DUPLICATE_NAME
@@ -20,7 +19,9 @@ class InventorySerializer(serializers.ModelSerializer):
         "afterwards it changes through stock movements, and a value sent on update is ignored.",
     )
     reorder_point = serializers.IntegerField(
-        min_value=0, max_value=MAX_ON_HAND, required=False,
+        min_value=0,
+        max_value=MAX_ON_HAND,
+        required=False,
         help_text="The item is low on stock when quantity_on_hand is at most this; 0 for a new item without it.",
     )
 

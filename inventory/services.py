@@ -57,5 +57,7 @@ def inventory_delete(*, item_id: int) -> None:
             "items on service tickets are kept for their history."
         )
     if item.movements.exists():
-        raise Conflict(f"Inventory item {item_id} has stock movements; items with a stock ledger are kept for their history.")
+        raise Conflict(
+            f"Inventory item {item_id} has stock movements; items with a stock ledger are kept for their history."
+        )
     item.delete()

@@ -62,11 +62,17 @@ def _change_on_hand(*, item_id: int, quantity: int, start_tracking: bool) -> int
     return Inventory.objects.filter(pk=item_id).values_list("quantity_on_hand", flat=True).get()
 
 
-def _record(*, item_id: int, kind: str, quantity: int, balance_after: int, by: str, note: str = "",
-            ticket_id: int | None = None) -> StockMovement:
+def _record(
+    *, item_id: int, kind: str, quantity: int, balance_after: int, by: str, note: str = "", ticket_id: int | None = None
+) -> StockMovement:
     return StockMovement.objects.create(
-        item_id=item_id, kind=kind, quantity=quantity, balance_after=balance_after,
-        ticket_id=ticket_id, by=by, note=note,
+        item_id=item_id,
+        kind=kind,
+        quantity=quantity,
+        balance_after=balance_after,
+        ticket_id=ticket_id,
+        by=by,
+        note=note,
     )
 
 
@@ -77,7 +83,9 @@ def record_movement(*, item_id: int, kind: str, quantity: int, by: str, note: st
     if kind not in (StockMovement.Kind.RECEIPT, StockMovement.Kind.ADJUSTMENT):
         raise InvalidInput("Invalid input.", {"kind": ["Staff record receipts and adjustments."]})
     if quantity == 0 or (kind == StockMovement.Kind.RECEIPT and quantity < 0):
-        message = "A receipt adds stock: give a positive quantity." if kind == "receipt" else "An adjustment cannot be zero."
+        message = (
+            "A receipt adds stock: give a positive quantity." if kind == "receipt" else "An adjustment cannot be zero."
+        )
         raise InvalidInput("Invalid input.", {"quantity": [message]})
     if abs(quantity) > MAX_ON_HAND:
         raise InvalidInput("Invalid input.", {"quantity": [f"At most {MAX_ON_HAND} either way."]})
@@ -107,8 +115,14 @@ def receive_initial_stock(*, item_id: int, quantity: int, by: str) -> StockMovem
         raise Conflict(f"Inventory item {item_id} is already tracked: record a receipt or an adjustment.")
     if quantity == 0:
         return None
-    return _record(item_id=item_id, kind=StockMovement.Kind.RECEIPT, quantity=quantity, balance_after=quantity,
-                   by=by, note="Initial stock")
+    return _record(
+        item_id=item_id,
+        kind=StockMovement.Kind.RECEIPT,
+        quantity=quantity,
+        balance_after=quantity,
+        by=by,
+        note="Initial stock",
+    )
 
 
 def consume_for_ticket(*, ticket_id: int, quantities: Mapping[int, int], by: str) -> None:
@@ -123,8 +137,14 @@ def consume_for_ticket(*, ticket_id: int, quantities: Mapping[int, int], by: str
         requested = quantities[item_id]
         balance = _change_on_hand(item_id=item_id, quantity=-requested, start_tracking=False)
         if balance is not None:
-            _record(item_id=item_id, kind=StockMovement.Kind.CONSUMPTION, quantity=-requested,
-                    balance_after=balance, by=by, ticket_id=ticket_id)
+            _record(
+                item_id=item_id,
+                kind=StockMovement.Kind.CONSUMPTION,
+                quantity=-requested,
+                balance_after=balance,
+                by=by,
+                ticket_id=ticket_id,
+            )
             continue
         on_hand = (
             Inventory.objects.select_for_update().filter(pk=item_id).values_list("quantity_on_hand", flat=True).first()
@@ -162,6 +182,12 @@ def return_for_ticket(*, ticket_id: int, quantities: Mapping[int, int], by: str,
             continue
         balance = _change_on_hand(item_id=item_id, quantity=quantity, start_tracking=False)
         if balance is not None:
-            _record(item_id=item_id, kind=StockMovement.Kind.RETURN, quantity=quantity, balance_after=balance,
-                    by=by, note=note, ticket_id=ticket_id)
-
+            _record(
+                item_id=item_id,
+                kind=StockMovement.Kind.RETURN,
+                quantity=quantity,
+                balance_after=balance,
+                by=by,
+                note=note,
+                ticket_id=ticket_id,
+            )

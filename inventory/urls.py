@@ -1,5 +1,4 @@
 from core.routers import OptionalSlashRouter
-
 from inventory.views import InventoryViewSet
 
 router = OptionalSlashRouter()

@@ -21,8 +21,14 @@ from inventory.serializers import (
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List inventory items (anyone)", auth=[], responses={200: InventorySerializer(many=True), **errors(400, 401, 503)}),
-    retrieve=extend_schema(summary="One inventory item (anyone)", auth=[], responses={200: InventorySerializer, **errors(401, 404, 503)}),
+    list=extend_schema(
+        summary="List inventory items (anyone)",
+        auth=[],
+        responses={200: InventorySerializer(many=True), **errors(400, 401, 503)},
+    ),
+    retrieve=extend_schema(
+        summary="One inventory item (anyone)", auth=[], responses={200: InventorySerializer, **errors(401, 404, 503)}
+    ),
     create=extend_schema(
         summary="Add an inventory item",
         description="With `quantity_on_hand` the item's stock is tracked, and that quantity is its first "
@@ -40,7 +46,10 @@ from inventory.serializers import (
         description="`quantity_on_hand` is read-only here (ignored if sent): stock changes through movements.",
         responses={200: InventorySerializer, **errors(*UPDATE)},
     ),
-    destroy=extend_schema(summary="Delete an item used on no ticket and without stock movements", responses={204: None, **errors(*DESTROY)}),
+    destroy=extend_schema(
+        summary="Delete an item used on no ticket and without stock movements",
+        responses={204: None, **errors(*DESTROY)},
+    ),
 )
 @extend_schema(tags=["inventory"])
 class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.ModelViewSet):
@@ -79,7 +88,9 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.Mod
         )
 
     def perform_update(self, serializer):
-        serializer.instance = services.inventory_update(item_id=serializer.instance.pk, changes=serializer.validated_data)
+        serializer.instance = services.inventory_update(
+            item_id=serializer.instance.pk, changes=serializer.validated_data
+        )
 
     def perform_destroy(self, instance):
         services.inventory_delete(item_id=instance.pk)
@@ -99,7 +110,9 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.Mod
         request=MovementRequestSerializer,
         examples=[
             OpenApiExample("Delivery", value={"kind": "receipt", "quantity": 24, "note": "PO 1182"}, request_only=True),
-            OpenApiExample("Stock count", value={"kind": "adjustment", "quantity": -2, "note": "Damaged"}, request_only=True),
+            OpenApiExample(
+                "Stock count", value={"kind": "adjustment", "quantity": -2, "note": "Damaged"}, request_only=True
+            ),
         ],
         responses={201: MovementSerializer, **errors(*CREATE, 404)},
     )

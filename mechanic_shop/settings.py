@@ -105,9 +105,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif _db["ENGINE"] == "django.db.backends.mysql":
-    _db.setdefault("OPTIONS", {}).update(
-        {"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
-    )
+    _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"})
     # A case-insensitive collation makes the unique email and name columns ignore case,
     # which is how MariaDB enforces what PostgreSQL and SQLite do with lower() indexes.
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
@@ -275,7 +273,7 @@ TAX_RATE = env.str("TAX_RATE", default="0")
 try:
     TAX_RATE = Decimal(TAX_RATE.strip())
 except InvalidOperation:
-    raise ImproperlyConfigured(f"TAX_RATE must be a decimal fraction such as 0.0825, not {TAX_RATE!r}.")
+    raise ImproperlyConfigured(f"TAX_RATE must be a decimal fraction such as 0.0825, not {TAX_RATE!r}.") from None
 if not TAX_RATE.is_finite() or not Decimal(0) <= TAX_RATE < Decimal(1):
     raise ImproperlyConfigured(f"TAX_RATE must be at least 0 and below 1, not {TAX_RATE}.")
 

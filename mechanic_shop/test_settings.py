@@ -9,7 +9,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-els
 # on one machine never share counters.
 os.environ.setdefault("CACHE_DIR", tempfile.mkdtemp(prefix="mechanic-shop-test-cache-"))
 
-from mechanic_shop.settings import *  # noqa: E402,F403
+from mechanic_shop.settings import *  # noqa: F403
 
 # Argon2 is deliberately slow; tests that need the real hasher name it themselves.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405

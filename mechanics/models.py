@@ -26,6 +26,16 @@ class Mechanic(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            # The count changes only through atomic increments; saving a stale copy of it here
+            # (an admin form opened a minute ago) would undo assignments made meanwhile.
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "ticket_count"
+            ]
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         # Normalised as the API normalises them, before the admin's form checks uniqueness and
         # the constraints: "ADA@example.com" is then the duplicate of "ada@example.com" it is,
@@ -37,13 +47,3 @@ class Mechanic(models.Model):
             self.phone = normalize_text(self.phone)
         if isinstance(self.email, str):
             self.email = normalize_email(self.email)
-
-    def save(self, *args, **kwargs):
-        self.email = normalize_email(self.email)
-        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
-            # The count changes only through atomic increments; saving a stale copy of it here
-            # (an admin form opened a minute ago) would undo assignments made meanwhile.
-            kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "ticket_count"
-            ]
-        super().save(*args, **kwargs)

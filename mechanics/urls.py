@@ -1,5 +1,4 @@
 from core.routers import OptionalSlashRouter
-
 from mechanics.views import MechanicViewSet
 
 router = OptionalSlashRouter()

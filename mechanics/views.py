@@ -22,8 +22,12 @@ MECHANIC_CACHE_SECONDS = 60
     retrieve=extend_schema(summary="One mechanic", responses={200: MechanicSerializer, **errors(*RETRIEVE)}),
     create=extend_schema(summary="Add a mechanic", responses={201: MechanicSerializer, **errors(*CREATE)}),
     update=extend_schema(summary="Replace a mechanic", responses={200: MechanicSerializer, **errors(*UPDATE)}),
-    partial_update=extend_schema(summary="Change some fields of a mechanic", responses={200: MechanicSerializer, **errors(*UPDATE)}),
-    destroy=extend_schema(summary="Delete a mechanic who is on no ticket", responses={204: None, **errors(*DESTROY, 429)}),
+    partial_update=extend_schema(
+        summary="Change some fields of a mechanic", responses={200: MechanicSerializer, **errors(*UPDATE)}
+    ),
+    destroy=extend_schema(
+        summary="Delete a mechanic who is on no ticket", responses={204: None, **errors(*DESTROY, 429)}
+    ),
 )
 @method_decorator(cache_read("mechanics", MECHANIC_CACHE_SECONDS), name="list")
 @method_decorator(cache_read("mechanics", MECHANIC_CACHE_SECONDS), name="retrieve")
@@ -51,7 +55,9 @@ class MechanicViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
         )
 
     def perform_update(self, serializer):
-        serializer.instance = services.mechanic_update(mechanic_id=serializer.instance.pk, changes=serializer.validated_data)
+        serializer.instance = services.mechanic_update(
+            mechanic_id=serializer.instance.pk, changes=serializer.validated_data
+        )
 
     def perform_destroy(self, instance):
         services.mechanic_delete(mechanic_id=instance.pk)

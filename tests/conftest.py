@@ -70,4 +70,3 @@ def redis_unreachable(settings):
         "limits": unreachable,
         "accounts": unreachable,
     }
-

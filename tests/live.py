@@ -87,7 +87,9 @@ class Backend:
             )
         import MySQLdb
 
-        connection = MySQLdb.connect(host=DB_HOST, port=self.port, user="root", database=database or "", charset="utf8mb4")
+        connection = MySQLdb.connect(
+            host=DB_HOST, port=self.port, user="root", database=database or "", charset="utf8mb4"
+        )
         connection.autocommit(True)
         return connection
 
@@ -109,7 +111,7 @@ class Backend:
             return True
         try:
             self.connect().close()
-        except Exception:  # not installed, not running: either way not testable here
+        except Exception:  # noqa: BLE001 - not installed, not running: either way not testable here
             return False
         return True
 

@@ -20,8 +20,12 @@ def shop(make_ticket, make_mechanic, make_item, make_customer, superuser):
     mechanic = make_mechanic(name="Grease Monkey")
     item = make_item(name="Spark plug")
     customer = make_customer(name="Ada Lovelace", email="ada@example.com")
-    vehicle = Vehicle.objects.create(customer=customer, vin="JH4KA7561PC008269", year=1993, make="Acura", model="Legend")
-    ticket = make_ticket(customer=customer, mechanics=[mechanic], parts=[(item, 4)], vin="JH4KA7561PC008269", vehicle=vehicle)
+    vehicle = Vehicle.objects.create(
+        customer=customer, vin="JH4KA7561PC008269", year=1993, make="Acura", model="Legend"
+    )
+    ticket = make_ticket(
+        customer=customer, mechanics=[mechanic], parts=[(item, 4)], vin="JH4KA7561PC008269", vehicle=vehicle
+    )
     # A record of every other registered model, so every change form has one to show.
     Group.objects.create(name="Front desk")
     tokens_for_staff(superuser).blacklist()
@@ -100,7 +104,9 @@ def test_ticket_list_shows_customer_and_mechanics(admin_browser, shop):
     assert "Ada Lovelace" in html
 
 
-def test_ticket_changelist_queries_do_not_grow_with_rows(admin_browser, shop, make_ticket, make_mechanic, django_assert_max_num_queries):
+def test_ticket_changelist_queries_do_not_grow_with_rows(
+    admin_browser, shop, make_ticket, make_mechanic, django_assert_max_num_queries
+):
     admin_browser.get("/admin/tickets/ticket/")  # warm the session and content types
     with django_assert_max_num_queries(20) as small:
         admin_browser.get("/admin/tickets/ticket/")
@@ -119,8 +125,15 @@ def test_customer_password_is_set_hashed_and_never_shown(admin_browser, shop):
     url = f"/admin/customers/customer/{customer.pk}/change/"
     page = admin_browser.get(url).content.decode()
     assert customer.password not in page
-    response = admin_browser.post(url, {"name": customer.name, "email": "ADA@example.com", "phone": customer.phone,
-                                        "new_password": "Brand-New-Secret-9"})
+    response = admin_browser.post(
+        url,
+        {
+            "name": customer.name,
+            "email": "ADA@example.com",
+            "phone": customer.phone,
+            "new_password": "Brand-New-Secret-9",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     customer.refresh_from_db()
     assert customer.email == "ada@example.com"
@@ -131,22 +144,28 @@ def test_customer_password_is_set_hashed_and_never_shown(admin_browser, shop):
 
 
 def test_a_customer_added_in_the_admin_gets_a_hashed_password_and_can_sign_in(admin_browser, api_client, db):
-    response = admin_browser.post("/admin/customers/customer/add/", {"name": "Bea", "email": "Bea@Example.com",
-                                                                     "phone": "555", "new_password": "Admin-Set-Pass-77"})
+    response = admin_browser.post(
+        "/admin/customers/customer/add/",
+        {"name": "Bea", "email": "Bea@Example.com", "phone": "555", "new_password": "Admin-Set-Pass-77"},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     customer = Customer.objects.get(email="bea@example.com")
     assert "Admin-Set-Pass-77" not in customer.password
     identify_hasher(customer.password)
 
-    signed_in = api_client.post("/customers/login", {"email": "bea@example.com", "password": "Admin-Set-Pass-77"}, format="json")
+    signed_in = api_client.post(
+        "/customers/login", {"email": "bea@example.com", "password": "Admin-Set-Pass-77"}, format="json"
+    )
     assert signed_in.status_code == 200
 
 
 def test_saving_a_customer_without_a_new_password_keeps_the_old_one(admin_browser, shop):
     customer = shop["customer"]
     before = customer.password
-    response = admin_browser.post(f"/admin/customers/customer/{customer.pk}/change/",
-                                  {"name": "Ada King", "email": customer.email, "phone": customer.phone, "new_password": ""})
+    response = admin_browser.post(
+        f"/admin/customers/customer/{customer.pk}/change/",
+        {"name": "Ada King", "email": customer.email, "phone": customer.phone, "new_password": ""},
+    )
     assert response.status_code == 302
     customer.refresh_from_db()
     assert (customer.name, customer.password) == ("Ada King", before)
@@ -154,14 +173,18 @@ def test_saving_a_customer_without_a_new_password_keeps_the_old_one(admin_browse
 
 @pytest.mark.parametrize("password", ["123", "password", "ada@example.com"])
 def test_admin_refuses_weak_customer_password(admin_browser, password):
-    response = admin_browser.post("/admin/customers/customer/add/", {"name": "Bob", "email": "bob@example.com",
-                                                                     "phone": "555", "new_password": password})
+    response = admin_browser.post(
+        "/admin/customers/customer/add/",
+        {"name": "Bob", "email": "bob@example.com", "phone": "555", "new_password": password},
+    )
     assert response.status_code == 200
     assert not Customer.objects.filter(email="bob@example.com").exists()
 
 
 def test_a_new_customer_needs_a_password(admin_browser):
-    response = admin_browser.post("/admin/customers/customer/add/", {"name": "Bob", "email": "bob@example.com", "phone": "555"})
+    response = admin_browser.post(
+        "/admin/customers/customer/add/", {"name": "Bob", "email": "bob@example.com", "phone": "555"}
+    )
     assert response.status_code == 200
     assert not Customer.objects.exists()
 
@@ -172,8 +195,10 @@ def test_a_new_customer_needs_a_password(admin_browser):
 def test_admin_edit_is_visible_at_once_through_the_cached_api(admin_browser, shop, staff_client):
     mechanic = shop["mechanic"]
     assert staff_client.get(f"/mechanics/{mechanic.pk}").json()["name"] == "Grease Monkey"
-    response = admin_browser.post(f"/admin/mechanics/mechanic/{mechanic.pk}/change/", {
-        "name": "Wrench Wizard", "email": mechanic.email, "phone": mechanic.phone, "salary": "60000.00"})
+    response = admin_browser.post(
+        f"/admin/mechanics/mechanic/{mechanic.pk}/change/",
+        {"name": "Wrench Wizard", "email": mechanic.email, "phone": mechanic.phone, "salary": "60000.00"},
+    )
     assert response.status_code == 302
     assert staff_client.get(f"/mechanics/{mechanic.pk}").json()["name"] == "Wrench Wizard"
 

@@ -131,59 +131,202 @@ def ok(response, status: int = 200) -> None:
 # (id, urls, write)
 CASES = [
     # customers
-    ("PUT customer", customer_url, lambda w: ok(w.staff.put(f"/customers/{w.c.pk}", {"name": "Put Name", "email": w.c.email, "phone": w.c.phone}))),
+    (
+        "PUT customer",
+        customer_url,
+        lambda w: ok(w.staff.put(f"/customers/{w.c.pk}", {"name": "Put Name", "email": w.c.email, "phone": w.c.phone})),
+    ),
     ("PATCH customer", customer_url, lambda w: ok(w.staff.patch(f"/customers/{w.c.pk}", {"phone": "555-9999"}))),
-    ("PATCH customer email by owner", customer_url, lambda w: ok(w.owner.patch(f"/customers/{w.c.pk}", {"email": "moved@example.com"}))),
+    (
+        "PATCH customer email by owner",
+        customer_url,
+        lambda w: ok(w.owner.patch(f"/customers/{w.c.pk}", {"email": "moved@example.com"})),
+    ),
     ("ORM customer save", customer_url, lambda w: orm_rename(w.c, name="ORM Name")),
-    ("DELETE customer", lambda w: [f"/customers/{w.c2.pk}"], lambda w: ok(w.staff.delete(f"/customers/{w.c2.pk}"), 204)),
+    (
+        "DELETE customer",
+        lambda w: [f"/customers/{w.c2.pk}"],
+        lambda w: ok(w.staff.delete(f"/customers/{w.c2.pk}"), 204),
+    ),
     ("ORM customer delete", lambda w: [f"/customers/{w.c2.pk}"], lambda w: w.c2.delete()),
     ("admin customer change", customer_url, admin_change_customer),
     # mechanics
-    ("PUT mechanic", mechanic_urls, lambda w: ok(w.staff.put(f"/mechanics/{w.m2.pk}", {"name": "Put Mech", "email": w.m2.email, "phone": "1", "salary": 1}))),
+    (
+        "PUT mechanic",
+        mechanic_urls,
+        lambda w: ok(
+            w.staff.put(f"/mechanics/{w.m2.pk}", {"name": "Put Mech", "email": w.m2.email, "phone": "1", "salary": 1})
+        ),
+    ),
     ("PATCH mechanic", mechanic_urls, lambda w: ok(w.staff.patch(f"/mechanics/{w.m2.pk}", {"salary": 70000.5}))),
-    ("POST mechanic", lambda w: ["/mechanics"], lambda w: ok(w.staff.post("/mechanics", {"name": "New", "email": "new@shop.example", "phone": "2", "salary": 3}), 201)),
+    (
+        "POST mechanic",
+        lambda w: ["/mechanics"],
+        lambda w: ok(
+            w.staff.post("/mechanics", {"name": "New", "email": "new@shop.example", "phone": "2", "salary": 3}), 201
+        ),
+    ),
     ("DELETE mechanic", mechanic_urls, lambda w: ok(w.staff.delete(f"/mechanics/{w.m2.pk}"), 204)),
     ("ORM mechanic save", mechanic_urls, lambda w: orm_rename(w.m2, name="ORM Mech")),
     ("ORM mechanic delete", mechanic_urls, lambda w: w.m2.delete()),
-    ("ORM mechanic create", lambda w: ["/mechanics"], lambda w: Mechanic.objects.create(name="X", email="x@shop.example", phone="3", salary=Decimal(4))),
+    (
+        "ORM mechanic create",
+        lambda w: ["/mechanics"],
+        lambda w: Mechanic.objects.create(name="X", email="x@shop.example", phone="3", salary=Decimal(4)),
+    ),
     ("admin mechanic delete action", mechanic_urls, admin_delete_mechanic),
     # tickets
-    ("POST ticket by staff", lambda w: TICKET_URLS, lambda w: ok(w.staff.post("/tickets", new_ticket_body(customer_id=w.c2.pk)), 201)),
+    (
+        "POST ticket by staff",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.post("/tickets", new_ticket_body(customer_id=w.c2.pk)), 201),
+    ),
     ("POST ticket by customer", lambda w: TICKET_URLS, lambda w: ok(w.owner.post("/tickets", new_ticket_body()), 201)),
     ("PUT ticket", lambda w: TICKET_URLS, lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}", new_ticket_body()))),
-    ("PATCH ticket by owner", lambda w: TICKET_URLS, lambda w: ok(w.owner.patch(f"/tickets/{w.t.pk}", {"service_description": "Owner note"}))),
-    ("PATCH ticket customer", lambda w: TICKET_URLS, lambda w: ok(w.staff.patch(f"/tickets/{w.t.pk}", {"customer_id": w.c2.pk}))),
-    ("assign-mechanic", lambda w: TICKET_URLS, lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}/assign-mechanic/{w.m2.pk}"))),
-    ("remove-mechanic", lambda w: TICKET_URLS, lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}/remove-mechanic/{w.m1.pk}"))),
-    ("update-mechanics", lambda w: TICKET_URLS, lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}/update-mechanics", {"add_mechanic_ids": [w.m2.pk], "remove_mechanic_ids": [w.m1.pk]}))),
-    ("update-mechanics add only", lambda w: TICKET_URLS, lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}/update-mechanics", {"add_mechanic_ids": [w.m2.pk]}))),
-    ("POST ticket inventory", lambda w: TICKET_URLS, lambda w: ok(w.staff.post(f"/tickets/{w.t.pk}/inventory", {"add_inventory_items": [{"inventory_id": w.i2.pk, "quantity": 3}]}))),
-    ("inventory rename", lambda w: TICKET_URLS, lambda w: ok(w.staff.patch(f"/inventory/{w.i1.pk}", {"name": "Renamed part"}))),
+    (
+        "PATCH ticket by owner",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.owner.patch(f"/tickets/{w.t.pk}", {"service_description": "Owner note"})),
+    ),
+    (
+        "PATCH ticket customer",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.patch(f"/tickets/{w.t.pk}", {"customer_id": w.c2.pk})),
+    ),
+    (
+        "assign-mechanic",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}/assign-mechanic/{w.m2.pk}")),
+    ),
+    (
+        "remove-mechanic",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}/remove-mechanic/{w.m1.pk}")),
+    ),
+    (
+        "update-mechanics",
+        lambda w: TICKET_URLS,
+        lambda w: ok(
+            w.staff.put(
+                f"/tickets/{w.t.pk}/update-mechanics", {"add_mechanic_ids": [w.m2.pk], "remove_mechanic_ids": [w.m1.pk]}
+            )
+        ),
+    ),
+    (
+        "update-mechanics add only",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.put(f"/tickets/{w.t.pk}/update-mechanics", {"add_mechanic_ids": [w.m2.pk]})),
+    ),
+    (
+        "POST ticket inventory",
+        lambda w: TICKET_URLS,
+        lambda w: ok(
+            w.staff.post(
+                f"/tickets/{w.t.pk}/inventory", {"add_inventory_items": [{"inventory_id": w.i2.pk, "quantity": 3}]}
+            )
+        ),
+    ),
+    (
+        "inventory rename",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.patch(f"/inventory/{w.i1.pk}", {"name": "Renamed part"})),
+    ),
     # A ticket shows the price its parts had when added (not the item's): a rename is what shows.
-    ("inventory rename and price change", lambda w: TICKET_URLS, lambda w: ok(w.staff.patch(f"/inventory/{w.i1.pk}", {"name": "Repriced", "price": 42.5}))),
-    ("inventory PUT", lambda w: TICKET_URLS, lambda w: ok(w.staff.put(f"/inventory/{w.i1.pk}", {"name": "Put part", "price": 1.25}))),
-    ("mechanic rename via API", lambda w: [*TICKET_URLS, *mechanic_urls(w, w.m1)], lambda w: ok(w.staff.patch(f"/mechanics/{w.m1.pk}", {"name": "Renamed Mech"}))),
+    (
+        "inventory rename and price change",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.patch(f"/inventory/{w.i1.pk}", {"name": "Repriced", "price": 42.5})),
+    ),
+    (
+        "inventory PUT",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.put(f"/inventory/{w.i1.pk}", {"name": "Put part", "price": 1.25})),
+    ),
+    (
+        "mechanic rename via API",
+        lambda w: [*TICKET_URLS, *mechanic_urls(w, w.m1)],
+        lambda w: ok(w.staff.patch(f"/mechanics/{w.m1.pk}", {"name": "Renamed Mech"})),
+    ),
     ("admin mechanic change", lambda w: [*TICKET_URLS, *mechanic_urls(w, w.m1)], admin_change_mechanic),
     ("ORM ticket save", lambda w: TICKET_URLS, lambda w: orm_rename(w.t, service_description="ORM description")),
     ("ORM ticket delete", lambda w: TICKET_URLS, lambda w: w.t.delete()),
-    ("ORM ticket create", lambda w: TICKET_URLS, lambda w: Ticket.objects.create(customer=w.c2, vin="1", service_date="2026-01-02", service_description="d")),
-    ("ORM TicketMechanic create", lambda w: TICKET_URLS, lambda w: TicketMechanic.objects.create(ticket=w.t, mechanic=w.m2)),
+    (
+        "ORM ticket create",
+        lambda w: TICKET_URLS,
+        lambda w: Ticket.objects.create(customer=w.c2, vin="1", service_date="2026-01-02", service_description="d"),
+    ),
+    (
+        "ORM TicketMechanic create",
+        lambda w: TICKET_URLS,
+        lambda w: TicketMechanic.objects.create(ticket=w.t, mechanic=w.m2),
+    ),
     ("ORM TicketMechanic delete", lambda w: TICKET_URLS, lambda w: TicketMechanic.objects.filter(ticket=w.t).delete()),
-    ("ORM TicketInventory quantity", lambda w: TICKET_URLS, lambda w: orm_rename(TicketInventory.objects.get(ticket=w.t), quantity=9)),
+    (
+        "ORM TicketInventory quantity",
+        lambda w: TICKET_URLS,
+        lambda w: orm_rename(TicketInventory.objects.get(ticket=w.t), quantity=9),
+    ),
     ("ORM TicketInventory delete", lambda w: TICKET_URLS, lambda w: TicketInventory.objects.get(ticket=w.t).delete()),
     ("ORM mechanics.add", lambda w: TICKET_URLS, lambda w: w.t.mechanics.add(w.m2)),
     ("ORM mechanics.remove", lambda w: TICKET_URLS, lambda w: w.t.mechanics.remove(w.m1)),
     ("ORM mechanics.clear", lambda w: TICKET_URLS, lambda w: w.t.mechanics.clear()),
-    ("ORM parts.add", lambda w: TICKET_URLS, lambda w: w.t.parts.add(w.i2, through_defaults={"quantity": 2, "unit_price": w.i2.price})),
+    (
+        "ORM parts.add",
+        lambda w: TICKET_URLS,
+        lambda w: w.t.parts.add(w.i2, through_defaults={"quantity": 2, "unit_price": w.i2.price}),
+    ),
     ("ORM inventory save", lambda w: TICKET_URLS, lambda w: orm_rename(w.i1, name="ORM part")),
     # the workflow
-    ("transition", lambda w: TICKET_URLS, lambda w: ok(w.staff.post(f"/tickets/{w.t.pk}/transition", {"to": "approved"}))),
-    ("transition by the owner", lambda w: TICKET_URLS, lambda w: ok(w.owner.post(f"/tickets/{w.t.pk}/transition", {"to": "cancelled"}))),
-    ("POST ticket line", lambda w: TICKET_URLS, lambda w: ok(w.staff.post(f"/tickets/{w.t.pk}/lines", {"kind": "fee", "description": "Disposal", "quantity": 1, "unit_price": 5}), 201)),
-    ("DELETE ticket part", lambda w: TICKET_URLS, lambda w: ok(w.staff.delete(f"/tickets/{w.t.pk}/inventory/{w.i1.pk}"), 204)),
+    (
+        "transition",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.post(f"/tickets/{w.t.pk}/transition", {"to": "approved"})),
+    ),
+    (
+        "transition by the owner",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.owner.post(f"/tickets/{w.t.pk}/transition", {"to": "cancelled"})),
+    ),
+    (
+        "POST ticket line",
+        lambda w: TICKET_URLS,
+        lambda w: ok(
+            w.staff.post(
+                f"/tickets/{w.t.pk}/lines", {"kind": "fee", "description": "Disposal", "quantity": 1, "unit_price": 5}
+            ),
+            201,
+        ),
+    ),
+    (
+        "DELETE ticket part",
+        lambda w: TICKET_URLS,
+        lambda w: ok(w.staff.delete(f"/tickets/{w.t.pk}/inventory/{w.i1.pk}"), 204),
+    ),
     ("ORM mechanic rename", lambda w: TICKET_URLS, lambda w: orm_rename(w.m1, name="Quietly Renamed")),
-    ("seed_shop", lambda w: TICKET_URLS, lambda w: call_command("seed_shop", "--customers", "2", "--mechanics", "2", "--tickets", "3", "--parts", "2", verbosity=0)),
-    ("seed_shop --flush", lambda w: [*TICKET_URLS, "/mechanics"], lambda w: call_command("seed_shop", "--customers", "2", "--mechanics", "2", "--tickets", "3", "--parts", "2", "--flush", verbosity=0)),
+    (
+        "seed_shop",
+        lambda w: TICKET_URLS,
+        lambda w: call_command(
+            "seed_shop", "--customers", "2", "--mechanics", "2", "--tickets", "3", "--parts", "2", verbosity=0
+        ),
+    ),
+    (
+        "seed_shop --flush",
+        lambda w: [*TICKET_URLS, "/mechanics"],
+        lambda w: call_command(
+            "seed_shop",
+            "--customers",
+            "2",
+            "--mechanics",
+            "2",
+            "--tickets",
+            "3",
+            "--parts",
+            "2",
+            "--flush",
+            verbosity=0,
+        ),
+    ),
 ]
 
 
@@ -204,7 +347,11 @@ def test_both_spellings_of_a_path_are_fresh_after_a_write(shop):
 
 
 def test_the_owner_sees_their_own_change_at_once(shop):
-    assert_fresh_after(shop.owner, [f"/customers/{shop.c.pk}"], lambda: ok(shop.owner.patch(f"/customers/{shop.c.pk}", {"name": "Self Renamed"})))
+    assert_fresh_after(
+        shop.owner,
+        [f"/customers/{shop.c.pk}"],
+        lambda: ok(shop.owner.patch(f"/customers/{shop.c.pk}", {"name": "Self Renamed"})),
+    )
 
 
 def test_seed_shop_makes_every_cached_resource_fresh(shop):
@@ -277,7 +424,9 @@ def test_a_customers_cached_record_is_not_shown_to_others(make_customer, client_
                 assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("path", ["/tickets", "/tickets?page=1&per_page=5", "/mechanics", "/mechanics/{m}", "/customers/{c}"])
+@pytest.mark.parametrize(
+    "path", ["/tickets", "/tickets?page=1&per_page=5", "/mechanics", "/mechanics/{m}", "/customers/{c}"]
+)
 def test_staff_warmed_reads_are_refused_to_customers_and_anonymous(
     staff_client, customer_client, api_client, customer, make_customer, make_mechanic, make_ticket, path
 ):
@@ -373,7 +522,9 @@ def test_a_cached_read_costs_no_database_query(shop, django_assert_num_queries):
         assert is_hit(shop.staff.get(url))
 
 
-@pytest.mark.parametrize(("url", "ttl"), [("/customers/{c}", 60), ("/mechanics", 60), ("/mechanics/{m}", 60), ("/tickets", 10)])
+@pytest.mark.parametrize(
+    ("url", "ttl"), [("/customers/{c}", 60), ("/mechanics", 60), ("/mechanics/{m}", 60), ("/tickets", 10)]
+)
 def test_each_cached_read_is_stored_for_its_documented_time(shop, monkeypatch, url, ttl):
     stored = []
     default = caches["default"]
@@ -391,7 +542,9 @@ def test_each_cached_read_is_stored_for_its_documented_time(shop, monkeypatch, u
     assert stored and set(stored) == {ttl}  # the response, and the list of headers it varies on
 
 
-@pytest.mark.parametrize("path", ["/tickets/my-tickets", "/tickets/{t}", "/inventory", "/mechanics/top-3-mechanics", "/customers"])
+@pytest.mark.parametrize(
+    "path", ["/tickets/my-tickets", "/tickets/{t}", "/inventory", "/mechanics/top-3-mechanics", "/customers"]
+)
 def test_reads_that_are_not_cached_are_never_served_from_the_cache(shop, path):
     client = shop.owner if "my-tickets" in path else shop.staff
     url = path.format(t=shop.t.pk)

@@ -34,17 +34,26 @@ class Shop:
 
     def mechanic(self) -> int:
         tag = uuid.uuid4().hex[:12]
-        return self.create("/mechanics", {"name": f"Mech {tag}", "email": f"m-{tag}@shop.example", "phone": "555", "salary": 1000})
+        return self.create(
+            "/mechanics", {"name": f"Mech {tag}", "email": f"m-{tag}@shop.example", "phone": "555", "salary": 1000}
+        )
 
     def item(self) -> int:
         return self.create("/inventory", {"name": f"Part {uuid.uuid4().hex[:12]}", "price": 9.5})
 
     def ticket(self, customer_id: int) -> int:
-        body = {"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Race", "customer_id": customer_id}
+        body = {
+            "VIN": "1HGCM82633A004352",
+            "service_date": "2026-11-25",
+            "service_description": "Race",
+            "customer_id": customer_id,
+        }
         return self.create("/tickets", body)
 
     def mechanic_links(self, mechanic_id: int) -> list[int]:
-        rows = self.query("SELECT ticket_id FROM tickets_ticketmechanic WHERE mechanic_id = %s ORDER BY ticket_id", (mechanic_id,))
+        rows = self.query(
+            "SELECT ticket_id FROM tickets_ticketmechanic WHERE mechanic_id = %s ORDER BY ticket_id", (mechanic_id,)
+        )
         return [ticket_id for (ticket_id,) in rows]
 
     def ticket_count(self, mechanic_id: int) -> int | None:
@@ -60,7 +69,15 @@ def shop(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def customer_id(shop) -> int:
-    return shop.create("/customers", {"name": "Racer", "email": f"racer-{uuid.uuid4().hex[:8]}@example.com", "phone": "1", "password": "Race-Condition-42"})
+    return shop.create(
+        "/customers",
+        {
+            "name": "Racer",
+            "email": f"racer-{uuid.uuid4().hex[:8]}@example.com",
+            "phone": "1",
+            "password": "Race-Condition-42",
+        },
+    )
 
 
 def assert_no_server_error(responses: list[live.Response], allowed: set[int]) -> None:
@@ -131,7 +148,9 @@ def test_one_mechanic_assigned_to_30_tickets_at_once_then_removed_from_all_keeps
     for _ in range(3):
         mechanic = shop.mechanic()
 
-        assigned = live.at_once([lambda t=t: shop.server.staff("PUT", f"/tickets/{t}/assign-mechanic/{mechanic}") for t in tickets])
+        assigned = live.at_once(
+            [lambda t=t, m=mechanic: shop.server.staff("PUT", f"/tickets/{t}/assign-mechanic/{m}") for t in tickets]
+        )
 
         assert_no_server_error(assigned, {200})
         assert shop.mechanic_links(mechanic) == sorted(tickets)
@@ -139,7 +158,9 @@ def test_one_mechanic_assigned_to_30_tickets_at_once_then_removed_from_all_keeps
         top = shop.server.staff("GET", "/mechanics/top-3-mechanics").body
         assert {"id": mechanic, "ticket_count": 30}.items() <= next(m for m in top if m["id"] == mechanic).items()
 
-        removed = live.at_once([lambda t=t: shop.server.staff("PUT", f"/tickets/{t}/remove-mechanic/{mechanic}") for t in tickets])
+        removed = live.at_once(
+            [lambda t=t, m=mechanic: shop.server.staff("PUT", f"/tickets/{t}/remove-mechanic/{m}") for t in tickets]
+        )
 
         assert_no_server_error(removed, {200})
         assert shop.mechanic_links(mechanic) == []
@@ -173,13 +194,19 @@ def test_30_sign_ups_with_one_email_in_different_cases_create_exactly_one_custom
     assert_no_server_error(responses, {201, 400})
     created = [r.body for r in responses if r.status == 201]
     assert len(created) == 1
-    assert all(r.body == {"error": "Invalid input.", "fields": {"email": [DUPLICATE_EMAIL]}} for r in responses if r.status == 400)
+    assert all(
+        r.body == {"error": "Invalid input.", "fields": {"email": [DUPLICATE_EMAIL]}}
+        for r in responses
+        if r.status == 400
+    )
     rows = shop.query("SELECT id, name, email FROM customers_customer WHERE LOWER(email) = %s", (email,))
     assert rows == [(created[0]["id"], created[0]["name"], email)]
 
 
 @pytest.mark.parametrize("round_", range(4))
-def test_deleting_a_mechanic_while_12_clients_assign_it_leaves_no_answer_contradicting_the_outcome(shop, customer_id, round_):
+def test_deleting_a_mechanic_while_12_clients_assign_it_leaves_no_answer_contradicting_the_outcome(
+    shop, customer_id, round_
+):
     mechanic = shop.mechanic()
     tickets = [shop.ticket(customer_id) for _ in range(12)]
     assign_calls = [lambda t=t: shop.server.staff("PUT", f"/tickets/{t}/assign-mechanic/{mechanic}") for t in tickets]
@@ -190,7 +217,7 @@ def test_deleting_a_mechanic_while_12_clients_assign_it_leaves_no_answer_contrad
     responses = live.at_once(calls)
 
     deletes = responses[3 * round_ : 3 * round_ + 3]
-    assigns = dict(zip(tickets, responses[: 3 * round_] + responses[3 * round_ + 3 :]))
+    assigns = dict(zip(tickets, responses[: 3 * round_] + responses[3 * round_ + 3 :], strict=True))
     assert_no_server_error(responses, {200, 204, 404, 409})
     links = shop.mechanic_links(mechanic)
     still_there = shop.ticket_count(mechanic) is not None
@@ -222,14 +249,22 @@ def test_10_updates_racing_a_delete_never_answer_500_nor_bring_the_record_back(s
     patches = {"mechanics": {"name": "Renamed"}, "customers": {"name": "Renamed"}, "inventory": {"price": 3}}
     make = {
         "mechanics": shop.mechanic,
-        "customers": lambda: shop.create("/customers", {"name": "Gone", "email": f"gone-{uuid.uuid4().hex[:8]}@example.com", "phone": "1", "password": "Race-Condition-42"}),
+        "customers": lambda: shop.create(
+            "/customers",
+            {
+                "name": "Gone",
+                "email": f"gone-{uuid.uuid4().hex[:8]}@example.com",
+                "phone": "1",
+                "password": "Race-Condition-42",
+            },
+        ),
         "inventory": shop.item,
     }[kind]
     # Each round hits the race only now and then; up to 25 rounds make it show every run.
     for _ in range(25):
         record = make()
-        calls = [lambda: shop.server.staff("PATCH", f"/{kind}/{record}", patches[kind]) for _ in range(10)]
-        calls.insert(5, lambda: shop.server.staff("DELETE", f"/{kind}/{record}"))
+        calls = [lambda r=record: shop.server.staff("PATCH", f"/{kind}/{r}", patches[kind]) for _ in range(10)]
+        calls.insert(5, lambda r=record: shop.server.staff("DELETE", f"/{kind}/{r}"))
 
         responses = live.at_once(calls)
 
@@ -247,7 +282,9 @@ def test_10_updates_racing_a_delete_never_answer_500_nor_bring_the_record_back(s
 
 def refresh_token_of(shop: Shop, kind: str) -> str:
     if kind == "staff":
-        response = shop.server.request("POST", "/auth/login", {"username": live.STAFF_USERNAME, "password": live.STAFF_PASSWORD})
+        response = shop.server.request(
+            "POST", "/auth/login", {"username": live.STAFF_USERNAME, "password": live.STAFF_PASSWORD}
+        )
     else:
         email, password = f"refresher-{uuid.uuid4().hex[:8]}@example.com", "Refresh-Once-42"
         shop.create("/customers", {"name": "Refresher", "email": email, "phone": "1", "password": password})
@@ -270,7 +307,7 @@ def test_10_clients_refreshing_with_one_refresh_token_get_exactly_one_new_pair(s
     for _ in range(3):
         token = refresh_token_of(shop, kind)
 
-        responses = live.at_once([lambda: refresh(shop, token) for _ in range(10)])
+        responses = live.at_once([lambda t=token: refresh(shop, t) for _ in range(10)])
 
         assert_no_server_error(responses, {200, 401})
         assert sorted(r.status for r in responses) == [200] + [401] * 9

@@ -357,7 +357,9 @@ def test_flatten_errors_values_are_plain_strings():
 @pytest.mark.django_db
 def test_nested_validation_error_reaches_the_client_with_dotted_keys(staff_client, make_ticket, make_item):
     ticket, item = make_ticket(), make_item()
-    body = {"add_inventory_items": [{"inventory_id": item.pk, "quantity": 1}, {"inventory_id": item.pk + 1, "quantity": 0}]}
+    body = {
+        "add_inventory_items": [{"inventory_id": item.pk, "quantity": 1}, {"inventory_id": item.pk + 1, "quantity": 0}]
+    }
     response = staff_client.post(f"/tickets/{ticket.pk}/inventory", data=body, format="json")
     errors = assert_json_error(response, 400)
     assert "add_inventory_items.1.quantity" in errors["fields"]

@@ -28,7 +28,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -71,7 +71,7 @@ class Rig:
 def daily_window_is_safe() -> None:
     """The mechanics_list limit has a daily window (windows follow the real clock); refuse to
     start within a minute of its end rather than see the count restart mid-test."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if now.hour == 23 and now.minute == 59:
         pytest.skip("too close to the end of the daily rate-limit window")
 
@@ -117,7 +117,9 @@ def is_hit(response: live.Response) -> bool:
 def healthy(rig) -> Rig:
     """The rig with both proxies up and the server answering, before and after the test."""
     assert rig.database_proxy.is_up and rig.cache_proxy.is_up
-    assert live.wait_for(lambda: live.healthz_status(rig.server) == 200, RECOVERY_SECONDS), rig.server.log_text()[-2000:]
+    assert live.wait_for(lambda: live.healthz_status(rig.server) == 200, RECOVERY_SECONDS), rig.server.log_text()[
+        -2000:
+    ]
     yield rig
     assert rig.database_proxy.is_up and rig.cache_proxy.is_up
 
@@ -167,7 +169,8 @@ def test_while_the_database_is_down_every_call_answers_503_json_and_afterwards_a
     assert rig.server.request("POST", "/customers/login", {"email": email, "password": CUSTOMER_PASSWORD}).status == 200
     emails = tuple(m["email"] for m in before)
     rows = rig.query(
-        f"SELECT id, name, email, phone, salary FROM mechanics_mechanic WHERE email IN ({', '.join(['%s'] * 5)})", emails
+        f"SELECT id, name, email, phone, salary FROM mechanics_mechanic WHERE email IN ({', '.join(['%s'] * 5)})",
+        emails,
     )
     assert sorted((r[0], r[1], r[2], r[3], float(r[4])) for r in rows) == sorted(
         (m["id"], m["name"], m["email"], m["phone"], m["salary"]) for m in before
@@ -180,7 +183,10 @@ def test_while_the_database_is_down_every_call_answers_503_json_and_afterwards_a
 def test_writes_in_flight_when_the_database_goes_away_are_kept_exactly_once_or_not_at_all(healthy):
     rig = healthy
     tag = uuid.uuid4().hex[:8]
-    bodies = [{"name": f"Flight {n}", "email": f"flight-{tag}-{n}@shop.example", "phone": str(n), "salary": n} for n in range(60)]
+    bodies = [
+        {"name": f"Flight {n}", "email": f"flight-{tag}-{n}@shop.example", "phone": str(n), "salary": n}
+        for n in range(60)
+    ]
     done, lock = [0], threading.Lock()
 
     def create(body):
@@ -201,10 +207,12 @@ def test_writes_in_flight_when_the_database_goes_away_are_kept_exactly_once_or_n
     statuses = [r.status for r in responses]
     assert set(statuses) == {201, 503}, statuses
     assert all(r.body == DB_DOWN for r in responses if r.status == 503)
-    rows = rig.query("SELECT email, name, phone, salary FROM mechanics_mechanic WHERE email LIKE %s", (f"flight-{tag}-%",))
+    rows = rig.query(
+        "SELECT email, name, phone, salary FROM mechanics_mechanic WHERE email LIKE %s", (f"flight-{tag}-%",)
+    )
     stored = {email: (name, phone, float(salary)) for email, name, phone, salary in rows}
     assert len(stored) == len(rows), "a write was stored twice"
-    for body, response in zip(bodies, responses):
+    for body, response in zip(bodies, responses, strict=True):
         expected = (body["name"], body["phone"], float(body["salary"]))
         if response.status == 201:  # acknowledged: there, exactly as sent
             assert stored.pop(body["email"]) == expected
@@ -260,7 +268,10 @@ def test_while_redis_is_down_scoped_limits_fail_open_and_sign_in_fails_closed(he
         assert [r.status for r in listed] == [200] * 6
         expected = rig.query("SELECT id FROM mechanics_mechanic ORDER BY id")
         assert [[m["id"] for m in r.body] for r in listed] == [[row[0] for row in expected]] * 6
-        for path, body in [("/auth/login", credentials), ("/customers/login", {"email": "a@example.com", "password": "x"})]:
+        for path, body in [
+            ("/auth/login", credentials),
+            ("/customers/login", {"email": "a@example.com", "password": "x"}),
+        ]:
             refused = rig.server.request("POST", path, body)
             assert (refused.status, refused.body, refused.headers.get("retry-after")) == (503, LOGIN_DOWN, "10")
 
@@ -454,7 +465,11 @@ def wrapped(django_error: type[Exception], cause: BaseException) -> Exception:
 
 def psycopg_error(name: str) -> BaseException:
     psycopg = pytest.importorskip("psycopg")
-    return getattr(psycopg.errors, name)("from the test") if name != "OperationalError" else psycopg.OperationalError("connection failed")
+    return (
+        getattr(psycopg.errors, name)("from the test")
+        if name != "OperationalError"
+        else psycopg.OperationalError("connection failed")
+    )
 
 
 def mysql_error(code: int) -> BaseException:
@@ -494,7 +509,10 @@ def test_the_api_exception_handler_answers_an_unreachable_database_with_503_and_
 
 def test_the_api_exception_handler_answers_a_deadlock_with_409():
     response = api_exception_handler(wrapped(OperationalError, mysql_error(1213)), {})
-    assert (response.status_code, response.data) == (409, {"error": "The request conflicts with a concurrent change; try again."})
+    assert (response.status_code, response.data) == (
+        409,
+        {"error": "The request conflicts with a concurrent change; try again."},
+    )
 
 
 @pytest.mark.parametrize(
@@ -520,7 +538,9 @@ def redis_unreachable(redis_unreachable, settings):
 
 
 @pytest.mark.django_db
-def test_without_a_cache_a_cached_read_is_built_from_the_database_and_a_write_succeeds(redis_unreachable, staff_client, make_mechanic):
+def test_without_a_cache_a_cached_read_is_built_from_the_database_and_a_write_succeeds(
+    redis_unreachable, staff_client, make_mechanic
+):
     mechanic = make_mechanic()
 
     reads = [staff_client.get(f"/mechanics/{mechanic.pk}") for _ in range(2)]
@@ -541,7 +561,9 @@ def test_without_a_cache_health_is_503_naming_the_cache(redis_unreachable, api_c
     assert "cache" in response.json()["error"]
 
 
-def test_a_password_change_is_refused_while_the_account_cache_is_down(redis_cache, settings, customer, client_for, staff_client):
+def test_a_password_change_is_refused_while_the_account_cache_is_down(
+    redis_cache, settings, customer, client_for, staff_client
+):
     """API.md: a password change ends every token issued before it. The signed-in account is
     cached (accounts/principals.py); a change the cache cannot hear of would let the old token
     back in once the cache returns with its old data, so it is refused (503) and nothing changes."""
@@ -550,7 +572,9 @@ def test_a_password_change_is_refused_while_the_account_cache_is_down(redis_cach
     assert old.get(url).status_code == 200  # the account is cached now
     working = settings.CACHES
 
-    settings.CACHES = {alias: {**config, "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0"} for alias, config in working.items()}
+    settings.CACHES = {
+        alias: {**config, "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0"} for alias, config in working.items()
+    }
     # By staff: the owner's own change checks the current password under the sign-in limits,
     # which fail closed without their store.
     changed = staff_client.patch(url, {"password": "Changed-In-Outage-42"}, format="json")
@@ -574,7 +598,9 @@ def test_a_chunked_body_without_a_length_is_refused_with_411_json(healthy, path)
         sock.sendall(
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
-            + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+            + f"{len(body):x}\r\n".encode()
+            + body
+            + b"\r\n0\r\n\r\n"
         )
         reply = read_until_closed(sock)
     finally:

@@ -68,7 +68,9 @@ def fuzz_server(tmp_path_factory) -> live.Server:
     tmp = tmp_path_factory.mktemp("fuzz")
     env = server_env(tmp)
     live.migrate_with_staff(env)
-    live.manage(env, "seed_shop", "--customers", "20", "--mechanics", "5", "--tickets", "50", "--parts", "20", "--seed", "1")
+    live.manage(
+        env, "seed_shop", "--customers", "20", "--mechanics", "5", "--tickets", "50", "--parts", "20", "--seed", "1"
+    )
     log = tmp / "server.log"
     config = tmp / "gunicorn.conf.py"
     # Not the project's gunicorn.conf.py: these settings are the test's. gunicorn answers an
@@ -115,9 +117,13 @@ def tokens(fuzz_server) -> dict[str, str]:
     # customer and void the token halfway through the run.
     tickets = fuzz_server.request("GET", "/tickets?page=1&per_page=1", token=staff)
     assert tickets.status == 200 and tickets.body, tickets.body
-    customer = fuzz_server.request("PATCH", f"/customers/{tickets.body[0]['customer_id']}", {"password": CUSTOMER_PASSWORD}, token=staff)
+    customer = fuzz_server.request(
+        "PATCH", f"/customers/{tickets.body[0]['customer_id']}", {"password": CUSTOMER_PASSWORD}, token=staff
+    )
     assert customer.status == 200, customer.body
-    login = fuzz_server.request("POST", "/customers/login", {"email": customer.body["email"], "password": CUSTOMER_PASSWORD})
+    login = fuzz_server.request(
+        "POST", "/customers/login", {"email": customer.body["email"], "password": CUSTOMER_PASSWORD}
+    )
     assert login.status == 200, login.body
     return {"customer": login.body["auth_token"], "staff": staff}
 

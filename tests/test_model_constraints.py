@@ -71,7 +71,9 @@ def test_mechanic_salary_cannot_be_made_negative_by_update(make_mechanic):
 def test_ticket_inventory_quantity_zero_is_rejected(make_ticket, make_item):
     ticket, item = make_ticket(), make_item()
     assert_rejected(
-        lambda: TicketInventory.objects.bulk_create([TicketInventory(ticket=ticket, inventory=item, quantity=0, unit_price=item.price)])
+        lambda: TicketInventory.objects.bulk_create(
+            [TicketInventory(ticket=ticket, inventory=item, quantity=0, unit_price=item.price)]
+        )
     )
     assert not TicketInventory.objects.exists()
 
@@ -90,7 +92,9 @@ def test_same_item_cannot_be_on_a_ticket_twice(make_ticket, make_item):
     item = make_item()
     ticket = make_ticket(parts=[(item, 1)])
     assert_rejected(
-        lambda: TicketInventory.objects.bulk_create([TicketInventory(ticket=ticket, inventory=item, quantity=3, unit_price=item.price)])
+        lambda: TicketInventory.objects.bulk_create(
+            [TicketInventory(ticket=ticket, inventory=item, quantity=3, unit_price=item.price)]
+        )
     )
     assert TicketInventory.objects.count() == 1
 

@@ -9,7 +9,7 @@ These tests touch no test database: the servers run in their own processes on a 
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -74,7 +74,7 @@ def daily_rate() -> str:
     """A daily window: windows follow the real clock in real servers, and a test that straddled
     a window's end would see the count restart. A day's end is 00:00 UTC; refuse to start
     within a minute of it rather than report a false failure."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if now.hour == 23 and now.minute == 59:
         pytest.skip("too close to the end of the daily rate-limit window")
     return "mechanics_list=5/day"
@@ -100,7 +100,9 @@ def test_a_write_through_one_server_is_visible_at_once_through_the_other(start_s
         assert [(r.status, is_hit(r)) for r in warm] == [(200, False), (200, True)]
         assert warm[0].body == warm[1].body
 
-    updated = one.request("PUT", paths[0], {"name": "Renamed", "email": "orig@shop.example", "phone": "1", "salary": 10}, token)
+    updated = one.request(
+        "PUT", paths[0], {"name": "Renamed", "email": "orig@shop.example", "phone": "1", "salary": 10}, token
+    )
     assert updated.status == 200
 
     response = two.request("GET", paths[0], token=token)

@@ -60,7 +60,9 @@ def test_schema_is_valid_openapi_3(schema):
 
 
 def documented_operations(schema) -> dict[str, set[str]]:
-    return {path: set(ops) - {"parameters", "summary", "description", "servers"} for path, ops in schema["paths"].items()}
+    return {
+        path: set(ops) - {"parameters", "summary", "description", "servers"} for path, ops in schema["paths"].items()
+    }
 
 
 def test_schema_documents_every_path_and_method_of_the_contract(schema):
@@ -133,8 +135,14 @@ def test_bearer_scheme_and_per_endpoint_security(schema):
     assert schema["paths"]["/customers"]["get"]["security"] == bearer
     assert schema["paths"]["/customers/{id}"]["get"]["security"] == bearer
     # No security requirement (or an empty one) means "no token needed".
-    for path, method in [("/customers/login", "post"), ("/auth/login", "post"), ("/auth/refresh", "post"),
-                         ("/inventory", "get"), ("/customers", "post"), ("/healthz", "get")]:
+    for path, method in [
+        ("/customers/login", "post"),
+        ("/auth/login", "post"),
+        ("/auth/refresh", "post"),
+        ("/inventory", "get"),
+        ("/customers", "post"),
+        ("/healthz", "get"),
+    ]:
         assert schema["paths"][path][method].get("security", [{}]) in ([{}], []), (path, method)
 
 
@@ -150,7 +158,11 @@ def test_the_workflow_conflicts_are_described(schema):
     balance a `409` (with `balance`); a locked ticket's `409` names its `status`."""
     error = schema["components"]["schemas"]["Error"]["properties"]
     assert error["status"]["type"] == "string"
-    assert error["allowed"] == {"type": "array", "items": {"type": "string"}, "description": error["allowed"]["description"]}
+    assert error["allowed"] == {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": error["allowed"]["description"],
+    }
     assert error["balance"]["type"] == "number"
     conflict = schema["paths"]["/tickets/{id}/transition"]["post"]["responses"]["409"]
     assert conflict["content"]["application/json"]["schema"]["$ref"].endswith("/Error")

@@ -82,11 +82,15 @@ class World:
 
     @cached_property
     def my_line(self):
-        return TicketLine.objects.create(ticket=self.my_ticket, kind="labor", description="Brakes", quantity=1, unit_price=80)
+        return TicketLine.objects.create(
+            ticket=self.my_ticket, kind="labor", description="Brakes", quantity=1, unit_price=80
+        )
 
     @cached_property
     def other_line(self):
-        return TicketLine.objects.create(ticket=self.other_ticket, kind="fee", description="Disposal", quantity=1, unit_price=5)
+        return TicketLine.objects.create(
+            ticket=self.other_ticket, kind="fee", description="Disposal", quantity=1, unit_price=5
+        )
 
     @cached_property
     def ticket_item(self):
@@ -222,9 +226,30 @@ ENDPOINTS = [
     E("put", "/tickets/{my_ticket}/remove-mechanic/{ticket_mechanic}", None, 401, 403, 200),
     E("put", "/tickets/{other_ticket}/remove-mechanic/{ticket_mechanic}", None, 401, 403, 200),
     E("put", "/tickets/{my_ticket}/update-mechanics", lambda w: {"add_mechanic_ids": [w["mechanic"]]}, 401, 403, 200),
-    E("put", "/tickets/{other_ticket}/update-mechanics", lambda w: {"add_mechanic_ids": [w["mechanic"]]}, 401, 403, 200),
-    E("post", "/tickets/{my_ticket}/inventory", lambda w: {"add_inventory_items": [{"inventory_id": w["item"], "quantity": 2}]}, 401, 403, 200),
-    E("post", "/tickets/{other_ticket}/inventory", lambda w: {"add_inventory_items": [{"inventory_id": w["item"], "quantity": 2}]}, 401, 403, 200),
+    E(
+        "put",
+        "/tickets/{other_ticket}/update-mechanics",
+        lambda w: {"add_mechanic_ids": [w["mechanic"]]},
+        401,
+        403,
+        200,
+    ),
+    E(
+        "post",
+        "/tickets/{my_ticket}/inventory",
+        lambda w: {"add_inventory_items": [{"inventory_id": w["item"], "quantity": 2}]},
+        401,
+        403,
+        200,
+    ),
+    E(
+        "post",
+        "/tickets/{other_ticket}/inventory",
+        lambda w: {"add_inventory_items": [{"inventory_id": w["item"], "quantity": 2}]},
+        401,
+        403,
+        200,
+    ),
     E("delete", "/tickets/{my_ticket}/inventory/{ticket_item}", None, 401, 403, 204),
     E("delete", "/tickets/{other_ticket}/inventory/{ticket_item}", None, 401, 403, 204),
     # The workflow: a customer approves or declines their own estimate, and nothing else.
@@ -234,8 +259,22 @@ ENDPOINTS = [
     E("post", "/tickets/{other_ticket}/transition", lambda w: {"to": "approved"}, 401, 403, 200),
     E("get", "/tickets/{my_ticket}/history", None, 401, 200, 200),
     E("get", "/tickets/{other_ticket}/history", None, 401, 403, 200),
-    E("post", "/tickets/{my_ticket}/lines", lambda w: {"kind": "labor", "description": "Brakes", "quantity": 1.5, "unit_price": 80}, 401, 403, 201),
-    E("post", "/tickets/{other_ticket}/lines", lambda w: {"kind": "fee", "description": "Disposal", "quantity": 1, "unit_price": 5}, 401, 403, 201),
+    E(
+        "post",
+        "/tickets/{my_ticket}/lines",
+        lambda w: {"kind": "labor", "description": "Brakes", "quantity": 1.5, "unit_price": 80},
+        401,
+        403,
+        201,
+    ),
+    E(
+        "post",
+        "/tickets/{other_ticket}/lines",
+        lambda w: {"kind": "fee", "description": "Disposal", "quantity": 1, "unit_price": 5},
+        401,
+        403,
+        201,
+    ),
     E("delete", "/tickets/{my_ticket}/lines/{my_line}", None, 401, 403, 204),
     E("delete", "/tickets/{other_ticket}/lines/{other_line}", None, 401, 403, 204),
     E("get", "/tickets/{my_invoiced_ticket}/payments", None, 401, 200, 200),
@@ -341,7 +380,8 @@ def test_role_table(world, endpoint, caller, expected):
 
 def counts() -> tuple[int, ...]:
     return tuple(
-        model.objects.count() for model in (Customer, Mechanic, Inventory, Ticket, TicketMechanic, TicketInventory, Vehicle)
+        model.objects.count()
+        for model in (Customer, Mechanic, Inventory, Ticket, TicketMechanic, TicketInventory, Vehicle)
     )
 
 
@@ -390,7 +430,9 @@ def test_not_allowed_rows_name_methods_their_routes_do_not_serve():
 
     for endpoint in NOT_ALLOWED:
         callback = resolve(endpoint.path.format_map(_AnyId())).func
-        assert endpoint.method not in callback.actions or endpoint.method not in callback.cls.http_method_names, endpoint
+        assert endpoint.method not in callback.actions or endpoint.method not in callback.cls.http_method_names, (
+            endpoint
+        )
 
 
 class _AnyId(dict):
@@ -400,9 +442,7 @@ class _AnyId(dict):
 
 # --- what a forbidden call leaves behind -----------------------------------------------------
 
-FORBIDDEN_CUSTOMER_WRITES = [
-    e for e in ENDPOINTS if e.method != "get" and e.customer == 403 and e.path.count("/") >= 2
-]
+FORBIDDEN_CUSTOMER_WRITES = [e for e in ENDPOINTS if e.method != "get" and e.customer == 403 and e.path.count("/") >= 2]
 
 
 @pytest.mark.parametrize("endpoint", FORBIDDEN_CUSTOMER_WRITES, ids=str)
@@ -459,7 +499,11 @@ UNKNOWN_ID = 987654321
 OWN_ONLY_BY_ID = [
     ("get", "/tickets/{id}", None),
     ("patch", "/tickets/{id}", {"service_description": "Brakes"}),
-    ("put", "/tickets/{id}", {"VIN": "1HGCM82633A004352", "service_date": "2026-11-02", "service_description": "Brakes"}),
+    (
+        "put",
+        "/tickets/{id}",
+        {"VIN": "1HGCM82633A004352", "service_date": "2026-11-02", "service_description": "Brakes"},
+    ),
     ("post", "/tickets/{id}/transition", {"to": "approved"}),
     ("get", "/tickets/{id}/history", None),
     ("get", "/tickets/{id}/payments", None),
@@ -479,7 +523,9 @@ def test_customer_gets_403_for_an_unknown_id_as_for_another_customers(world, met
 
     def send(record_id):
         url = path.format(id=record_id)
-        return client.get(url) if body is None and method == "get" else getattr(client, method)(url, body, format="json")
+        return (
+            client.get(url) if body is None and method == "get" else getattr(client, method)(url, body, format="json")
+        )
 
     theirs, unknown = send(other_id), send(UNKNOWN_ID)
 

@@ -20,8 +20,22 @@ pytestmark = pytest.mark.django_db
 ERROR_KEYS = {"error", "fields", "missing_ids"}
 FIXED_NOW = 1_000_000.0  # well inside one hour window
 # Whatever a leaking error page would show: a traceback, source paths, settings, SQL.
-LEAKS = ["Traceback", 'File "', "/work/", "site-packages", "SECRET", "SELECT", "INSERT", "UPDATE ", "DELETE FROM",
-         "django.", "rest_framework.", "RuntimeError", "<html", "<!DOCTYPE"]
+LEAKS = [
+    "Traceback",
+    'File "',
+    "/work/",
+    "site-packages",
+    "SECRET",
+    "SELECT",
+    "INSERT",
+    "UPDATE ",
+    "DELETE FROM",
+    "django.",
+    "rest_framework.",
+    "RuntimeError",
+    "<html",
+    "<!DOCTYPE",
+]
 
 
 def quiet(client: APIClient) -> APIClient:
@@ -67,23 +81,46 @@ def throttled(shop, monkeypatch):
 # (status, how to provoke it)
 ERRORS = {
     "400-validation": (400, lambda s, mp: s["staff"].post("/inventory", {"name": "", "price": "x"}, format="json")),
-    "400-parse": (400, lambda s, mp: s["staff"].generic("POST", "/inventory", b'{"name": \xff', content_type="application/json")),
-    "400-too-deep": (400, lambda s, mp: s["staff"].generic("POST", "/inventory", b"[" * 100_000, content_type="application/json")),
+    "400-parse": (
+        400,
+        lambda s, mp: s["staff"].generic("POST", "/inventory", b'{"name": \xff', content_type="application/json"),
+    ),
+    "400-too-deep": (
+        400,
+        lambda s, mp: s["staff"].generic("POST", "/inventory", b"[" * 100_000, content_type="application/json"),
+    ),
     "400-pagination": (400, lambda s, mp: s["anonymous"].get("/inventory?page=0&per_page=1")),
     "400-disallowed-host": (400, lambda s, mp: s["anonymous"].get("/inventory", HTTP_HOST="evil.example")),
     "401-no-token": (401, lambda s, mp: s["anonymous"].get("/mechanics")),
     "401-bad-token": (401, lambda s, mp: quiet(APIClient(HTTP_AUTHORIZATION="Bearer x.y.z")).get("/inventory")),
-    "401-bad-login": (401, lambda s, mp: s["anonymous"].post("/auth/login", {"username": "staff", "password": "nope"}, format="json")),
+    "401-bad-login": (
+        401,
+        lambda s, mp: s["anonymous"].post("/auth/login", {"username": "staff", "password": "nope"}, format="json"),
+    ),
     "403-customer-on-staff-route": (403, lambda s, mp: s["as_customer"].get("/mechanics")),
     "404-unknown-path": (404, lambda s, mp: s["anonymous"].get("/wp-admin/setup-config.php")),
     "404-unknown-id": (404, lambda s, mp: s["staff"].get("/customers/999999")),
-    "404-missing-ids": (404, lambda s, mp: s["staff"].put(
-        f"/tickets/{s['ticket'].pk}/update-mechanics", {"add_mechanic_ids": [999999]}, format="json")),
+    "404-missing-ids": (
+        404,
+        lambda s, mp: s["staff"].put(
+            f"/tickets/{s['ticket'].pk}/update-mechanics", {"add_mechanic_ids": [999999]}, format="json"
+        ),
+    ),
     "405-wrong-method": (405, lambda s, mp: s["staff"].delete("/customers")),
     "409-conflict": (409, lambda s, mp: s["staff"].delete(f"/customers/{s['customer'].pk}")),
-    "413-too-large": (413, lambda s, mp: s["staff"].generic(
-        "POST", "/inventory", b"x" * (django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1), content_type="application/json")),
-    "415-wrong-type": (415, lambda s, mp: s["staff"].post("/inventory", "name=x", content_type="application/x-www-form-urlencoded")),
+    "413-too-large": (
+        413,
+        lambda s, mp: s["staff"].generic(
+            "POST",
+            "/inventory",
+            b"x" * (django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1),
+            content_type="application/json",
+        ),
+    ),
+    "415-wrong-type": (
+        415,
+        lambda s, mp: s["staff"].post("/inventory", "name=x", content_type="application/x-www-form-urlencoded"),
+    ),
     "429-throttled": (429, throttled),
     "500-forced": (500, force_500),
 }
@@ -116,7 +153,9 @@ def test_a_forced_server_error_answers_only_a_generic_sentence(shop, monkeypatch
 
 
 @pytest.mark.parametrize(("path", "status"), [("/inventory", 500), ("/wp-admin/x", 404)])
-def test_with_debug_on_the_technical_pages_are_still_json_without_a_traceback(shop, monkeypatch, settings, path, status):
+def test_with_debug_on_the_technical_pages_are_still_json_without_a_traceback(
+    shop, monkeypatch, settings, path, status
+):
     # DEBUG is never on in production, but a developer's server must not turn into HTML either.
     settings.DEBUG = True
     monkeypatch.setattr("inventory.selectors.inventory_list", boom)
@@ -147,17 +186,27 @@ def test_with_debug_on_a_browser_page_404_lists_no_url_patterns(shop, settings, 
     ("path", "body"),
     [
         ("/customers/login", {"email": "someone@example.com", "password": "Chunked-Pass-42"}),
-        ("/customers", {"name": "Chunked", "email": "chunked@example.com", "phone": "1", "password": "Chunked-Pass-42"}),
+        (
+            "/customers",
+            {"name": "Chunked", "email": "chunked@example.com", "phone": "1", "password": "Chunked-Pass-42"},
+        ),
     ],
 )
 def test_a_chunked_body_without_content_length_is_411_not_a_missing_field(shop, path, body):
     # What gunicorn hands Django for `Transfer-Encoding: chunked`: the header, no Content-Length.
     response = shop["anonymous"].generic(
-        "POST", path, json.dumps(body), content_type="application/json", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""
+        "POST",
+        path,
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
     )
 
     assert response.status_code == 411
-    assert response.json() == {"error": "A request body needs a Content-Length header (chunked bodies are not accepted)."}
+    assert response.json() == {
+        "error": "A request body needs a Content-Length header (chunked bodies are not accepted)."
+    }
 
 
 # --- security headers -----------------------------------------------------------------------------
@@ -167,11 +216,16 @@ SUCCESSES = {
     "200-staff-read": lambda s, mp: s["staff"].get(f"/tickets/{s['ticket'].pk}"),
     "201-create": lambda s, mp: s["staff"].post("/inventory", {"name": "Brake pad", "price": 1}, format="json"),
     "204-delete": lambda s, mp: s["staff"].delete(f"/inventory/{s['item'].pk}"),
-    "200-login": lambda s, mp: s["anonymous"].post("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, format="json"),
+    "200-login": lambda s, mp: s["anonymous"].post(
+        "/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, format="json"
+    ),
     "200-health": lambda s, mp: s["anonymous"].get("/healthz"),
     "200-schema": lambda s, mp: s["anonymous"].get("/api/schema/"),
 }
-HEADER_CASES = {**SUCCESSES, **{name: provoke for name, (_, provoke) in ERRORS.items() if name != "400-disallowed-host"}}
+HEADER_CASES = {
+    **SUCCESSES,
+    **{name: provoke for name, (_, provoke) in ERRORS.items() if name != "400-disallowed-host"},
+}
 
 
 @pytest.mark.parametrize("provoke", list(HEADER_CASES.values()), ids=list(HEADER_CASES))
@@ -256,11 +310,14 @@ def test_forwarded_proto_is_trusted_only_when_configured(https_only):
 
 AUTHENTICATED = {
     "200-staff-list": lambda s: s["staff"].get("/mechanics"),
-    "200-staff-list-again": lambda s: (s["staff"].get("/mechanics"), s["staff"].get("/mechanics"))[1],  # a cached answer
+    "200-staff-list-again": lambda s: (s["staff"].get("/mechanics"), s["staff"].get("/mechanics"))[
+        1
+    ],  # a cached answer
     "200-staff-record": lambda s: s["staff"].get(f"/mechanics/{s['mechanic'].pk}"),
     "200-customer-own-record": lambda s: s["as_customer"].get(f"/customers/{s['customer'].pk}"),
     "200-customer-own-record-again": lambda s: (
-        s["as_customer"].get(f"/customers/{s['customer'].pk}"), s["as_customer"].get(f"/customers/{s['customer'].pk}")
+        s["as_customer"].get(f"/customers/{s['customer'].pk}"),
+        s["as_customer"].get(f"/customers/{s['customer'].pk}"),
     )[1],
     "200-customer-tickets": lambda s: s["as_customer"].get("/tickets/my-tickets"),
     "200-public-list-signed-in": lambda s: s["as_customer"].get("/inventory"),
@@ -307,7 +364,9 @@ def test_a_cached_read_is_private_without_a_lifetime_on_a_miss_and_on_a_hit(shop
     "provoke",
     [
         pytest.param(lambda s: s["as_customer"].get("/tickets/my-tickets"), id="uncached-read"),
-        pytest.param(lambda s: s["staff"].patch(f"/mechanics/{s['mechanic'].pk}", {"name": "Renamed"}, format="json"), id="write"),
+        pytest.param(
+            lambda s: s["staff"].patch(f"/mechanics/{s['mechanic'].pk}", {"name": "Renamed"}, format="json"), id="write"
+        ),
     ],
 )
 def test_an_uncached_answer_to_a_signed_in_caller_is_private_too(shop, provoke):
@@ -329,7 +388,9 @@ def test_a_bad_token_answer_is_not_stored_for_others(shop, path):
 def token_responses(shop, staff_user, customer):
     anonymous = shop["anonymous"]
     staff = anonymous.post("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, format="json")
-    customer_login = anonymous.post("/customers/login", {"email": customer.email, "password": CUSTOMER_PASSWORD}, format="json")
+    customer_login = anonymous.post(
+        "/customers/login", {"email": customer.email, "password": CUSTOMER_PASSWORD}, format="json"
+    )
     refreshed = anonymous.post("/auth/refresh", {"refresh_token": staff.json()["refresh_token"]}, format="json")
     return {"staff login": staff, "customer login": customer_login, "refresh": refreshed}
 
@@ -355,7 +416,9 @@ def test_admin_cookies_are_sent_secure_and_session_cookie_http_only(client, staf
     login_page = client.get("/admin/login/")
     assert login_page.cookies["csrftoken"]["secure"] is True
 
-    signed_in = client.post("/admin/login/?next=/admin/", {"username": "staff", "password": STAFF_PASSWORD, "next": "/admin/"})
+    signed_in = client.post(
+        "/admin/login/?next=/admin/", {"username": "staff", "password": STAFF_PASSWORD, "next": "/admin/"}
+    )
 
     assert signed_in.status_code == 302
     session = signed_in.cookies["sessionid"]
@@ -363,8 +426,16 @@ def test_admin_cookies_are_sent_secure_and_session_cookie_http_only(client, staf
     assert session["samesite"] == "Lax"
 
 
-@pytest.mark.parametrize("provoke", [SUCCESSES["200-list"], SUCCESSES["200-login"], SUCCESSES["201-create"],
-                                     ERRORS["401-bad-login"][1], ERRORS["500-forced"][1]])
+@pytest.mark.parametrize(
+    "provoke",
+    [
+        SUCCESSES["200-list"],
+        SUCCESSES["200-login"],
+        SUCCESSES["201-create"],
+        ERRORS["401-bad-login"][1],
+        ERRORS["500-forced"][1],
+    ],
+)
 def test_the_api_sets_no_cookies(shop, monkeypatch, provoke):
     # Tokens travel in the Authorization header; no session or CSRF cookie to steal or ride.
     assert not provoke(shop, monkeypatch).cookies

@@ -23,8 +23,18 @@ SETTINGS = PROJECT / "mechanic_shop" / "settings.py"
 KEY = "x" * 20 + "-production-like-secret-key-0123456789abcdef"
 # Variables settings.py reads that the machine running the tests may have set.
 CONFIGURATION = [
-    "SECRET_KEY", "DEBUG", "DATABASE_URL", "CACHE_URL", "CACHE_DIR", "CACHE_KEY_PREFIX", "THROTTLE_RATES",
-    "THROTTLING_ENABLED", "JWT_ACCESS_TOKEN_LIFETIME", "JWT_SIGNING_KEY", "ALLOWED_HOSTS", "NUM_PROXIES",
+    "SECRET_KEY",
+    "DEBUG",
+    "DATABASE_URL",
+    "CACHE_URL",
+    "CACHE_DIR",
+    "CACHE_KEY_PREFIX",
+    "THROTTLE_RATES",
+    "THROTTLING_ENABLED",
+    "JWT_ACCESS_TOKEN_LIFETIME",
+    "JWT_SIGNING_KEY",
+    "ALLOWED_HOSTS",
+    "NUM_PROXIES",
 ]
 
 
@@ -69,8 +79,12 @@ def test_manage_py_refuses_to_start_without_a_secret_key():
     if (PROJECT / ".env").exists() and "SECRET_KEY=" in (PROJECT / ".env").read_text():
         pytest.skip(".env holds a SECRET_KEY (make run writes one)")
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=PROJECT, env={**clean, "DEBUG": "true"},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT,
+        env={**clean, "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
@@ -120,7 +134,11 @@ def test_cache_url_puts_both_caches_on_redis(load_settings):
 def test_throttle_rates_override_only_what_they_name(load_settings):
     loaded = load_settings(SECRET_KEY=KEY, THROTTLE_RATES=" tickets_list = 100/hour ,login=5/minute")
 
-    assert loaded["THROTTLE_RATES"] == {**loaded["DEFAULT_THROTTLE_RATES"], "tickets_list": "100/hour", "login": "5/minute"}
+    assert loaded["THROTTLE_RATES"] == {
+        **loaded["DEFAULT_THROTTLE_RATES"],
+        "tickets_list": "100/hour",
+        "login": "5/minute",
+    }
     assert loaded["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == loaded["THROTTLE_RATES"]
 
 
@@ -133,13 +151,20 @@ def test_throttling_enabled_switches_every_limit(load_settings, value, enabled):
 
 
 def test_jwt_access_token_lifetime_is_read_in_seconds(load_settings):
-    assert load_settings(SECRET_KEY=KEY, JWT_ACCESS_TOKEN_LIFETIME="900")["SIMPLE_JWT"]["ACCESS_TOKEN_LIFETIME"].total_seconds() == 900
+    assert (
+        load_settings(SECRET_KEY=KEY, JWT_ACCESS_TOKEN_LIFETIME="900")["SIMPLE_JWT"][
+            "ACCESS_TOKEN_LIFETIME"
+        ].total_seconds()
+        == 900
+    )
 
 
 # --- THROTTLE_RATES validation (core/apps.py, at startup) ------------------------------------------
 
 
-@pytest.mark.parametrize("rate", ["15/hour", "5/h", "10/minute", "10/min", "10/m", "3/s", "3/sec", "3/second", "100/day", "1/d", "0/hour"])
+@pytest.mark.parametrize(
+    "rate", ["15/hour", "5/h", "10/minute", "10/min", "10/m", "3/s", "3/sec", "3/second", "100/day", "1/d", "0/hour"]
+)
 def test_valid_rates_are_accepted(settings, rate):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "tickets_list": rate}
 
@@ -148,8 +173,25 @@ def test_valid_rates_are_accepted(settings, rate):
 
 @pytest.mark.parametrize(
     "rate",
-    ["abc", "5/fortnight", "5/month", "5", "5/", "/hour", "-1/hour", "1.5/hour", "five/hour", " 10/minute",
-     "10/ minute", "10/Minute", "", "5/hour/extra", "\u0663/hour", "10/minutes", "10/hours"],
+    [
+        "abc",
+        "5/fortnight",
+        "5/month",
+        "5",
+        "5/",
+        "/hour",
+        "-1/hour",
+        "1.5/hour",
+        "five/hour",
+        " 10/minute",
+        "10/ minute",
+        "10/Minute",
+        "",
+        "5/hour/extra",
+        "\u0663/hour",
+        "10/minutes",
+        "10/hours",
+    ],
 )
 def test_an_invalid_rate_stops_startup(settings, rate):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "tickets_list": rate}
@@ -167,13 +209,20 @@ def test_an_unknown_scope_stops_startup(settings):
 
 @pytest.mark.parametrize(
     ("rates", "message"),
-    [("tickets_list=lots", "THROTTLE_RATES['tickets_list']"), ("mechanic_list=1/hour", "unknown scopes ['mechanic_list']")],
+    [
+        ("tickets_list=lots", "THROTTLE_RATES['tickets_list']"),
+        ("mechanic_list=1/hour", "unknown scopes ['mechanic_list']"),
+    ],
 )
 def test_manage_py_refuses_to_start_with_bad_throttle_rates(rates, message):
     clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=PROJECT,
-        env={**clean, "SECRET_KEY": KEY, "THROTTLE_RATES": rates}, capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT,
+        env={**clean, "SECRET_KEY": KEY, "THROTTLE_RATES": rates},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert message in result.stderr
@@ -185,9 +234,12 @@ def test_manage_py_refuses_to_start_with_bad_throttle_rates(rates, message):
 def manage_py_check(tmp_path, **environment: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=PROJECT,
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT,
         env={**clean, "SECRET_KEY": KEY, "CACHE_DIR": str(tmp_path / "cache"), **environment},
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -201,7 +253,9 @@ def test_a_cache_that_cannot_count_stops_startup(tmp_path, cache_url):
     assert "django_ratelimit.E003" in result.stderr
 
 
-@pytest.mark.parametrize("environment", [{}, {"CACHE_URL": "redis://127.0.0.1:6379/3"}], ids=["default-diskcache", "redis"])
+@pytest.mark.parametrize(
+    "environment", [{}, {"CACHE_URL": "redis://127.0.0.1:6379/3"}], ids=["default-diskcache", "redis"]
+)
 def test_the_supported_stores_pass_the_checks(tmp_path, environment):
     result = manage_py_check(tmp_path, **environment)
 
@@ -215,10 +269,19 @@ def test_the_supported_stores_pass_the_checks(tmp_path, environment):
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=PROJECT,
-        env={**clean, "DEBUG": "false", "SECRET_KEY": KEY, "SECURE_SSL_REDIRECT": "true",
-             "SECURE_PROXY_SSL_HEADER": "true", "CACHE_DIR": str(tmp_path / "cache")},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT,
+        env={
+            **clean,
+            "DEBUG": "false",
+            "SECRET_KEY": KEY,
+            "SECURE_SSL_REDIRECT": "true",
+            "SECURE_PROXY_SSL_HEADER": "true",
+            "CACHE_DIR": str(tmp_path / "cache"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -22,7 +22,9 @@ def test_sign_up_sign_in_and_read_ones_own_record(api_client, db):
     created = api_client.post("/customers", body, format="json")
     assert created.status_code == 201, created.content
 
-    signed_in = api_client.post("/customers/login", {"email": "sam@example.com", "password": CUSTOMER_PASSWORD}, format="json")
+    signed_in = api_client.post(
+        "/customers/login", {"email": "sam@example.com", "password": CUSTOMER_PASSWORD}, format="json"
+    )
     assert signed_in.status_code == 200, signed_in.content
 
     own = client_with_token(signed_in.json()["auth_token"]).get(f"/customers/{created.json()['id']}")

@@ -32,10 +32,17 @@ class StockShop:
         return response.body["id"]
 
     def item(self, on_hand: int) -> int:
-        return self.create("/inventory", {"name": f"Part {uuid.uuid4().hex[:12]}", "price": 9.5, "quantity_on_hand": on_hand})
+        return self.create(
+            "/inventory", {"name": f"Part {uuid.uuid4().hex[:12]}", "price": 9.5, "quantity_on_hand": on_hand}
+        )
 
     def tickets(self, customer_id: int, n: int) -> list[int]:
-        body = {"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Race", "customer_id": customer_id}
+        body = {
+            "VIN": "1HGCM82633A004352",
+            "service_date": "2026-11-25",
+            "service_description": "Race",
+            "customer_id": customer_id,
+        }
         return [self.create("/tickets", body) for _ in range(n)]
 
     def on_hand(self, item_id: int) -> int:
@@ -45,7 +52,8 @@ class StockShop:
     def ledger(self, item_id: int) -> list[tuple]:
         """(id, kind, quantity, balance_after, ticket_id), in id order."""
         return self.query(
-            "SELECT id, kind, quantity, balance_after, ticket_id FROM inventory_stockmovement WHERE item_id = %s ORDER BY id",
+            "SELECT id, kind, quantity, balance_after, ticket_id FROM inventory_stockmovement "
+            "WHERE item_id = %s ORDER BY id",
             (item_id,),
         )
 
@@ -54,7 +62,9 @@ class StockShop:
         return lambda: self.server.staff("POST", f"/tickets/{ticket_id}/inventory", body)
 
     def movement(self, item_id: int, kind: str, quantity: int):
-        return lambda: self.server.staff("POST", f"/inventory/{item_id}/movements", {"kind": kind, "quantity": quantity})
+        return lambda: self.server.staff(
+            "POST", f"/inventory/{item_id}/movements", {"kind": kind, "quantity": quantity}
+        )
 
 
 def assert_ledger_consistent(shop: StockShop, item_id: int) -> list[tuple]:
@@ -77,7 +87,12 @@ def shop(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def customer_id(shop) -> int:
-    body = {"name": "Racer", "email": f"racer-{uuid.uuid4().hex[:8]}@example.com", "phone": "1", "password": "Race-Condition-42"}
+    body = {
+        "name": "Racer",
+        "email": f"racer-{uuid.uuid4().hex[:8]}@example.com",
+        "phone": "1",
+        "password": "Race-Condition-42",
+    }
     return shop.create("/customers", body)
 
 
@@ -89,14 +104,19 @@ def test_50_tickets_taking_one_unit_of_20_in_stock_leave_exactly_20_served(shop,
 
     assert_no_server_error(responses, {200, 409})
     statuses = Counter(response.status for response in responses)
-    served = [ticket for ticket, response in zip(tickets, responses) if response.status == 200]
+    served = [ticket for ticket, response in zip(tickets, responses, strict=True) if response.status == 200]
     for response in responses:
         if response.status == 200:
             assert response.body["added_inventory_ids"] == [item]
         else:  # refused for want of stock, not for a lost race
             assert response.body["shortages"] == [{"inventory_id": item, "requested": 1, "on_hand": 0}], response.body
     ledger = assert_ledger_consistent(shop, item)
-    figures = {"200": statuses[200], "409": statuses[409], "on_hand": shop.on_hand(item), "ledger_sum": sum(m[2] for m in ledger)}
+    figures = {
+        "200": statuses[200],
+        "409": statuses[409],
+        "on_hand": shop.on_hand(item),
+        "ledger_sum": sum(m[2] for m in ledger),
+    }
     print(f"\n[{shop.backend.name}] 50 x 1 unit of 20: {figures}")
     assert figures == {"200": 20, "409": 30, "on_hand": 0, "ledger_sum": 0}
     assert sorted(m[4] for m in ledger if m[1] == "consumption") == sorted(served)
@@ -120,11 +140,13 @@ def test_racing_receipts_adjustments_and_consumptions_keep_the_ledger_equal_to_t
     responses = live.at_once(calls)
 
     assert_no_server_error(responses, {200, 201, 409})
-    outcome = Counter((kind, response.status) for kind, response in zip(kinds, responses))
+    outcome = Counter((kind, response.status) for kind, response in zip(kinds, responses, strict=True))
     assert outcome[("receipt", 201)] == 15 and outcome[("adjustment+", 201)] == 5  # only removals can be refused
-    for kind, response in zip(kinds, responses):
+    for kind, response in zip(kinds, responses, strict=True):
         if response.status == 409:  # refused for want of stock, with the stock as it was
-            assert ("on_hand" in response.body) if kind == "adjustment-" else ("shortages" in response.body), response.body
+            assert ("on_hand" in response.body) if kind == "adjustment-" else ("shortages" in response.body), (
+                response.body
+            )
     received = 3 * outcome[("receipt", 201)]
     adjusted = -7 * outcome[("adjustment-", 201)] + outcome[("adjustment+", 201)]
     consumed = 2 * outcome[("consumption", 200)]
@@ -145,6 +167,10 @@ def test_racing_receipts_adjustments_and_consumptions_keep_the_ledger_equal_to_t
     movement_ids = {r.body["id"] for r in responses if r.status == 201}
     assert movement_ids <= {m[0] for m in ledger}
     assert Counter(m[1] for m in ledger) == Counter(
-        {"receipt": 1 + outcome[("receipt", 201)], "adjustment": figures["adjustments_accepted"], "consumption": figures["consumptions"]}
+        {
+            "receipt": 1 + outcome[("receipt", 201)],
+            "adjustment": figures["adjustments_accepted"],
+            "consumption": figures["consumptions"],
+        }
     )
     assert figures["adjustments_refused"] + figures["consumptions_refused"] > 0  # the race did reach the floor

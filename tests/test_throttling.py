@@ -303,7 +303,9 @@ def test_forwarded_for_names_the_client_behind_one_proxy(num_proxies, clock):
     assert throttle_allows(second_client)
 
 
-def staff_login(client, username: str, forwarded_for: str | None = None, remote_addr: str = "203.0.113.7", password="wrong-password"):
+def staff_login(
+    client, username: str, forwarded_for: str | None = None, remote_addr: str = "203.0.113.7", password="wrong-password"
+):
     extra = {"REMOTE_ADDR": remote_addr}
     if forwarded_for:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded_for
@@ -312,7 +314,9 @@ def staff_login(client, username: str, forwarded_for: str | None = None, remote_
 
 def test_the_sign_in_address_limit_follows_forwarded_for_behind_a_proxy(db, num_proxies, api_client, login_clock):
     num_proxies(1)
-    statuses = [staff_login(api_client, f"user{n}", "198.51.100.1", remote_addr="10.0.0.1").status_code for n in range(11)]
+    statuses = [
+        staff_login(api_client, f"user{n}", "198.51.100.1", remote_addr="10.0.0.1").status_code for n in range(11)
+    ]
 
     assert statuses == [401] * 10 + [429]
     assert staff_login(api_client, "user-x", "198.51.100.2", remote_addr="10.0.0.1").status_code == 401
@@ -396,7 +400,9 @@ def store_down(redis_unreachable):
 
 
 @pytest.mark.parametrize(("scope", "method", "path", "limit", "first_status"), SCOPES, ids=SCOPE_IDS)
-def test_scoped_limits_fail_open_when_the_store_is_down(store_down, staff_client, shop, scope, method, path, limit, first_status):
+def test_scoped_limits_fail_open_when_the_store_is_down(
+    store_down, staff_client, shop, scope, method, path, limit, first_status
+):
     statuses = exhaust(staff_client, method, path(shop), limit + 3)
 
     assert statuses[0] == first_status
@@ -405,6 +411,8 @@ def test_scoped_limits_fail_open_when_the_store_is_down(store_down, staff_client
 
 def test_the_signup_limit_fails_open_when_the_store_is_down(store_down, db):
     client = APIClient()
-    bodies = [{"name": "New", "email": f"new{n}@example.com", "phone": "1", "password": "Signup-Pass-42"} for n in range(12)]
+    bodies = [
+        {"name": "New", "email": f"new{n}@example.com", "phone": "1", "password": "Signup-Pass-42"} for n in range(12)
+    ]
 
     assert [client.post("/customers", body, format="json").status_code for body in bodies] == [201] * 12

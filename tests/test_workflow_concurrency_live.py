@@ -36,9 +36,19 @@ class Shop:
         return response.body
 
     def ticket(self, *statuses: str, fee: str = "100.00") -> int:
-        body = {"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Race", "customer_id": self.customer_id}
+        body = {
+            "VIN": "1HGCM82633A004352",
+            "service_date": "2026-11-25",
+            "service_description": "Race",
+            "customer_id": self.customer_id,
+        }
         ticket = self.call("POST", "/tickets", body, 201)["id"]
-        self.call("POST", f"/tickets/{ticket}/lines", {"kind": "fee", "description": "Work", "quantity": 1, "unit_price": fee}, 201)
+        self.call(
+            "POST",
+            f"/tickets/{ticket}/lines",
+            {"kind": "fee", "description": "Work", "quantity": 1, "unit_price": fee},
+            201,
+        )
         for to in statuses:
             self.move(ticket, to)
         return ticket
@@ -56,7 +66,12 @@ class Shop:
 def shop(request, tmp_path_factory):
     with live.staff_server(request.param, DATABASE, tmp_path_factory.mktemp("live")) as (server, backend):
         shop = Shop(server, backend)
-        customer = {"name": "Racer", "email": f"racer-{uuid.uuid4().hex[:8]}@example.com", "phone": "1", "password": "Race-Condition-42"}
+        customer = {
+            "name": "Racer",
+            "email": f"racer-{uuid.uuid4().hex[:8]}@example.com",
+            "phone": "1",
+            "password": "Race-Condition-42",
+        }
         shop.customer_id = shop.call("POST", "/customers", customer, 201)["id"]
         yield shop
 
@@ -83,7 +98,9 @@ def test_10_transitions_racing_from_one_status_one_wins(shop, start, targets):
     ticket = shop.ticket(*start)
     entries = len(start) + 1
 
-    responses = live.at_once([lambda to=to: shop.server.staff("POST", f"/tickets/{ticket}/transition", {"to": to}) for to in targets])
+    responses = live.at_once(
+        [lambda to=to: shop.server.staff("POST", f"/tickets/{ticket}/transition", {"to": to}) for to in targets]
+    )
 
     counts = statuses(responses)
     report(shop, f"10 transitions to {'/'.join(sorted(set(targets)))}", counts)
@@ -102,14 +119,18 @@ def test_20_tickets_invoiced_at_once_get_20_distinct_increasing_numbers(shop):
     tickets = [shop.ticket(*TO_COMPLETED) for _ in range(20)]
     before = shop.query("SELECT COALESCE(MAX(id), 0) FROM tickets_invoice")[0][0]
 
-    responses = live.at_once([lambda t=t: shop.server.staff("POST", f"/tickets/{t}/transition", {"to": "invoiced"}) for t in tickets])
+    responses = live.at_once(
+        [lambda t=t: shop.server.staff("POST", f"/tickets/{t}/transition", {"to": "invoiced"}) for t in tickets]
+    )
 
     counts = statuses(responses)
     numbers = [r.body["invoice_number"] for r in responses]
     report(shop, f"20 invoicings: numbers {min(numbers)}..{max(numbers)}", counts)
     assert counts == Counter({200: 20})
     assert len(set(numbers)) == 20 and min(numbers) > before
-    stored = dict(shop.query("SELECT ticket_id, id FROM tickets_invoice WHERE ticket_id IN (%s)" % ",".join(map(str, tickets))))
+    stored = dict(
+        shop.query(f"SELECT ticket_id, id FROM tickets_invoice WHERE ticket_id IN ({','.join(map(str, tickets))})")
+    )
     assert [stored[t] for t in tickets] == numbers
     # Increasing: an invoice made afterwards is numbered above every one of them.
     later = shop.move(shop.ticket(*TO_COMPLETED), "invoiced")["invoice_number"]
@@ -120,7 +141,9 @@ def test_10_payments_of_the_whole_balance_at_once_pay_it_exactly_once(shop):
     ticket = shop.ticket(*TO_COMPLETED, "invoiced", fee="123.45")
     payment = {"amount": "123.45", "method": "card"}
 
-    responses = live.at_once([lambda: shop.server.staff("POST", f"/tickets/{ticket}/payments", payment) for _ in range(10)])
+    responses = live.at_once(
+        [lambda: shop.server.staff("POST", f"/tickets/{ticket}/payments", payment) for _ in range(10)]
+    )
 
     counts = statuses(responses)
     report(shop, "10 payments of the whole balance", counts)
@@ -135,7 +158,10 @@ def test_20_payments_of_a_cent_against_a_balance_of_10_cents_take_exactly_10(sho
     ticket = shop.ticket(*TO_COMPLETED, "invoiced", fee="0.10")
 
     responses = live.at_once(
-        [lambda: shop.server.staff("POST", f"/tickets/{ticket}/payments", {"amount": "0.01", "method": "cash"}) for _ in range(20)]
+        [
+            lambda: shop.server.staff("POST", f"/tickets/{ticket}/payments", {"amount": "0.01", "method": "cash"})
+            for _ in range(20)
+        ]
     )
 
     counts = statuses(responses)
@@ -169,7 +195,12 @@ def test_tickets_created_and_moved_at_once_keep_exact_status_counts(shop):
     """The per-status counts are hot rows (tickets/migrations/0007): 20 tickets created at once, then
     20 moves at once between the same two statuses in both directions, are all served (queued on the
     count rows, never deadlocked), and the counts equal the tickets' statuses after."""
-    body = {"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Race", "customer_id": shop.customer_id}
+    body = {
+        "VIN": "1HGCM82633A004352",
+        "service_date": "2026-11-25",
+        "service_description": "Race",
+        "customer_id": shop.customer_id,
+    }
     created = live.at_once([lambda: shop.server.staff("POST", "/tickets", body) for _ in range(20)])
     assert statuses(created) == {201: 20}
     tickets = [r.body["id"] for r in created]
@@ -177,12 +208,16 @@ def test_tickets_created_and_moved_at_once_keep_exact_status_counts(shop):
         shop.move(ticket, "approved")
 
     moves = [(ticket, "estimate") for ticket in tickets[:10]] + [(ticket, "approved") for ticket in tickets[10:]]
-    responses = live.at_once([lambda t=t, to=to: shop.server.staff("POST", f"/tickets/{t}/transition", {"to": to}) for t, to in moves])
+    responses = live.at_once(
+        [lambda t=t, to=to: shop.server.staff("POST", f"/tickets/{t}/transition", {"to": to}) for t, to in moves]
+    )
 
     counts = statuses(responses)
     report(shop, "20 tickets moving between estimate and approved both ways", counts)
     assert counts == {200: 20}
     stored = dict(shop.query("SELECT status, ticket_count FROM tickets_ticketstatuscount WHERE ticket_count > 0"))
     assert stored == dict(shop.query("SELECT status, COUNT(*) FROM tickets_ticket GROUP BY status"))
-    assert shop.query("SELECT status, COUNT(*) FROM tickets_ticket WHERE id IN (%s) GROUP BY status ORDER BY status"
-                      % ",".join(map(str, tickets))) == [("approved", 10), ("estimate", 10)]
+    assert shop.query(
+        f"SELECT status, COUNT(*) FROM tickets_ticket WHERE id IN ({','.join(map(str, tickets))}) "
+        "GROUP BY status ORDER BY status"
+    ) == [("approved", 10), ("estimate", 10)]

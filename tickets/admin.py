@@ -52,7 +52,8 @@ class TicketInventoryInline(ViewOnly, admin.TabularInline):
     template = "admin/tickets/inline_with_help.html"
     help_text = (
         "Read-only here: parts are added and removed through the API (POST /tickets/<id>/inventory, "
-        "DELETE /tickets/<id>/inventory/<item id>), which prices each line and takes the parts from stock or returns them."
+        "DELETE /tickets/<id>/inventory/<item id>), which prices each line and takes the parts from stock or "
+        "returns them."
     )
 
 

@@ -41,9 +41,7 @@ class Ticket(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(vin=""), name="ticket_vin_not_empty"),
-            models.CheckConstraint(
-                condition=~models.Q(service_description=""), name="ticket_description_not_empty"
-            ),
+            models.CheckConstraint(condition=~models.Q(service_description=""), name="ticket_description_not_empty"),
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="ticket_status_valid"),
             models.CheckConstraint(
                 condition=models.Q(mileage_in__isnull=True)
@@ -102,7 +100,9 @@ class TicketInventory(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ticket", "inventory"], name="ticket_inventory_unique"),
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="ticket_inventory_quantity_positive"),
-            models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="ticket_inventory_unit_price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0), name="ticket_inventory_unit_price_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -142,7 +142,8 @@ class StatusChange(models.Model):
     """One entry of a ticket's history: its creation (from_status None) or a transition."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=16, choices=Status.choices, null=True, blank=True)
+    # None (not "") marks the creation entry, which has no status before it.
+    from_status = models.CharField(max_length=16, choices=Status.choices, null=True, blank=True)  # noqa: DJ001
     to_status = models.CharField(max_length=16, choices=Status.choices)
     at = models.DateTimeField()
     by = models.CharField(max_length=255, blank=True)  # staff username or customer email
@@ -203,7 +204,9 @@ class Payment(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(amount=0), name="payment_amount_not_zero"),
-            models.CheckConstraint(condition=models.Q(method__in=["cash", "card", "check", "other"]), name="payment_method_valid"),
+            models.CheckConstraint(
+                condition=models.Q(method__in=["cash", "card", "check", "other"]), name="payment_method_valid"
+            ),
         ]
         indexes = [models.Index(fields=["ticket", "id"], name="payment_ticket_idx")]
 

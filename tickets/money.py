@@ -73,7 +73,13 @@ def charges(*, part_lines: Iterable, lines: Iterable, tax_rate: Decimal) -> Char
 def totals(*, charged: Charges | Invoice, paid: Decimal) -> Totals:
     paid = cents(paid)
     return Totals(
-        charged.parts, charged.labor, charged.fees, charged.subtotal, charged.tax, charged.total, paid,
+        charged.parts,
+        charged.labor,
+        charged.fees,
+        charged.subtotal,
+        charged.tax,
+        charged.total,
+        paid,
         charged.total - paid,
     )
 
@@ -89,7 +95,11 @@ def invoice_of(ticket: Ticket) -> Invoice | None:
 def paid_subquery() -> Coalesce:
     """The sum of a ticket's payments, as an annotation of a ticket queryset (0 without any)."""
     total = (
-        Payment.objects.filter(ticket=OuterRef("pk")).order_by().values("ticket").annotate(sum=Sum("amount")).values("sum")
+        Payment.objects.filter(ticket=OuterRef("pk"))
+        .order_by()
+        .values("ticket")
+        .annotate(sum=Sum("amount"))
+        .values("sum")
     )
     field = DecimalField(max_digits=14, decimal_places=2)
     return Coalesce(Subquery(total, output_field=field), Value(ZERO), output_field=field)

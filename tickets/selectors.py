@@ -8,7 +8,15 @@ from tickets.money import paid_subquery
 # A ticket's own columns, as ticket_detail() reads them, in the order of the model's fields
 # (Model.from_db takes values in that order).
 TICKET_COLUMNS = (
-    "id", "vin", "service_date", "service_description", "customer_id", "status", "vehicle_id", "mileage_in", "mileage_out",
+    "id",
+    "vin",
+    "service_date",
+    "service_description",
+    "customer_id",
+    "status",
+    "vehicle_id",
+    "mileage_in",
+    "mileage_out",
 )
 INVOICE_COLUMNS = tuple(f.attname for f in Invoice._meta.concrete_fields)
 
@@ -63,7 +71,9 @@ def ticket_detail(*, ticket_id: int) -> Ticket | None:
         Ticket.objects.filter(pk=ticket_id)
         .annotate(paid=paid_subquery())
         .order_by("mechanic_links__mechanic_id")
-        .values_list(*TICKET_COLUMNS, "paid", *invoice_columns, "mechanic_links__mechanic_id", "mechanic_links__mechanic__name")
+        .values_list(
+            *TICKET_COLUMNS, "paid", *invoice_columns, "mechanic_links__mechanic_id", "mechanic_links__mechanic__name"
+        )
     )
     if not rows:
         return None
@@ -73,7 +83,9 @@ def ticket_detail(*, ticket_id: int) -> Ticket | None:
     ticket = Ticket.from_db(DEFAULT_DB_ALIAS, TICKET_COLUMNS, first[:width])
     ticket.paid = first[width]
     invoice_values = first[width + 1 : width + 1 + invoice_width]
-    invoice = Invoice.from_db(DEFAULT_DB_ALIAS, INVOICE_COLUMNS, invoice_values) if invoice_values[0] is not None else None
+    invoice = (
+        Invoice.from_db(DEFAULT_DB_ALIAS, INVOICE_COLUMNS, invoice_values) if invoice_values[0] is not None else None
+    )
     Ticket.invoice.related.set_cached_value(ticket, invoice)  # None too: no query to find out there is none
     mechanic_at = width + 1 + invoice_width
     ticket.mechanic_list = [

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from core.caching import bump
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from inventory import stock
 from customers.models import Customer
+from inventory import stock
 from inventory.models import Inventory
 from mechanics.models import Mechanic
 from tickets import money
@@ -81,9 +81,14 @@ def _vehicle_and_vin(*, customer_id: int, vehicle_id: int | None, vin: str | Non
         vehicle = vehicle_services.lock_vehicles(vehicle_ids={vehicle_id}).get(vehicle_id)
         if vehicle is None or vehicle.customer_id != customer_id:
             # One answer for both: a customer learns nothing about other customers' vehicles.
-            raise InvalidInput("Invalid input.", {"vehicle_id": [f"Customer {customer_id} has no vehicle {vehicle_id}."]})
+            raise InvalidInput(
+                "Invalid input.", {"vehicle_id": [f"Customer {customer_id} has no vehicle {vehicle_id}."]}
+            )
         if vin is not None and vin != vehicle.vin:
-            raise InvalidInput("Invalid input.", {"VIN": [f"Vehicle {vehicle_id} has the VIN {vehicle.vin}; leave VIN out or send that one."]})
+            raise InvalidInput(
+                "Invalid input.",
+                {"VIN": [f"Vehicle {vehicle_id} has the VIN {vehicle.vin}; leave VIN out or send that one."]},
+            )
         return vehicle, vehicle.vin
     if vin is None:
         raise InvalidInput("Invalid input.", {"VIN": ["This field is required."]})
@@ -156,7 +161,9 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     if "vehicle_id" in changes and changes["vehicle_id"] is None:
         ticket.vehicle, ticket.vin = None, vin
     elif "vehicle_id" in changes:
-        ticket.vehicle, ticket.vin = _vehicle_and_vin(customer_id=customer_id, vehicle_id=changes["vehicle_id"], vin=changes.get("vin"))
+        ticket.vehicle, ticket.vin = _vehicle_and_vin(
+            customer_id=customer_id, vehicle_id=changes["vehicle_id"], vin=changes.get("vin")
+        )
     elif relink:
         ticket.vehicle, ticket.vin = _vehicle_and_vin(customer_id=customer_id, vehicle_id=None, vin=vin)
     for field in ("customer_id", "service_date", "service_description", "mileage_in", "mileage_out"):
@@ -178,7 +185,7 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
         with transaction.atomic():
             _, created = TicketMechanic.objects.get_or_create(ticket=ticket, mechanic=mechanic)
     except IntegrityError:  # the mechanic was deleted while we assigned them
-        raise NotFound(f"Mechanic {mechanic_id} not found.")
+        raise NotFound(f"Mechanic {mechanic_id} not found.") from None
     return created
 
 
@@ -274,14 +281,24 @@ def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
 
 @transaction.atomic
 def add_line(
-    *, ticket_id: int, kind: str, description: str, quantity: Decimal, unit_price: Decimal, mechanic_id: int | None = None
+    *,
+    ticket_id: int,
+    kind: str,
+    description: str,
+    quantity: Decimal,
+    unit_price: Decimal,
+    mechanic_id: int | None = None,
 ) -> TicketLine:
     """A labor or fee line; `mechanic_id` names whose work it is (an unknown one: NotFound)."""
     ticket = _editable_ticket(ticket_id)
     if mechanic_id is not None:
         _mechanic(mechanic_id)  # locked: mechanic_delete cannot remove them before this line exists
     line = TicketLine.objects.create(
-        ticket=ticket, kind=kind, description=description, quantity=quantity, unit_price=unit_price,
+        ticket=ticket,
+        kind=kind,
+        description=description,
+        quantity=quantity,
+        unit_price=unit_price,
         mechanic_id=mechanic_id,
     )
     bump("tickets")
@@ -304,7 +321,9 @@ def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str 
     for the last cent queue up and only the first finds a balance left."""
     ticket = _locked_ticket(ticket_id)
     if ticket.status != Status.INVOICED:
-        raise Conflict(f"Payments are taken on invoiced tickets; ticket {ticket_id} is {ticket.status}.", status=ticket.status)
+        raise Conflict(
+            f"Payments are taken on invoiced tickets; ticket {ticket_id} is {ticket.status}.", status=ticket.status
+        )
     if amount == 0:
         raise InvalidInput("Invalid input.", {"amount": ["A payment cannot be zero."]})
     paid = money.paid_of(ticket_id)

@@ -1,5 +1,4 @@
 from core.routers import OptionalSlashRouter
-
 from tickets.views import TicketViewSet
 
 router = OptionalSlashRouter()

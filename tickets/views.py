@@ -36,7 +36,12 @@ INVENTORY_ID = OpenApiParameter("inventory_id", int, OpenApiParameter.PATH, desc
 BODY = (400, 411, 413, 415)
 TICKET_EXAMPLE = OpenApiExample(
     "New ticket",
-    value={"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": "Oil change", "customer_id": 1},
+    value={
+        "VIN": "1HGCM82633A004352",
+        "service_date": "2026-11-25",
+        "service_description": "Oil change",
+        "customer_id": 1,
+    },
     request_only=True,
 )
 
@@ -57,15 +62,23 @@ class TicketPagination(HeaderPagination):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List tickets (staff)", responses={200: TicketSerializer(many=True), **errors(*LIST, 429)}),
-    retrieve=extend_schema(summary="One ticket (staff, or its customer)", responses={200: TicketSerializer, **errors(*RETRIEVE)}),
+    list=extend_schema(
+        summary="List tickets (staff)", responses={200: TicketSerializer(many=True), **errors(*LIST, 429)}
+    ),
+    retrieve=extend_schema(
+        summary="One ticket (staff, or its customer)", responses={200: TicketSerializer, **errors(*RETRIEVE)}
+    ),
     create=extend_schema(
         summary="Open a ticket (a customer opens their own)",
         examples=[TICKET_EXAMPLE],
         responses={201: TicketSerializer, **errors(*CREATE, 404)},
     ),
-    update=extend_schema(summary="Replace a ticket", examples=[TICKET_EXAMPLE], responses={200: TicketSerializer, **errors(*UPDATE)}),
-    partial_update=extend_schema(summary="Change some fields of a ticket", responses={200: TicketSerializer, **errors(*UPDATE)}),
+    update=extend_schema(
+        summary="Replace a ticket", examples=[TICKET_EXAMPLE], responses={200: TicketSerializer, **errors(*UPDATE)}
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a ticket", responses={200: TicketSerializer, **errors(*UPDATE)}
+    ),
 )
 @method_decorator(cache_read("tickets", TICKET_LIST_CACHE_SECONDS), name="list")
 @extend_schema(tags=["tickets"])
@@ -144,7 +157,9 @@ class TicketViewSet(
         )
         serializer.instance = selectors.ticket_detail(ticket_id=serializer.instance.pk)
 
-    @extend_schema(summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)})
+    @extend_schema(
+        summary="The signed-in customer's tickets", responses={200: TicketSerializer(many=True), **errors(*LIST)}
+    )
     @action(detail=False, methods=["get"], url_path="my-tickets")
     def my_tickets(self, request):
         return self.list_response(self.filter_queryset(selectors.tickets_of_customer(customer_id=request.user.pk)))
@@ -240,7 +255,9 @@ class TicketViewSet(
     )
     @action(detail=True, methods=["get"], url_path="history", filter_backends=[])
     def history(self, request, pk: str):
-        return self.list_response(selectors.ticket_history(ticket_id=self._permitted_ticket_id()), StatusChangeSerializer)
+        return self.list_response(
+            selectors.ticket_history(ticket_id=self._permitted_ticket_id()), StatusChangeSerializer
+        )
 
     @extend_schema(
         summary="Add a labor or fee line (staff)",
@@ -249,7 +266,13 @@ class TicketViewSet(
         examples=[
             OpenApiExample(
                 "Labor",
-                value={"kind": "labor", "description": "Brake job", "quantity": 1.5, "unit_price": 90, "mechanic_id": 1},
+                value={
+                    "kind": "labor",
+                    "description": "Brake job",
+                    "quantity": 1.5,
+                    "unit_price": 90,
+                    "mechanic_id": 1,
+                },
                 request_only=True,
             )
         ],
@@ -292,13 +315,19 @@ class TicketViewSet(
         summary="Take a payment (amount > 0) or make a refund (amount < 0) on an invoiced ticket (staff)",
         description="At most the balance; a refund at most what was paid (else `400`). Not invoiced: `409`.",
         request=PaymentSerializer,
-        examples=[OpenApiExample("Card", value={"amount": 120.5, "method": "card", "reference": "auth 0042"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Card", value={"amount": 120.5, "method": "card", "reference": "auth 0042"}, request_only=True
+            )
+        ],
         responses={201: PaymentSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["get", "post"], url_path="payments", filter_backends=[])
     def payments(self, request, pk: str):
         if request.method == "GET":
-            return self.list_response(selectors.ticket_payments(ticket_id=self._permitted_ticket_id()), PaymentSerializer)
+            return self.list_response(
+                selectors.ticket_payments(ticket_id=self._permitted_ticket_id()), PaymentSerializer
+            )
         body = PaymentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         payment = services.add_payment(ticket_id=int(pk), **body.validated_data, by=display_name(request.user))

@@ -40,7 +40,9 @@ class VehicleTicketInline(admin.TabularInline):
 
     @admin.display(description="ticket")
     def ticket_link(self, ticket) -> str:
-        return format_html('<a href="{}">Ticket {}</a>', reverse("admin:tickets_ticket_change", args=[ticket.pk]), ticket.pk)
+        return format_html(
+            '<a href="{}">Ticket {}</a>', reverse("admin:tickets_ticket_change", args=[ticket.pk]), ticket.pk
+        )
 
 
 @admin.register(Vehicle)

@@ -13,13 +13,17 @@ FIRST_MODEL_YEAR = 1886  # the Benz Patent-Motorwagen
 
 class VehicleSerializer(serializers.ModelSerializer):
     customer_id = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, help_text="Required from staff; a customer's vehicles are their own."
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Required from staff; a customer's vehicles are their own.",
     )
     vin = NormalizedCharField(
         max_length=50, help_text="17 letters and digits without I, O or Q, with a valid check digit; stored upper-case."
     )
     year = serializers.IntegerField(
-        min_value=FIRST_MODEL_YEAR, help_text="Model year, up to next year's models. Null only for vehicles made from older tickets."
+        min_value=FIRST_MODEL_YEAR,
+        help_text="Model year, up to next year's models. Null only for vehicles made from older tickets.",
     )
     make = NormalizedCharField(max_length=100)
     model = NormalizedCharField(max_length=100)

@@ -70,7 +70,8 @@ def vehicle_update(*, vehicle_id: int, changes: dict, customer_id: int | None = 
     if (moved or renamed) and (ticket_count := vehicle.tickets.count()):
         what = "owner" if moved else "VIN"
         raise Conflict(
-            f"Vehicle {vehicle_id} has {ticket_count} service ticket(s); a vehicle with service history keeps its {what}."
+            f"Vehicle {vehicle_id} has {ticket_count} service ticket(s); "
+            f"a vehicle with service history keeps its {what}."
         )
     for field in EDITABLE_FIELDS:
         if field in changes:
@@ -83,7 +84,8 @@ def vehicle_delete(*, vehicle_id: int, customer_id: int | None = None) -> None:
     vehicle = _locked(vehicle_id, customer_id)
     if ticket_count := vehicle.tickets.count():
         raise Conflict(
-            f"Vehicle {vehicle_id} has {ticket_count} service ticket(s); a vehicle with service history cannot be deleted."
+            f"Vehicle {vehicle_id} has {ticket_count} service ticket(s); "
+            "a vehicle with service history cannot be deleted."
         )
     vehicle.delete()
 

@@ -1,5 +1,4 @@
 from core.routers import OptionalSlashRouter
-
 from vehicles.views import VehicleViewSet
 
 router = OptionalSlashRouter()

@@ -17,22 +17,37 @@ from vehicles.serializers import VehicleSerializer
 
 VEHICLE_EXAMPLE = OpenApiExample(
     "New vehicle",
-    value={"customer_id": 1, "vin": "1HGCM82633A004352", "year": 2003, "make": "Honda", "model": "Accord", "license_plate": "7ABC123"},
+    value={
+        "customer_id": 1,
+        "vin": "1HGCM82633A004352",
+        "year": 2003,
+        "make": "Honda",
+        "model": "Accord",
+        "license_plate": "7ABC123",
+    },
     request_only=True,
 )
 
 
 @extend_schema_view(
     list=extend_schema(summary="List vehicles (staff)", responses={200: VehicleSerializer(many=True), **errors(*LIST)}),
-    retrieve=extend_schema(summary="One vehicle (staff, or its customer)", responses={200: VehicleSerializer, **errors(*RETRIEVE)}),
+    retrieve=extend_schema(
+        summary="One vehicle (staff, or its customer)", responses={200: VehicleSerializer, **errors(*RETRIEVE)}
+    ),
     create=extend_schema(
         summary="Add a vehicle (a customer adds their own)",
         examples=[VEHICLE_EXAMPLE],
         responses={201: VehicleSerializer, **errors(*CREATE, 404)},
     ),
-    update=extend_schema(summary="Replace a vehicle", examples=[VEHICLE_EXAMPLE], responses={200: VehicleSerializer, **errors(*UPDATE)}),
-    partial_update=extend_schema(summary="Change some fields of a vehicle", responses={200: VehicleSerializer, **errors(*UPDATE)}),
-    destroy=extend_schema(summary="Delete a vehicle without service history", responses={204: None, **errors(*DESTROY)}),
+    update=extend_schema(
+        summary="Replace a vehicle", examples=[VEHICLE_EXAMPLE], responses={200: VehicleSerializer, **errors(*UPDATE)}
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a vehicle", responses={200: VehicleSerializer, **errors(*UPDATE)}
+    ),
+    destroy=extend_schema(
+        summary="Delete a vehicle without service history", responses={204: None, **errors(*DESTROY)}
+    ),
 )
 @extend_schema(tags=["vehicles"])
 class VehicleViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.ModelViewSet):

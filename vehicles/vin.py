@@ -15,11 +15,11 @@ VIN_CHARACTERS = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 # 49 CFR 565.15, table IV: the value of each letter (digits are their own value).
 TRANSLITERATION = {
     **{str(digit): digit for digit in range(10)},
-    **dict(zip("ABCDEFGH", (1, 2, 3, 4, 5, 6, 7, 8))),
-    **dict(zip("JKLMN", (1, 2, 3, 4, 5))),
+    **dict(zip("ABCDEFGH", (1, 2, 3, 4, 5, 6, 7, 8), strict=True)),
+    **dict(zip("JKLMN", (1, 2, 3, 4, 5), strict=True)),
     "P": 7,
     "R": 9,
-    **dict(zip("STUVWXYZ", (2, 3, 4, 5, 6, 7, 8, 9))),
+    **dict(zip("STUVWXYZ", (2, 3, 4, 5, 6, 7, 8, 9), strict=True)),
 }
 # Table V: the weight of each position; position 9, the check digit itself, weighs nothing.
 WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
@@ -27,7 +27,7 @@ WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 def check_digit(vin: str) -> str:
     """The check digit a VIN of 17 allowed characters must have in position 9."""
-    remainder = sum(TRANSLITERATION[char] * weight for char, weight in zip(vin, WEIGHTS)) % 11
+    remainder = sum(TRANSLITERATION[char] * weight for char, weight in zip(vin, WEIGHTS, strict=True)) % 11
     return "X" if remainder == 10 else str(remainder)
 
 

@@ -18,9 +18,7 @@ def frozen_limits_clock(monkeypatch):
 
 
 def admin_login(client: Client, username: str, password: str, address: str = ADDRESS):
-    return client.post(
-        "/admin/login/?next=/admin/", {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def signed_in(client: Client) -> bool:
@@ -91,6 +89,14 @@ def test_the_admin_counts_failures_per_account_and_remembers_where_staff_signed_
     refused = admin_login(Client(), "staff", STAFF_PASSWORD, address="198.51.100.200")
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 60  # the hour of the per-account limit
-    assert api_client.post("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, REMOTE_ADDR="198.51.100.201").status_code == 429
-    assert api_client.post("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, REMOTE_ADDR=home).status_code == 200
+    assert (
+        api_client.post(
+            "/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, REMOTE_ADDR="198.51.100.201"
+        ).status_code
+        == 429
+    )
+    assert (
+        api_client.post("/auth/login", {"username": "staff", "password": STAFF_PASSWORD}, REMOTE_ADDR=home).status_code
+        == 200
+    )
     assert admin_login(Client(), "staff", STAFF_PASSWORD, address=home).status_code == 302

@@ -94,7 +94,9 @@ def test_login_works_with_and_without_trailing_slash(api_client, customer, path)
     assert api_client.post(path, {"email": customer.email, "password": CUSTOMER_PASSWORD}).status_code == 200
 
 
-@pytest.mark.parametrize("typed", ["ANN@EXAMPLE.COM", "  Ann@Example.com ", "an\u200bn@example.com", "\uff41nn@example.com"])
+@pytest.mark.parametrize(
+    "typed", ["ANN@EXAMPLE.COM", "  Ann@Example.com ", "an\u200bn@example.com", "\uff41nn@example.com"]
+)
 def test_login_email_is_normalised_like_sign_up(api_client, make_customer, typed):
     make_customer(email="ann@example.com")
 
@@ -314,9 +316,12 @@ def test_only_the_id_as_the_server_writes_it_names_a_customer(make_customer, cla
     """Each of these names customer 1 under int(), but none is what the server issues, and a
     save of customer 1 would not clear a cache entry made under it."""
     customer = make_customer(id=1)
-    assert client_with_token(encode({**claims_of(access_token_for(customer)), "customer_id": "1"})).get(
-        CUSTOMER_PROBE
-    ).status_code == 200
+    assert (
+        client_with_token(encode({**claims_of(access_token_for(customer)), "customer_id": "1"}))
+        .get(CUSTOMER_PROBE)
+        .status_code
+        == 200
+    )
 
     token = encode({**claims_of(access_token_for(customer)), "customer_id": claim})
 

@@ -65,7 +65,12 @@ def test_a_customer_hash_with_djangos_parameters_is_upgraded_at_sign_in(api_clie
     customer.refresh_from_db()
     assert argon2_parameters(customer.password) == (19 * 1024, 2, 1)
     # The new token was issued under the upgraded hash.
-    assert api_client.get(f"/customers/{customer.pk}", HTTP_AUTHORIZATION=f"Bearer {response.json()['auth_token']}").status_code == 200
+    assert (
+        api_client.get(
+            f"/customers/{customer.pk}", HTTP_AUTHORIZATION=f"Bearer {response.json()['auth_token']}"
+        ).status_code
+        == 200
+    )
 
 
 def test_a_staff_hash_with_djangos_parameters_is_upgraded_at_sign_in(api_client, staff_user, argon2_only):
@@ -105,7 +110,10 @@ def test_every_customer_sign_in_checks_the_password_in_full(api_client, customer
     monkeypatch.setattr(customers.models, "check_password", spy)
 
     for _ in range(2):
-        assert api_client.post("/customers/login", {"email": customer.email, "password": CUSTOMER_PASSWORD}).status_code == 200
+        assert (
+            api_client.post("/customers/login", {"email": customer.email, "password": CUSTOMER_PASSWORD}).status_code
+            == 200
+        )
 
     assert spy.calls == [CUSTOMER_PASSWORD, CUSTOMER_PASSWORD]
 

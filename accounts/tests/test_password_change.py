@@ -119,7 +119,9 @@ def test_guessing_the_current_password_is_rate_limited_like_sign_in(api_client, 
         body = {"password": NEW_PASSWORD, "current_password": f"Guess-{n}-Wrong"}
         assert client.patch(f"/customers/{customer.pk}", body).status_code == 400
 
-    response = client.patch(f"/customers/{customer.pk}", {"password": NEW_PASSWORD, "current_password": CUSTOMER_PASSWORD})
+    response = client.patch(
+        f"/customers/{customer.pk}", {"password": NEW_PASSWORD, "current_password": CUSTOMER_PASSWORD}
+    )
 
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1

@@ -269,6 +269,8 @@ def test_ids_as_the_server_writes_them(claim, pk):
     assert principals.account_id(claim) == pk
 
 
-@pytest.mark.parametrize("claim", [None, "", "0", "07", " 7", "7 ", "+7", "-7", "7.0", 7.0, True, "\uff17", "\u0667", [7], "9" * 19, 2**63])
+@pytest.mark.parametrize(
+    "claim", [None, "", "0", "07", " 7", "7 ", "+7", "-7", "7.0", 7.0, True, "\uff17", "\u0667", [7], "9" * 19, 2**63]
+)
 def test_anything_else_names_no_account(claim):
     assert principals.account_id(claim) is None

@@ -182,7 +182,9 @@ IN_ONE_64 = [f"2001:db8:1:2:{n:x}::{n + 1:x}" for n in range(10)]
         pytest.param(["192.0.2.7"] * 10, "::ffff:192.0.2.8", False, id="another-mapped-ipv4"),
     ],
 )
-def test_ipv6_addresses_share_the_address_limit_within_one_64(api_client, customer, login_clock, tries_from, then_from, shared):
+def test_ipv6_addresses_share_the_address_limit_within_one_64(
+    api_client, customer, login_clock, tries_from, then_from, shared
+):
     for n, address in enumerate(tries_from):
         assert customer_login(api_client, f"guess{n}@example.com", WRONG, address=address).status_code == 401
 
@@ -235,7 +237,9 @@ def test_other_peoples_failures_from_one_address_do_not_lock_the_owner_out(api_c
     assert customer_login(api_client, victim.email, address=HOME).status_code == 200
 
 
-def test_a_distributed_attack_does_not_lock_the_owner_out_where_they_signed_in_before(api_client, make_customer, login_clock):
+def test_a_distributed_attack_does_not_lock_the_owner_out_where_they_signed_in_before(
+    api_client, make_customer, login_clock
+):
     login_clock.now = just_after_window_start(VICTIM, HOUR)
     make_customer(email=VICTIM)
     assert customer_login(api_client, VICTIM, address=HOME).status_code == 200
@@ -307,7 +311,9 @@ def test_spellings_of_one_email_share_the_account_limit(api_client, make_custome
 def change_password(customer_id: int, current: str, new: str, address: str):
     """The customer's own PATCH with a fresh token (each password change ends the old ones)."""
     client = client_with_token(access_token_for(Customer.objects.get(pk=customer_id)))
-    return client.patch(f"/customers/{customer_id}", {"password": new, "current_password": current}, REMOTE_ADDR=address)
+    return client.patch(
+        f"/customers/{customer_id}", {"password": new, "current_password": current}, REMOTE_ADDR=address
+    )
 
 
 def test_a_wrong_current_password_counts_as_a_sign_in_failure(api_client, make_customer, login_clock, settings):
@@ -350,7 +356,10 @@ def test_changing_other_fields_is_no_sign_in_attempt(make_customer, login_clock)
     customer = make_customer()
     client = client_with_token(access_token_for(customer))
 
-    statuses = [client.patch(f"/customers/{customer.pk}", {"phone": f"555-01{n:02d}"}, REMOTE_ADDR=ADDRESS).status_code for n in range(12)]
+    statuses = [
+        client.patch(f"/customers/{customer.pk}", {"phone": f"555-01{n:02d}"}, REMOTE_ADDR=ADDRESS).status_code
+        for n in range(12)
+    ]
 
     assert statuses == [200] * 12
     assert customer_login(client, customer.email).status_code == 200
@@ -376,7 +385,9 @@ def raise_broken_store(*args, **kwargs):
         pytest.param("get", raise_broken_store, id="get-raises"),
     ],
 )
-def test_sign_in_fails_closed_when_the_limits_cache_fails(api_client, customer, staff_user, monkeypatch, method, replacement):
+def test_sign_in_fails_closed_when_the_limits_cache_fails(
+    api_client, customer, staff_user, monkeypatch, method, replacement
+):
     issued = access_token_for(customer)
     customer_login(api_client, customer.email)  # so the counters exist and incr is reached
     monkeypatch.setattr(caches["limits"], method, replacement)

@@ -1,7 +1,7 @@
 """core.renderers.JSONRenderer: compact UTF-8 JSON, money as exact JSON numbers."""
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,8 +17,16 @@ def render(data) -> bytes:
 
 
 def test_renders_money_dates_and_drf_containers():
-    data = ReturnDict({"price": Decimal("19.99"), "day": date(2026, 11, 25), "msg": ErrorDetail("bad"),
-                       "lazy": gettext_lazy("Not found."), "name": "Zoë 🚗"}, serializer=None)
+    data = ReturnDict(
+        {
+            "price": Decimal("19.99"),
+            "day": date(2026, 11, 25),
+            "msg": ErrorDetail("bad"),
+            "lazy": gettext_lazy("Not found."),
+            "name": "Zoë 🚗",
+        },
+        serializer=None,
+    )
     assert render(data) == '{"price":19.99,"day":"2026-11-25","msg":"bad","lazy":"Not found.","name":"Zoë 🚗"}'.encode()
 
 
@@ -55,7 +63,7 @@ def test_decimals_inside_lists_and_nested_objects():
 
 
 def test_datetimes_are_iso_8601():
-    assert render({"at": datetime(2026, 11, 25, 8, 30, tzinfo=timezone.utc)}) == b'{"at":"2026-11-25T08:30:00+00:00"}'
+    assert render({"at": datetime(2026, 11, 25, 8, 30, tzinfo=UTC)}) == b'{"at":"2026-11-25T08:30:00+00:00"}'
 
 
 def test_text_is_utf8_not_escaped_and_html_is_not_special():

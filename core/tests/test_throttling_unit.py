@@ -24,9 +24,7 @@ def test_exactly_the_limit_is_allowed_in_one_window():
     assert [left for _, left in results] == [HOUR - i for i in range(5)]
 
 
-@pytest.mark.parametrize(
-    "offset, left", [(0, 3600), (0.25, 3599.75), (1799, 1801), (3599, 1), (3599.5, 0.5)]
-)
+@pytest.mark.parametrize("offset, left", [(0, 3600), (0.25, 3599.75), (1799, 1801), (3599, 1), (3599.5, 0.5)])
 def test_seconds_left_count_to_the_end_of_the_clock_aligned_window(offset, left):
     allowed, seconds_left = count_in_window("k", 5, HOUR, WINDOW_START + offset)
     assert allowed and seconds_left == pytest.approx(left)

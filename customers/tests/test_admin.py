@@ -17,7 +17,13 @@ def admin(make_staff) -> Client:
 
 
 def form(**fields) -> dict:
-    return {"name": "Ann Example", "email": "ann@example.com", "phone": "555-0100", "new_password": NEW_PASSWORD, **fields}
+    return {
+        "name": "Ann Example",
+        "email": "ann@example.com",
+        "phone": "555-0100",
+        "new_password": NEW_PASSWORD,
+        **fields,
+    }
 
 
 def test_add_a_customer_with_a_hashed_password(admin):
@@ -38,7 +44,9 @@ def test_a_new_customer_needs_a_password(admin):
 
 
 def test_a_weak_password_is_refused(admin, customer):
-    response = admin.post(f"/admin/customers/customer/{customer.pk}/change/", form(email=customer.email, new_password="123"))
+    response = admin.post(
+        f"/admin/customers/customer/{customer.pk}/change/", form(email=customer.email, new_password="123")
+    )
 
     assert response.status_code == 200
     customer.refresh_from_db()

@@ -19,7 +19,13 @@ PUBLIC_FIELDS = {"id", "name", "email", "phone"}
 
 
 def sign_up_body(**fields) -> dict:
-    return {"name": "Ann Example", "email": "ann@example.com", "phone": "555-0100", "password": CUSTOMER_PASSWORD, **fields}
+    return {
+        "name": "Ann Example",
+        "email": "ann@example.com",
+        "phone": "555-0100",
+        "password": CUSTOMER_PASSWORD,
+        **fields,
+    }
 
 
 @pytest.fixture
@@ -69,7 +75,9 @@ def test_a_signed_up_customer_can_sign_in(api_client):
         pytest.param("  ann@example.com  ", id="surrounding-spaces"),
         pytest.param("ann\u200b@example.com", id="zero-width-space"),
         pytest.param("\u2060ann@exam\u00adple.com", id="word-joiner-and-soft-hyphen"),
-        pytest.param("\uff41\uff4e\uff4e@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.\uff43\uff4f\uff4d", id="full-width"),
+        pytest.param(
+            "\uff41\uff4e\uff4e@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.\uff43\uff4f\uff4d", id="full-width"
+        ),
     ],
 )
 def test_sign_up_normalises_the_email(api_client, email):
@@ -121,12 +129,27 @@ def test_sign_up_with_nothing_reports_every_missing_field(api_client):
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("name", None), ("name", ["Ann"]), ("email", {"a": 1}), ("phone", True), ("password", 12345678),
-        ("name", "x" * 256), ("name", ""), ("name", "   "), ("name", "\u200b\u200b"),
-        ("phone", "5" * 33), ("phone", ""),
-        ("email", "a" * 250 + "@x.com"), ("email", "not-an-email"), ("email", "ann@"), ("email", "ann@@example.com"),
-        ("password", "x" * 129), ("password", ""), ("password", "short1"), ("password", "password123"),
-        ("password", "12345678901"), ("password", "ann@example.com"),
+        ("name", None),
+        ("name", ["Ann"]),
+        ("email", {"a": 1}),
+        ("phone", True),
+        ("password", 12345678),
+        ("name", "x" * 256),
+        ("name", ""),
+        ("name", "   "),
+        ("name", "\u200b\u200b"),
+        ("phone", "5" * 33),
+        ("phone", ""),
+        ("email", "a" * 250 + "@x.com"),
+        ("email", "not-an-email"),
+        ("email", "ann@"),
+        ("email", "ann@@example.com"),
+        ("password", "x" * 129),
+        ("password", ""),
+        ("password", "short1"),
+        ("password", "password123"),
+        ("password", "12345678901"),
+        ("password", "ann@example.com"),
     ],
 )
 def test_sign_up_with_an_invalid_value_is_400_and_creates_nothing(api_client, field, value):
@@ -170,16 +193,23 @@ def test_the_eleventh_anonymous_sign_up_from_one_address_in_an_hour_is_429(api_c
     assert 1 <= int(response["Retry-After"]) <= 3600
     assert not Customer.objects.filter(email="c10@example.com").exists()
     # Another address has its own budget.
-    assert api_client.post("/customers", sign_up_body(email="c11@example.com"), REMOTE_ADDR="198.51.100.8").status_code == 201
+    assert (
+        api_client.post("/customers", sign_up_body(email="c11@example.com"), REMOTE_ADDR="198.51.100.8").status_code
+        == 201
+    )
 
 
-def test_a_customers_token_does_not_lift_the_sign_up_limit(api_client, make_customer, client_for, frozen_throttle_clock):
+def test_a_customers_token_does_not_lift_the_sign_up_limit(
+    api_client, make_customer, client_for, frozen_throttle_clock
+):
     """Anyone can get a customer's token by signing up once: sign-ups with one are counted per
     address like anonymous ones, in the same budget, whichever customer's token it is."""
     address = "198.51.100.7"
     first, second = client_for(make_customer()), client_for(make_customer())
     statuses = [
-        (first if n % 2 else second).post("/customers", sign_up_body(email=f"c{n}@example.com"), REMOTE_ADDR=address).status_code
+        (first if n % 2 else second)
+        .post("/customers", sign_up_body(email=f"c{n}@example.com"), REMOTE_ADDR=address)
+        .status_code
         for n in range(10)
     ]
     assert statuses == [201] * 10
@@ -190,16 +220,22 @@ def test_a_customers_token_does_not_lift_the_sign_up_limit(api_client, make_cust
     assert 1 <= int(response["Retry-After"]) <= 3600
     assert not Customer.objects.filter(email="c10@example.com").exists()
     assert api_client.post("/customers", sign_up_body(email="c11@example.com"), REMOTE_ADDR=address).status_code == 429
-    assert first.post("/customers", sign_up_body(email="c12@example.com"), REMOTE_ADDR="198.51.100.8").status_code == 201
+    assert (
+        first.post("/customers", sign_up_body(email="c12@example.com"), REMOTE_ADDR="198.51.100.8").status_code == 201
+    )
 
 
 def test_staff_creating_customers_are_not_limited(api_client, staff_client, frozen_throttle_clock):
     address = "198.51.100.7"
     for n in range(10):  # the address's sign-up budget, spent
-        assert api_client.post("/customers", sign_up_body(email=f"a{n}@example.com"), REMOTE_ADDR=address).status_code == 201
+        assert (
+            api_client.post("/customers", sign_up_body(email=f"a{n}@example.com"), REMOTE_ADDR=address).status_code
+            == 201
+        )
 
     statuses = [
-        staff_client.post("/customers", sign_up_body(email=f"c{n}@example.com"), REMOTE_ADDR=address).status_code for n in range(12)
+        staff_client.post("/customers", sign_up_body(email=f"c{n}@example.com"), REMOTE_ADDR=address).status_code
+        for n in range(12)
     ]
 
     assert statuses == [201] * 12
@@ -273,7 +309,12 @@ def test_a_customer_reads_their_own_record(customer_client, customer):
     response = customer_client.get(f"/customers/{customer.pk}/")
 
     assert response.status_code == 200
-    assert response.json() == {"id": customer.pk, "name": customer.name, "email": customer.email, "phone": customer.phone}
+    assert response.json() == {
+        "id": customer.pk,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+    }
 
 
 def test_an_unknown_id_is_404_for_staff(staff_client):
@@ -415,7 +456,9 @@ def test_taking_another_customers_email_in_any_case_is_400(staff_client, make_cu
     assert customer.email == "mine@example.com"
 
 
-@pytest.mark.parametrize("change", [{"name": ""}, {"name": "x" * 256}, {"phone": "5" * 33}, {"email": "nope"}, {"password": "123"}])
+@pytest.mark.parametrize(
+    "change", [{"name": ""}, {"name": "x" * 256}, {"phone": "5" * 33}, {"email": "nope"}, {"password": "123"}]
+)
 def test_patch_with_an_invalid_value_is_400_and_changes_nothing(staff_client, make_customer, change):
     customer = make_customer(name="Ann")
 

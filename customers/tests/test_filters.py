@@ -44,8 +44,15 @@ def test_search_and_ordering(staff_client, people, query, expected):
     assert ids(staff_client.get(f"/customers?{query}")) == [people[i].pk for i in expected]
 
 
-@pytest.mark.parametrize("query, field", [("ordering=phone", "ordering"), ("ordering=password", "ordering"),
-                                          ("ordering=name,", "ordering"), ("search=" + "x" * 101, "search")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("ordering=phone", "ordering"),
+        ("ordering=password", "ordering"),
+        ("ordering=name,", "ordering"),
+        ("search=" + "x" * 101, "search"),
+    ],
+)
 def test_invalid_search_or_ordering_is_400(staff_client, people, query, field):
     assert_error(staff_client.get(f"/customers?{query}"), 400, field)
 

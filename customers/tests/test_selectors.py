@@ -22,7 +22,8 @@ def test_customer_list_is_one_query(make_customer, django_assert_num_queries):
 
 
 @pytest.mark.parametrize(
-    "email", ["ann@example.com", "ANN@Example.com", " ann@example.com ", "an\u200bn@example.com", "\uff41nn@example.com"]
+    "email",
+    ["ann@example.com", "ANN@Example.com", " ann@example.com ", "an\u200bn@example.com", "\uff41nn@example.com"],
 )
 def test_email_taken_sees_every_spelling_of_a_stored_email(make_customer, email):
     make_customer(email="ann@example.com")

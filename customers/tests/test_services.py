@@ -79,7 +79,10 @@ def test_the_owner_sets_a_password_with_the_current_one(customer):
 
 @pytest.mark.parametrize(
     ("current", "message"),
-    [(None, "Give your current password to set a new one."), ("Wrong-Password-1", "The current password is not correct.")],
+    [
+        (None, "Give your current password to set a new one."),
+        ("Wrong-Password-1", "The current password is not correct."),
+    ],
 )
 def test_the_owner_without_the_right_current_password_changes_nothing(customer, current, message):
     with pytest.raises(InvalidInput) as raised:

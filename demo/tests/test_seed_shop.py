@@ -4,12 +4,12 @@ exist with known passwords only on a development machine (DEBUG on)."""
 import json
 import random
 import re
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from decimal import ROUND_HALF_UP, Decimal
-
 from django.db.models import Count, F, Max, Sum
 
 from customers.models import Customer
@@ -21,9 +21,9 @@ from demo.data import (
 )
 from inventory.models import Inventory, StockMovement
 from mechanics.models import Mechanic
-from tickets.models import Invoice, Payment, StatusChange, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
-from vehicles.models import Vehicle
+from tickets.models import Invoice, Payment, Status, StatusChange, Ticket, TicketInventory, TicketLine, TicketMechanic
 from tickets.serializers import VIN_PATTERN
+from vehicles.models import Vehicle
 from vehicles.vin import is_valid_vin
 
 pytestmark = pytest.mark.django_db
@@ -56,10 +56,17 @@ def snapshot() -> dict:
         "mechanics": list(Mechanic.objects.order_by("id").values_list("name", "email", "salary", "ticket_count")),
         "parts": list(Inventory.objects.order_by("id").values_list("name", "price")),
         "tickets": [
-            (t.vin, t.service_date, t.service_description, t.customer.email,
-             sorted(m.email for m in t.mechanics.all()),
-             sorted((line.inventory.name, line.quantity) for line in t.part_lines.all()))
-            for t in Ticket.objects.order_by("id").select_related("customer").prefetch_related("mechanics", "part_lines__inventory")
+            (
+                t.vin,
+                t.service_date,
+                t.service_description,
+                t.customer.email,
+                sorted(m.email for m in t.mechanics.all()),
+                sorted((line.inventory.name, line.quantity) for line in t.part_lines.all()),
+            )
+            for t in Ticket.objects.order_by("id")
+            .select_related("customer")
+            .prefetch_related("mechanics", "part_lines__inventory")
         ],
     }
 
@@ -222,7 +229,9 @@ def test_the_printed_customer_is_a_demo_customer_not_an_existing_one(capsys, deb
     assert Customer.objects.get(email=login["email"]).check_password(login["password"])
 
 
-def test_known_passwords_are_not_printed_for_accounts_that_do_not_have_them(capsys, debug_on, make_staff, make_customer):
+def test_known_passwords_are_not_printed_for_accounts_that_do_not_have_them(
+    capsys, debug_on, make_staff, make_customer
+):
     make_staff(username=DEMO_STAFF_USERNAME, password="something-else-entirely")
     make_customer()  # a real customer, with a password of their own
     out = seed(capsys, *SIZES, "--if-empty")
@@ -295,7 +304,7 @@ def test_tickets_come_in_every_status_with_a_history_that_leads_there(capsys):
     for ticket in Ticket.objects.all():
         history = histories[ticket.pk]
         assert history[0].from_status is None and history[-1].to_status == ticket.status
-        assert all(a.to_status == b.from_status and a.at < b.at for a, b in zip(history, history[1:]))
+        assert all(a.to_status == b.from_status and a.at < b.at for a, b in pairwise(history))
 
 
 def test_invoices_freeze_the_totals_of_their_lines_and_closed_tickets_are_paid(capsys):
@@ -307,7 +316,9 @@ def test_invoices_freeze_the_totals_of_their_lines_and_closed_tickets_are_paid(c
     for invoice in Invoice.objects.select_related("ticket"):
         ticket = invoice.ticket
         parts = sum((p.quantity * p.unit_price for p in ticket.part_lines.all()), Decimal(0))
-        lines = sum(((l.quantity * l.unit_price).quantize(cent, ROUND_HALF_UP) for l in ticket.lines.all()), Decimal(0))
+        lines = sum(
+            ((line.quantity * line.unit_price).quantize(cent, ROUND_HALF_UP) for line in ticket.lines.all()), Decimal(0)
+        )
         assert invoice.subtotal == parts + lines == invoice.parts + invoice.labor + invoice.fees
         assert invoice.total == invoice.subtotal + invoice.tax
         paid = ticket.payments.aggregate(total=Sum("amount"))["total"] or Decimal(0)

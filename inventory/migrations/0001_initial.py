@@ -5,26 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Inventory',
+            name="Inventory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=360)),
-                ('price', models.DecimalField(decimal_places=2, max_digits=10)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=360)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=10)),
             ],
             options={
-                'verbose_name': 'inventory item',
-                'verbose_name_plural': 'inventory',
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['name'], name='inventory_name_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='inventory_price_not_negative'), models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='inventory_name_not_empty'), models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='inventory_name_ci_unique')],
+                "verbose_name": "inventory item",
+                "verbose_name_plural": "inventory",
+                "ordering": ["id"],
+                "indexes": [models.Index(fields=["name"], name="inventory_name_idx")],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("price__gte", 0)), name="inventory_price_not_negative"),
+                    models.CheckConstraint(
+                        condition=models.Q(("name", ""), _negated=True), name="inventory_name_not_empty"
+                    ),
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("name"), name="inventory_name_ci_unique"
+                    ),
+                ],
             },
         ),
     ]

@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0001_initial'),
+        ("inventory", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='inventory',
-            name='inventory_name_idx',
+            model_name="inventory",
+            name="inventory_name_idx",
         ),
         migrations.AddConstraint(
-            model_name='inventory',
-            constraint=models.UniqueConstraint(fields=('name',), name='inventory_name_unique'),
+            model_name="inventory",
+            constraint=models.UniqueConstraint(fields=("name",), name="inventory_name_unique"),
         ),
     ]

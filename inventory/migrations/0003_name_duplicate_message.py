@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0002_name_unique_index'),
+        ("inventory", "0002_name_unique_index"),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='inventory',
-            name='inventory_name_ci_unique',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='inventory_name_ci_unique', violation_error_message='An inventory item with this name already exists.'),
+            model_name="inventory",
+            name="inventory_name_ci_unique",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                name="inventory_name_ci_unique",
+                violation_error_message="An inventory item with this name already exists.",
+            ),
         ),
     ]

@@ -5,82 +5,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0003_name_duplicate_message'),
-        ('tickets', '0002_mechanic_ticket_count_triggers'),
+        ("inventory", "0003_name_duplicate_message"),
+        ("tickets", "0002_mechanic_ticket_count_triggers"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StockMovement',
+            name="StockMovement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('receipt', 'Receipt'), ('adjustment', 'Adjustment'), ('consumption', 'Consumption'), ('return', 'Return')], max_length=16)),
-                ('quantity', models.IntegerField()),
-                ('balance_after', models.IntegerField()),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.CharField(blank=True, max_length=255)),
-                ('note', models.CharField(blank=True, max_length=1000)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("receipt", "Receipt"),
+                            ("adjustment", "Adjustment"),
+                            ("consumption", "Consumption"),
+                            ("return", "Return"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("quantity", models.IntegerField()),
+                ("balance_after", models.IntegerField()),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("by", models.CharField(blank=True, max_length=255)),
+                ("note", models.CharField(blank=True, max_length=1000)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='inventory',
-            name='quantity_on_hand',
+            model_name="inventory",
+            name="quantity_on_hand",
             field=models.IntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='inventory',
-            name='reorder_point',
+            model_name="inventory",
+            name="reorder_point",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddConstraint(
-            model_name='inventory',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_on_hand__isnull', True), ('quantity_on_hand__gte', 0), _connector='OR'), name='inventory_on_hand_not_negative'),
+            model_name="inventory",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_on_hand__isnull", True), ("quantity_on_hand__gte", 0), _connector="OR"),
+                name="inventory_on_hand_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inventory',
-            constraint=models.CheckConstraint(condition=models.Q(('reorder_point__gte', 0)), name='inventory_reorder_point_not_negative'),
+            model_name="inventory",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reorder_point__gte", 0)), name="inventory_reorder_point_not_negative"
+            ),
         ),
         migrations.AddField(
-            model_name='stockmovement',
-            name='item',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='inventory.inventory'),
+            model_name="stockmovement",
+            name="item",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="movements", to="inventory.inventory"
+            ),
         ),
         migrations.AddField(
-            model_name='stockmovement',
-            name='ticket',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='stock_movements', to='tickets.ticket'),
+            model_name="stockmovement",
+            name="ticket",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="stock_movements",
+                to="tickets.ticket",
+            ),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(fields=['item', 'id'], name='stockmovement_item_idx'),
+            model_name="stockmovement",
+            index=models.Index(fields=["item", "id"], name="stockmovement_item_idx"),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity', 0), _negated=True), name='stockmovement_quantity_not_zero'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity", 0), _negated=True), name="stockmovement_quantity_not_zero"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('balance_after__gte', 0)), name='stockmovement_balance_not_negative'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("balance_after__gte", 0)), name="stockmovement_balance_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['receipt', 'adjustment', 'consumption', 'return'])), name='stockmovement_kind_valid'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["receipt", "adjustment", "consumption", "return"])),
+                name="stockmovement_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'receipt'), _negated=True), ('quantity__gt', 0), _connector='OR'), name='stockmovement_receipt_positive'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("kind", "receipt"), _negated=True), ("quantity__gt", 0), _connector="OR"),
+                name="stockmovement_receipt_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'consumption'), _negated=True), ('quantity__lt', 0), _connector='OR'), name='stockmovement_consumption_negative'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "consumption"), _negated=True), ("quantity__lt", 0), _connector="OR"
+                ),
+                name="stockmovement_consumption_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'return'), _negated=True), ('quantity__gt', 0), _connector='OR'), name='stockmovement_return_positive'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("kind", "return"), _negated=True), ("quantity__gt", 0), _connector="OR"),
+                name="stockmovement_return_positive",
+            ),
         ),
     ]

@@ -32,7 +32,9 @@ def test_a_name_that_looks_like_an_existing_one_is_a_form_error(admin_browser, m
 
 
 def test_adding_an_item_stores_its_name_normalised(admin_browser):
-    response = admin_browser.post("/admin/inventory/inventory/add/", {"name": "Oil\u200b filter\u200d", "price": "4.50", "reorder_point": "0"})
+    response = admin_browser.post(
+        "/admin/inventory/inventory/add/", {"name": "Oil\u200b filter\u200d", "price": "4.50", "reorder_point": "0"}
+    )
     assert response.status_code == 302
     assert Inventory.objects.values_list("name", flat=True).get() == "Oil filter"
 
@@ -81,12 +83,22 @@ def test_the_change_form_shows_the_ledger_read_only_and_cannot_set_stock(admin_b
     assert response.status_code == 200
     assert "quantity_on_hand" not in response.context["adminform"].form.fields
     (ledger,) = response.context["inline_admin_formsets"]
-    assert (ledger.has_add_permission, ledger.has_change_permission, ledger.has_delete_permission) == (False, False, False)
+    assert (ledger.has_add_permission, ledger.has_change_permission, ledger.has_delete_permission) == (
+        False,
+        False,
+        False,
+    )
     assert len(list(ledger)) == 2
     response = admin_browser.post(
         f"/admin/inventory/inventory/{item.pk}/change/",
-        {"name": "Filter", "price": "1.00", "reorder_point": "4", "quantity_on_hand": "99",
-         "movements-TOTAL_FORMS": "0", "movements-INITIAL_FORMS": "0"},
+        {
+            "name": "Filter",
+            "price": "1.00",
+            "reorder_point": "4",
+            "quantity_on_hand": "99",
+            "movements-TOTAL_FORMS": "0",
+            "movements-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302
     item.refresh_from_db()
@@ -107,12 +119,16 @@ def test_the_receive_stock_action_asks_then_records_a_movement_per_item(admin_br
     tracked.refresh_from_db(), untracked.refresh_from_db()
     assert (tracked.quantity_on_hand, untracked.quantity_on_hand) == (9, 4)
     assert list(StockMovement.objects.filter(note="PO 9").values_list("item_id", "kind", "by")) == [
-        (tracked.pk, "receipt", "admin-user"), (untracked.pk, "receipt", "admin-user"),
+        (tracked.pk, "receipt", "admin-user"),
+        (untracked.pk, "receipt", "admin-user"),
     ]
     assert ledger_sum(tracked) == 9 and ledger_sum(untracked) == 4
 
 
-@pytest.mark.parametrize("kind, quantity", [("receipt", "0"), ("receipt", "-1"), ("adjustment", "0"), ("consumption", "-1"), ("receipt", "x")])
+@pytest.mark.parametrize(
+    "kind, quantity",
+    [("receipt", "0"), ("receipt", "-1"), ("adjustment", "0"), ("consumption", "-1"), ("receipt", "x")],
+)
 def test_the_receive_stock_action_refuses_invalid_quantities_on_its_page(admin_browser, make_item, kind, quantity):
     item = stocked(make_item, 5)
     response = admin_browser.post(
@@ -127,7 +143,13 @@ def test_an_adjustment_refused_for_one_item_records_it_for_none(admin_browser, m
     plenty, few = stocked(make_item, 10), stocked(make_item, 1)
     response = admin_browser.post(
         "/admin/inventory/inventory/",
-        {"action": "receive_stock", "_selected_action": [plenty.pk, few.pk], "apply": "1", "kind": "adjustment", "quantity": "-2"},
+        {
+            "action": "receive_stock",
+            "_selected_action": [plenty.pk, few.pk],
+            "apply": "1",
+            "kind": "adjustment",
+            "quantity": "-2",
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -169,8 +191,18 @@ def test_an_item_is_changed_through_the_service(admin_browser, make_item, monkey
     update = services.inventory_update
     monkeypatch.setattr(services, "inventory_update", lambda **kwargs: calls.append(kwargs) or update(**kwargs))
     item = make_item(name="Filter")
-    response = admin_browser.post(f"/admin/inventory/inventory/{item.pk}/change/", {
-        "name": "Oil filter", "price": "2.00", "reorder_point": "1", "movements-TOTAL_FORMS": "0", "movements-INITIAL_FORMS": "0"})
+    response = admin_browser.post(
+        f"/admin/inventory/inventory/{item.pk}/change/",
+        {
+            "name": "Oil filter",
+            "price": "2.00",
+            "reorder_point": "1",
+            "movements-TOTAL_FORMS": "0",
+            "movements-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302
-    assert calls == [{"item_id": item.pk, "changes": {"name": "Oil filter", "price": Decimal("2.00"), "reorder_point": 1}}]
+    assert calls == [
+        {"item_id": item.pk, "changes": {"name": "Oil filter", "price": Decimal("2.00"), "reorder_point": 1}}
+    ]
     assert Inventory.objects.values_list("name", flat=True).get(pk=item.pk) == "Oil filter"

@@ -24,8 +24,11 @@ def body(response):
 
 def item_json(item: Inventory) -> dict:
     return {
-        "id": item.pk, "name": item.name, "price": Decimal(item.price),
-        "quantity_on_hand": item.quantity_on_hand, "reorder_point": item.reorder_point,
+        "id": item.pk,
+        "name": item.name,
+        "price": Decimal(item.price),
+        "quantity_on_hand": item.quantity_on_hand,
+        "reorder_point": item.reorder_point,
     }
 
 
@@ -71,7 +74,13 @@ def test_one_item_is_public(any_client, make_item, path):
     item = make_item(name="Spark plug", price=Decimal("4.25"))
     response = any_client.get(path.format(pk=item.pk))
     assert response.status_code == 200
-    assert body(response) == {"id": item.pk, "name": "Spark plug", "price": Decimal("4.25"), "quantity_on_hand": None, "reorder_point": 0}
+    assert body(response) == {
+        "id": item.pk,
+        "name": "Spark plug",
+        "price": Decimal("4.25"),
+        "quantity_on_hand": None,
+        "reorder_point": 0,
+    }
 
 
 @pytest.mark.parametrize("item_id", ["0", "31337", str(2**63 - 1), str(2**70)])
@@ -207,7 +216,13 @@ def test_staff_creates_an_item(staff_client):
     response = staff_client.post("/inventory", data={"name": "Brake Pad", "price": 49.99}, format="json")
     assert response.status_code == 201
     item = Inventory.objects.get()
-    assert body(response) == {"id": item.pk, "name": "Brake Pad", "price": Decimal("49.99"), "quantity_on_hand": None, "reorder_point": 0}
+    assert body(response) == {
+        "id": item.pk,
+        "name": "Brake Pad",
+        "price": Decimal("49.99"),
+        "quantity_on_hand": None,
+        "reorder_point": 0,
+    }
     assert item.price == Decimal("49.99")
 
 
@@ -337,7 +352,9 @@ def test_a_body_that_is_not_a_json_object_is_400(staff_client, raw):
 
 
 def test_another_content_type_is_415(staff_client):
-    assert_error(staff_client.post("/inventory", "name=Nut&price=1", content_type="application/x-www-form-urlencoded"), 415)
+    assert_error(
+        staff_client.post("/inventory", "name=Nut&price=1", content_type="application/x-www-form-urlencoded"), 415
+    )
     assert not Inventory.objects.exists()
 
 
@@ -382,7 +399,13 @@ def test_put_replaces_the_item(staff_client, make_item):
     item = make_item(name="Old", price=Decimal("1.00"))
     response = staff_client.put(f"/inventory/{item.pk}", data={"name": "New", "price": "2.50"}, format="json")
     assert response.status_code == 200
-    assert body(response) == {"id": item.pk, "name": "New", "price": Decimal("2.50"), "quantity_on_hand": None, "reorder_point": 0}
+    assert body(response) == {
+        "id": item.pk,
+        "name": "New",
+        "price": Decimal("2.50"),
+        "quantity_on_hand": None,
+        "reorder_point": 0,
+    }
     item.refresh_from_db()
     assert (item.name, item.price) == ("New", Decimal("2.50"))
 
@@ -514,7 +537,9 @@ def test_an_item_created_with_stock_shows_it_and_records_the_first_receipt(staff
     assert (created["quantity_on_hand"], created["reorder_point"]) == (12, 3)
     assert api_client.get(f"/inventory/{created['id']}").json()["quantity_on_hand"] == 12
     movements = staff_client.get(f"/inventory/{created['id']}/movements").json()
-    assert [(m["kind"], m["quantity"], m["balance_after"], m["by"]) for m in movements] == [("receipt", 12, 12, "staff")]
+    assert [(m["kind"], m["quantity"], m["balance_after"], m["by"]) for m in movements] == [
+        ("receipt", 12, 12, "staff")
+    ]
 
 
 @pytest.mark.parametrize("sent", [{}, {"quantity_on_hand": None}])
@@ -547,7 +572,8 @@ def test_invalid_stock_fields_on_create_are_400(staff_client, field, value):
 def test_on_hand_sent_on_update_is_ignored_and_reorder_point_is_written(staff_client, stocked, method):
     item = stocked(5, name="Filter", price=Decimal("4.00"))
     response = getattr(staff_client, method)(
-        f"/inventory/{item.pk}", data={"name": "Filter", "price": 4, "quantity_on_hand": 500, "reorder_point": 6},
+        f"/inventory/{item.pk}",
+        data={"name": "Filter", "price": 4, "quantity_on_hand": 500, "reorder_point": 6},
         format="json",
     )
     assert response.status_code == 200
@@ -570,7 +596,12 @@ def test_staff_record_a_receipt(staff_client, stocked):
     movement = response.json()
     assert set(movement) == MOVEMENT_KEYS
     assert {k: movement[k] for k in ("kind", "quantity", "balance_after", "ticket_id", "by", "note")} == {
-        "kind": "receipt", "quantity": 7, "balance_after": 12, "ticket_id": None, "by": "staff", "note": "PO 1182",
+        "kind": "receipt",
+        "quantity": 7,
+        "balance_after": 12,
+        "ticket_id": None,
+        "by": "staff",
+        "note": "PO 1182",
     }
     assert movement["id"] == StockMovement.objects.latest("id").pk and movement["at"].endswith("Z")
     assert on_hand(item.pk) == 12 == ledger_sum(item.pk)
@@ -578,19 +609,25 @@ def test_staff_record_a_receipt(staff_client, stocked):
 
 def test_adjustments_go_either_way_and_start_tracking_an_untracked_item(staff_client, make_item):
     item = make_item()
-    down = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -1}, format="json")
+    down = staff_client.post(
+        f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -1}, format="json"
+    )
     assert assert_error(down, 409)["on_hand"] == 0
     assert on_hand(item.pk) is None
     up = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": 3}, format="json")
     assert (up.status_code, up.json()["balance_after"]) == (201, 3)
-    down = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -3}, format="json")
+    down = staff_client.post(
+        f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -3}, format="json"
+    )
     assert (down.status_code, down.json()["balance_after"]) == (201, 0)
     assert on_hand(item.pk) == 0 == ledger_sum(item.pk)
 
 
 def test_an_adjustment_below_zero_is_409_and_changes_nothing(staff_client, stocked):
     item = stocked(2)
-    response = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -3}, format="json")
+    response = staff_client.post(
+        f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -3}, format="json"
+    )
     error = assert_error(response, 409)
     assert error["on_hand"] == 2 and "less than zero" in error["error"]
     assert on_hand(item.pk) == 2 and StockMovement.objects.count() == 1
@@ -622,14 +659,18 @@ def test_invalid_movements_are_400_with_fields(staff_client, stocked, data, fiel
 
 def test_a_receipt_past_the_largest_stock_is_409_not_500(staff_client, stocked):
     item = stocked(stock.MAX_ON_HAND)
-    response = staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "receipt", "quantity": 1}, format="json")
+    response = staff_client.post(
+        f"/inventory/{item.pk}/movements", data={"kind": "receipt", "quantity": 1}, format="json"
+    )
     assert_error(response, 409)
     assert on_hand(item.pk) == stock.MAX_ON_HAND
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_movements_of_an_unknown_item_are_404(staff_client, method):
-    response = getattr(staff_client, method)("/inventory/4242/movements", {"kind": "receipt", "quantity": 1}, format="json")
+    response = getattr(staff_client, method)(
+        "/inventory/4242/movements", {"kind": "receipt", "quantity": 1}, format="json"
+    )
     assert_error(response, 404)
     assert not StockMovement.objects.exists()
 
@@ -640,7 +681,9 @@ def test_stock_is_staffs_only_even_for_unknown_items(request, stocked, caller, s
     client = request.getfixturevalue(caller)
     item_id = stocked(3).pk if known else 4242
     assert_error(client.get(f"/inventory/{item_id}/movements"), status)
-    assert_error(client.post(f"/inventory/{item_id}/movements", {"kind": "receipt", "quantity": 1}, format="json"), status)
+    assert_error(
+        client.post(f"/inventory/{item_id}/movements", {"kind": "receipt", "quantity": 1}, format="json"), status
+    )
     assert_error(client.get("/inventory/low-stock"), status)
     assert StockMovement.objects.count() == (1 if known else 0)
 
@@ -650,7 +693,8 @@ def test_the_ledger_is_oldest_first_with_the_tickets_consumption(staff_client, s
     ticket = make_ticket()
     staff_client.post(f"/inventory/{item.pk}/movements", data={"kind": "adjustment", "quantity": -1}, format="json")
     added = staff_client.post(
-        f"/tickets/{ticket.pk}/inventory", data={"add_inventory_items": [{"inventory_id": item.pk, "quantity": 4}]},
+        f"/tickets/{ticket.pk}/inventory",
+        data={"add_inventory_items": [{"inventory_id": item.pk, "quantity": 4}]},
         format="json",
     )
     assert added.status_code == 200
@@ -717,7 +761,9 @@ def test_the_list_shows_stock_in_one_query(api_client, stocked, django_assert_nu
     assert body(response) == [item_json(item) for item in items]
 
 
-def test_parts_beyond_the_stock_are_409_with_every_shortage_and_add_nothing(staff_client, stocked, make_item, make_ticket):
+def test_parts_beyond_the_stock_are_409_with_every_shortage_and_add_nothing(
+    staff_client, stocked, make_item, make_ticket
+):
     plenty, short, empty, untracked = stocked(10), stocked(1), stocked(0), make_item()
     ticket = make_ticket()
     items = [(plenty, 3), (short, 2), (empty, 1), (untracked, 50)]
@@ -740,7 +786,8 @@ def test_parts_beyond_the_stock_are_409_with_every_shortage_and_add_nothing(staf
 def test_parts_within_the_stock_are_taken(staff_client, stocked, make_ticket):
     item, ticket = stocked(3), make_ticket()
     response = staff_client.post(
-        f"/tickets/{ticket.pk}/inventory", data={"add_inventory_items": [{"inventory_id": item.pk, "quantity": 3}]},
+        f"/tickets/{ticket.pk}/inventory",
+        data={"add_inventory_items": [{"inventory_id": item.pk, "quantity": 3}]},
         format="json",
     )
     assert response.status_code == 200

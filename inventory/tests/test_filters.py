@@ -44,9 +44,17 @@ def test_search_low_stock_and_ordering(api_client, items, query, expected):
     assert ids(api_client.get(f"/inventory?{query}")) == [items[i].pk for i in expected]
 
 
-@pytest.mark.parametrize("query, field", [("low_stock=yes", "low_stock"), ("low_stock=1", "low_stock"),
-                                          ("low_stock=True", "low_stock"), ("low_stock=true&low_stock=false", "low_stock"),
-                                          ("ordering=reorder_point", "ordering"), ("ordering=name,name", "ordering")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("low_stock=yes", "low_stock"),
+        ("low_stock=1", "low_stock"),
+        ("low_stock=True", "low_stock"),
+        ("low_stock=true&low_stock=false", "low_stock"),
+        ("ordering=reorder_point", "ordering"),
+        ("ordering=name,name", "ordering"),
+    ],
+)
 def test_invalid_values_are_400(api_client, items, query, field):
     assert_error(api_client.get(f"/inventory?{query}"), 400, field)
 

@@ -5,25 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Mechanic',
+            name="Mechanic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('email', models.EmailField(max_length=255, unique=True)),
-                ('phone', models.CharField(max_length=32)),
-                ('salary', models.DecimalField(decimal_places=2, max_digits=12)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=255)),
+                ("email", models.EmailField(max_length=255, unique=True)),
+                ("phone", models.CharField(max_length=32)),
+                ("salary", models.DecimalField(decimal_places=2, max_digits=12)),
             ],
             options={
-                'ordering': ['id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('salary__gte', 0)), name='mechanic_salary_not_negative'), models.CheckConstraint(condition=models.Q(('email', django.db.models.functions.text.Lower('email'))), name='mechanic_email_lowercase'), models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='mechanic_name_not_empty')],
+                "ordering": ["id"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("salary__gte", 0)), name="mechanic_salary_not_negative"),
+                    models.CheckConstraint(
+                        condition=models.Q(("email", django.db.models.functions.text.Lower("email"))),
+                        name="mechanic_email_lowercase",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("name", ""), _negated=True), name="mechanic_name_not_empty"
+                    ),
+                ],
             },
         ),
     ]

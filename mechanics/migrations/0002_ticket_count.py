@@ -9,32 +9,36 @@ def count_existing_assignments(apps, schema_editor):
     Mechanic = apps.get_model("mechanics", "Mechanic")
     TicketMechanic = apps.get_model("tickets", "TicketMechanic")
     counts = (
-        TicketMechanic.objects.filter(mechanic=OuterRef("pk")).order_by().values("mechanic")
-        .annotate(n=Count("pk")).values("n")
+        TicketMechanic.objects.filter(mechanic=OuterRef("pk"))
+        .order_by()
+        .values("mechanic")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     Mechanic.objects.update(ticket_count=Coalesce(Subquery(counts), Value(0)))
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mechanics', '0001_initial'),
-        ('tickets', '0001_initial'),
+        ("mechanics", "0001_initial"),
+        ("tickets", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mechanic',
-            name='ticket_count',
+            model_name="mechanic",
+            name="ticket_count",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddIndex(
-            model_name='mechanic',
-            index=models.Index(fields=['-ticket_count', 'id'], name='mechanic_ranking_idx'),
+            model_name="mechanic",
+            index=models.Index(fields=["-ticket_count", "id"], name="mechanic_ranking_idx"),
         ),
         migrations.AddConstraint(
-            model_name='mechanic',
-            constraint=models.CheckConstraint(condition=models.Q(('ticket_count__gte', 0)), name='mechanic_ticket_count_not_negative'),
+            model_name="mechanic",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ticket_count__gte", 0)), name="mechanic_ticket_count_not_negative"
+            ),
         ),
         migrations.RunPython(count_existing_assignments, migrations.RunPython.noop),
     ]

@@ -20,7 +20,8 @@ def form(**changes) -> dict:
 
 def test_adding_a_mechanic_stores_normalised_text(admin_browser):
     response = admin_browser.post(
-        "/admin/mechanics/mechanic/add/", form(name="\u200bAda Wrench", email=" Ada@Example.COM ", phone="555\u200b-0100")
+        "/admin/mechanics/mechanic/add/",
+        form(name="\u200bAda Wrench", email=" Ada@Example.COM ", phone="555\u200b-0100"),
     )
     assert response.status_code == 302
     assert Mechanic.objects.values_list("name", "email", "phone").get() == ("Ada Wrench", "ada@example.com", "555-0100")

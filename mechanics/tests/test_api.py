@@ -279,7 +279,9 @@ def test_unknown_and_read_only_fields_are_ignored(staff_client, make_mechanic):
 
 
 @pytest.mark.parametrize("raw", ["[]", '[{"name": "Ada"}]', '"Ada"', "42", "null", "true"])
-@pytest.mark.parametrize("method, path", [("post", "/mechanics"), ("put", "/mechanics/{id}"), ("patch", "/mechanics/{id}")])
+@pytest.mark.parametrize(
+    "method, path", [("post", "/mechanics"), ("put", "/mechanics/{id}"), ("patch", "/mechanics/{id}")]
+)
 def test_json_that_is_not_an_object_is_400(staff_client, make_mechanic, method, path, raw):
     mechanic = make_mechanic()
     before = mechanic_json(mechanic)
@@ -502,7 +504,9 @@ def test_a_second_read_is_a_cache_hit_with_age_and_no_query(
     assert hit.content == miss.content
 
 
-def test_a_paged_list_is_cached_with_its_headers(staff_client, make_mechanic, throttling_off, django_assert_num_queries):
+def test_a_paged_list_is_cached_with_its_headers(
+    staff_client, make_mechanic, throttling_off, django_assert_num_queries
+):
     for _ in range(3):
         make_mechanic()
     miss = staff_client.get("/mechanics?page=2&per_page=2")
@@ -521,7 +525,9 @@ def test_each_token_has_cache_entries_of_its_own(staff_client, make_staff, clien
 
 @pytest.mark.parametrize("caller, status", [("api_client", 401), ("customer_client", 403)])
 @pytest.mark.parametrize("path", ["/mechanics", "/mechanics/{id}"])
-def test_a_staff_warmed_page_is_not_served_to_others(request, staff_client, make_mechanic, throttling_off, caller, status, path):
+def test_a_staff_warmed_page_is_not_served_to_others(
+    request, staff_client, make_mechanic, throttling_off, caller, status, path
+):
     url = path.format(id=make_mechanic().pk)
     staff_client.get(url)
     assert "Age" in staff_client.get(url)

@@ -15,7 +15,11 @@ def test_create_stores_the_mechanic_with_a_normalised_email(db):
     )
     mechanic.refresh_from_db()
     assert (mechanic.name, mechanic.email, mechanic.phone, mechanic.salary, mechanic.ticket_count) == (
-        "Ada Wrench", "ada@example.com", "555-0100", Decimal("52000.50"), 0,
+        "Ada Wrench",
+        "ada@example.com",
+        "555-0100",
+        Decimal("52000.50"),
+        0,
     )
 
 
@@ -42,7 +46,10 @@ def test_update_changes_only_the_given_fields(make_mechanic):
     assert updated.pk == mechanic.pk
     mechanic.refresh_from_db()
     assert (mechanic.name, mechanic.email, mechanic.phone, mechanic.salary) == (
-        "New", "new@example.com", "555-0000", Decimal("10.00"),
+        "New",
+        "new@example.com",
+        "555-0000",
+        Decimal("10.00"),
     )
 
 

@@ -5,89 +5,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('inventory', '0001_initial'),
-        ('mechanics', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("inventory", "0001_initial"),
+        ("mechanics", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vin', models.CharField(max_length=17, verbose_name='VIN')),
-                ('service_date', models.DateField()),
-                ('service_description', models.CharField(max_length=1000)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("vin", models.CharField(max_length=17, verbose_name="VIN")),
+                ("service_date", models.DateField()),
+                ("service_description", models.CharField(max_length=1000)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tickets", to="customers.customer"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='TicketInventory',
+            name="TicketInventory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField(default=1)),
-                ('inventory', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ticket_lines', to='inventory.inventory')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='part_lines', to='tickets.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("quantity", models.PositiveIntegerField(default=1)),
+                (
+                    "inventory",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ticket_lines",
+                        to="inventory.inventory",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="part_lines", to="tickets.ticket"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'parts line',
+                "verbose_name": "parts line",
             },
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='parts',
-            field=models.ManyToManyField(related_name='tickets', through='tickets.TicketInventory', to='inventory.inventory'),
+            model_name="ticket",
+            name="parts",
+            field=models.ManyToManyField(
+                related_name="tickets", through="tickets.TicketInventory", to="inventory.inventory"
+            ),
         ),
         migrations.CreateModel(
-            name='TicketMechanic',
+            name="TicketMechanic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mechanic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ticket_links', to='mechanics.mechanic')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mechanic_links', to='tickets.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "mechanic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ticket_links",
+                        to="mechanics.mechanic",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="mechanic_links", to="tickets.ticket"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='mechanics',
-            field=models.ManyToManyField(related_name='tickets', through='tickets.TicketMechanic', to='mechanics.mechanic'),
+            model_name="ticket",
+            name="mechanics",
+            field=models.ManyToManyField(
+                related_name="tickets", through="tickets.TicketMechanic", to="mechanics.mechanic"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticketinventory',
-            constraint=models.UniqueConstraint(fields=('ticket', 'inventory'), name='ticket_inventory_unique'),
+            model_name="ticketinventory",
+            constraint=models.UniqueConstraint(fields=("ticket", "inventory"), name="ticket_inventory_unique"),
         ),
         migrations.AddConstraint(
-            model_name='ticketinventory',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='ticket_inventory_quantity_positive'),
+            model_name="ticketinventory",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="ticket_inventory_quantity_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticketmechanic',
-            index=models.Index(fields=['mechanic', 'ticket'], name='ticketmechanic_mechanic_idx'),
+            model_name="ticketmechanic",
+            index=models.Index(fields=["mechanic", "ticket"], name="ticketmechanic_mechanic_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ticketmechanic',
-            constraint=models.UniqueConstraint(fields=('ticket', 'mechanic'), name='ticket_mechanic_unique'),
+            model_name="ticketmechanic",
+            constraint=models.UniqueConstraint(fields=("ticket", "mechanic"), name="ticket_mechanic_unique"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['service_date'], name='ticket_service_date_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["service_date"], name="ticket_service_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['vin'], name='ticket_vin_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["vin"], name="ticket_vin_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('vin', ''), _negated=True), name='ticket_vin_not_empty'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("vin", ""), _negated=True), name="ticket_vin_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('service_description', ''), _negated=True), name='ticket_description_not_empty'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("service_description", ""), _negated=True), name="ticket_description_not_empty"
+            ),
         ),
     ]

@@ -6,91 +6,152 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0002_mechanic_ticket_count_triggers'),
+        ("tickets", "0002_mechanic_ticket_count_triggers"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issued_at', models.DateTimeField()),
-                ('tax_rate', models.DecimalField(decimal_places=5, max_digits=6)),
-                ('parts', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('labor', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('fees', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('subtotal', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('tax', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('total', models.DecimalField(decimal_places=2, max_digits=14)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("issued_at", models.DateTimeField()),
+                ("tax_rate", models.DecimalField(decimal_places=5, max_digits=6)),
+                ("parts", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("labor", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("fees", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("subtotal", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("tax", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("total", models.DecimalField(decimal_places=2, max_digits=14)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('method', models.CharField(choices=[('cash', 'Cash'), ('card', 'Card'), ('check', 'Check'), ('other', 'Other')], max_length=8)),
-                ('reference', models.CharField(blank=True, max_length=255)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.CharField(blank=True, max_length=255)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("cash", "Cash"), ("card", "Card"), ("check", "Check"), ("other", "Other")],
+                        max_length=8,
+                    ),
+                ),
+                ("reference", models.CharField(blank=True, max_length=255)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("by", models.CharField(blank=True, max_length=255)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('estimate', 'Estimate'), ('approved', 'Approved'), ('in_progress', 'In Progress'), ('completed', 'Completed'), ('invoiced', 'Invoiced'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], max_length=16, null=True)),
-                ('to_status', models.CharField(choices=[('estimate', 'Estimate'), ('approved', 'Approved'), ('in_progress', 'In Progress'), ('completed', 'Completed'), ('invoiced', 'Invoiced'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], max_length=16)),
-                ('at', models.DateTimeField()),
-                ('by', models.CharField(blank=True, max_length=255)),
-                ('note', models.CharField(blank=True, max_length=1000)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("estimate", "Estimate"),
+                            ("approved", "Approved"),
+                            ("in_progress", "In Progress"),
+                            ("completed", "Completed"),
+                            ("invoiced", "Invoiced"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=16,
+                        null=True,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("estimate", "Estimate"),
+                            ("approved", "Approved"),
+                            ("in_progress", "In Progress"),
+                            ("completed", "Completed"),
+                            ("invoiced", "Invoiced"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("by", models.CharField(blank=True, max_length=255)),
+                ("note", models.CharField(blank=True, max_length=1000)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='TicketLine',
+            name="TicketLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('labor', 'Labor'), ('fee', 'Fee')], max_length=8)),
-                ('description', models.CharField(max_length=255)),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=8)),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=10)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("labor", "Labor"), ("fee", "Fee")], max_length=8)),
+                ("description", models.CharField(max_length=255)),
+                ("quantity", models.DecimalField(decimal_places=2, max_digits=8)),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=10)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='mileage_in',
+            model_name="ticket",
+            name="mileage_in",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='mileage_out',
+            model_name="ticket",
+            name="mileage_out",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         # Tickets that exist already are work in progress: the column is added with that value
         # for every row (one ALTER TABLE, no row-by-row update), then new tickets start as
         # estimates (Django keeps no database default, so the second step changes no row).
         migrations.AddField(
-            model_name='ticket',
-            name='status',
-            field=models.CharField(choices=[('estimate', 'Estimate'), ('approved', 'Approved'), ('in_progress', 'In Progress'), ('completed', 'Completed'), ('invoiced', 'Invoiced'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='in_progress', editable=False, max_length=16),
+            model_name="ticket",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("estimate", "Estimate"),
+                    ("approved", "Approved"),
+                    ("in_progress", "In Progress"),
+                    ("completed", "Completed"),
+                    ("invoiced", "Invoiced"),
+                    ("closed", "Closed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="in_progress",
+                editable=False,
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='status',
-            field=models.CharField(choices=[('estimate', 'Estimate'), ('approved', 'Approved'), ('in_progress', 'In Progress'), ('completed', 'Completed'), ('invoiced', 'Invoiced'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='estimate', editable=False, max_length=16),
+            model_name="ticket",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("estimate", "Estimate"),
+                    ("approved", "Approved"),
+                    ("in_progress", "In Progress"),
+                    ("completed", "Completed"),
+                    ("invoiced", "Invoiced"),
+                    ("closed", "Closed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="estimate",
+                editable=False,
+                max_length=16,
+            ),
         ),
     ]

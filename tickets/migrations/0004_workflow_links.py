@@ -23,24 +23,29 @@ def record_creation_of_existing_tickets(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('inventory', '0004_stock'),
-        ('mechanics', '0002_ticket_count'),
-        ('tickets', '0003_workflow_tables'),
-        ('vehicles', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("inventory", "0004_stock"),
+        ("mechanics", "0002_ticket_count"),
+        ("tickets", "0003_workflow_tables"),
+        ("vehicles", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='vehicle',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='vehicles.vehicle'),
+            model_name="ticket",
+            name="vehicle",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tickets",
+                to="vehicles.vehicle",
+            ),
         ),
         migrations.AddField(
-            model_name='ticketinventory',
-            name='unit_price',
+            model_name="ticketinventory",
+            name="unit_price",
             field=models.DecimalField(decimal_places=2, max_digits=10, null=True),
         ),
         # Existing parts lines keep the price their item has now: the best record there is.
@@ -51,86 +56,132 @@ class Migration(migrations.Migration):
             reverse_sql=migrations.RunSQL.noop,
         ),
         migrations.AlterField(
-            model_name='ticketinventory',
-            name='unit_price',
+            model_name="ticketinventory",
+            name="unit_price",
             field=models.DecimalField(decimal_places=2, max_digits=10),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['estimate', 'approved', 'in_progress', 'completed', 'invoiced', 'closed', 'cancelled'])), name='ticket_status_valid'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["estimate", "approved", "in_progress", "completed", "invoiced", "closed", "cancelled"],
+                    )
+                ),
+                name="ticket_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('mileage_in__isnull', True), ('mileage_out__isnull', True), ('mileage_out__gte', models.F('mileage_in')), _connector='OR'), name='ticket_mileage_out_not_below_in'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("mileage_in__isnull", True),
+                    ("mileage_out__isnull", True),
+                    ("mileage_out__gte", models.F("mileage_in")),
+                    _connector="OR",
+                ),
+                name="ticket_mileage_out_not_below_in",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticketinventory',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='ticket_inventory_unit_price_not_negative'),
+            model_name="ticketinventory",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gte", 0)), name="ticket_inventory_unit_price_not_negative"
+            ),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='ticket',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='invoice', to='tickets.ticket'),
+            model_name="invoice",
+            name="ticket",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="invoice", to="tickets.ticket"
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='tickets.ticket'),
+            model_name="payment",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="payments", to="tickets.ticket"
+            ),
         ),
         migrations.AddField(
-            model_name='statuschange',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='tickets.ticket'),
+            model_name="statuschange",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="status_changes", to="tickets.ticket"
+            ),
         ),
         migrations.AddField(
-            model_name='ticketline',
-            name='mechanic',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ticket_lines', to='mechanics.mechanic'),
+            model_name="ticketline",
+            name="mechanic",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="ticket_lines",
+                to="mechanics.mechanic",
+            ),
         ),
         migrations.AddField(
-            model_name='ticketline',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='tickets.ticket'),
+            model_name="ticketline",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="tickets.ticket"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('tax_rate__gte', 0), ('tax_rate__lt', 1)), name='invoice_tax_rate_fraction'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("tax_rate__gte", 0), ("tax_rate__lt", 1)), name="invoice_tax_rate_fraction"
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['ticket', 'id'], name='payment_ticket_idx'),
+            model_name="payment",
+            index=models.Index(fields=["ticket", "id"], name="payment_ticket_idx"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='payment_amount_not_zero'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount", 0), _negated=True), name="payment_amount_not_zero"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('method__in', ['cash', 'card', 'check', 'other'])), name='payment_method_valid'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("method__in", ["cash", "card", "check", "other"])), name="payment_method_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statuschange',
-            index=models.Index(fields=['ticket', 'id'], name='statuschange_ticket_idx'),
+            model_name="statuschange",
+            index=models.Index(fields=["ticket", "id"], name="statuschange_ticket_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticketline',
-            index=models.Index(fields=['ticket', 'id'], name='ticketline_ticket_idx'),
+            model_name="ticketline",
+            index=models.Index(fields=["ticket", "id"], name="ticketline_ticket_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ticketline',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['labor', 'fee'])), name='ticketline_kind_valid'),
+            model_name="ticketline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["labor", "fee"])), name="ticketline_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticketline',
-            constraint=models.CheckConstraint(condition=models.Q(('description', ''), _negated=True), name='ticketline_description_not_empty'),
+            model_name="ticketline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("description", ""), _negated=True), name="ticketline_description_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticketline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='ticketline_quantity_positive'),
+            model_name="ticketline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="ticketline_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticketline',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='ticketline_unit_price_not_negative'),
+            model_name="ticketline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gte", 0)), name="ticketline_unit_price_not_negative"
+            ),
         ),
         migrations.RunPython(record_creation_of_existing_tickets, migrations.RunPython.noop),
     ]

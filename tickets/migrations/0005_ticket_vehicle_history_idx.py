@@ -4,7 +4,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     # After the vehicles' data step, so its UPDATE linking tickets does not maintain this index
     # row by row; the index is built once over the linked tickets.
     dependencies = [

@@ -30,36 +30,35 @@ def drop_trigram_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_ticket_vehicle_history_idx'),
+        ("tickets", "0005_ticket_vehicle_history_idx"),
     ]
 
     operations = [
         # (service_date, id) and (vin, id) serve everything the single-column indexes did.
         migrations.RemoveIndex(
-            model_name='ticket',
-            name='ticket_service_date_idx',
+            model_name="ticket",
+            name="ticket_service_date_idx",
         ),
         migrations.RemoveIndex(
-            model_name='ticket',
-            name='ticket_vin_idx',
+            model_name="ticket",
+            name="ticket_vin_idx",
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['service_date', 'id'], name='ticket_service_date_id_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["service_date", "id"], name="ticket_service_date_id_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['vin', 'id'], name='ticket_vin_id_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["vin", "id"], name="ticket_vin_id_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['status', 'id'], name='ticket_status_id_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["status", "id"], name="ticket_status_id_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['customer', 'id'], name='ticket_customer_id_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["customer", "id"], name="ticket_customer_id_idx"),
         ),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes, elidable=False),
     ]

@@ -151,21 +151,40 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0006_ticket_filter_indexes'),
+        ("tickets", "0006_ticket_filter_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TicketStatusCount',
+            name="TicketStatusCount",
             fields=[
-                ('status', models.CharField(choices=[('estimate', 'Estimate'), ('approved', 'Approved'), ('in_progress', 'In Progress'), ('completed', 'Completed'), ('invoiced', 'Invoiced'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], max_length=16, primary_key=True, serialize=False)),
-                ('ticket_count', models.PositiveBigIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("estimate", "Estimate"),
+                            ("approved", "Approved"),
+                            ("in_progress", "In Progress"),
+                            ("completed", "Completed"),
+                            ("invoiced", "Invoiced"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=16,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("ticket_count", models.PositiveBigIntegerField(default=0)),
             ],
             options={
-                'ordering': ['status'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ticket_count__gte', 0)), name='ticket_status_count_not_negative')],
+                "ordering": ["status"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("ticket_count__gte", 0)), name="ticket_status_count_not_negative"
+                    )
+                ],
             },
         ),
         # Not a transaction of its own: on PostgreSQL and SQLite the migration's transaction holds

@@ -54,7 +54,12 @@ def test_the_approve_action_moves_estimates_and_reports_refusals(admin_browser, 
     assert Ticket.objects.get(pk=estimate.pk).status == "approved"
     assert Ticket.objects.get(pk=other.pk).status == "cancelled"
     entry = StatusChange.objects.filter(ticket=estimate).last()
-    assert (entry.from_status, entry.to_status, entry.by, entry.note) == ("estimate", "approved", "admin-user", "Admin action")
+    assert (entry.from_status, entry.to_status, entry.by, entry.note) == (
+        "estimate",
+        "approved",
+        "admin-user",
+        "Admin action",
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,11 +109,16 @@ def test_a_locked_ticket_is_read_only_with_its_inlines(admin_browser, make_ticke
     url = f"{LIST}{ticket.pk}/change/"
 
     page = admin_browser.get(url)
-    posted = admin_browser.post(url, {"vin": "JH4KA7561PC008269", "service_date": "2026-01-01", "service_description": "Changed"})
+    posted = admin_browser.post(
+        url, {"vin": "JH4KA7561PC008269", "service_date": "2026-01-01", "service_description": "Changed"}
+    )
 
     assert page.status_code == 200
     assert page.context["has_change_permission"] is False
-    assert all(not formset.has_add_permission and not formset.has_change_permission for formset in page.context["inline_admin_formsets"])
+    assert all(
+        not formset.has_add_permission and not formset.has_change_permission
+        for formset in page.context["inline_admin_formsets"]
+    )
     assert posted.status_code == 403
     assert Ticket.objects.get(pk=ticket.pk).service_description == "Oil change"
 
@@ -125,7 +135,11 @@ def test_payments_are_shown_and_never_editable(admin_browser, make_ticket):
     html = page.content.decode()
     assert "40.25" in html and "auth-77" in html
     payments = next(f for f in page.context["inline_admin_formsets"] if f.opts.model is Payment)
-    assert (payments.has_add_permission, payments.has_change_permission, payments.has_delete_permission) == (False, False, False)
+    assert (payments.has_add_permission, payments.has_change_permission, payments.has_delete_permission) == (
+        False,
+        False,
+        False,
+    )
 
 
 def test_the_list_filters_by_status_and_shows_invoice_totals(admin_browser, make_ticket):
@@ -182,32 +196,62 @@ def car(customer):
 
 
 def test_adding_a_ticket_records_its_creation_by_the_admin_and_links_the_vehicle(admin_browser, car):
-    response = admin_browser.post(f"{LIST}add/", add_page_data(
-        admin_browser, customer=car.customer_id, vehicle=car.pk, vin="", service_date="2026-11-02",
-        service_description="Brakes", mileage_in=41000, mileage_out=41010,
-    ))
+    response = admin_browser.post(
+        f"{LIST}add/",
+        add_page_data(
+            admin_browser,
+            customer=car.customer_id,
+            vehicle=car.pk,
+            vin="",
+            service_date="2026-11-02",
+            service_description="Brakes",
+            mileage_in=41000,
+            mileage_out=41010,
+        ),
+    )
 
     assert response.status_code == 302, form_errors(response)
     ticket = Ticket.objects.get()
     assert (ticket.vin, ticket.vehicle_id, ticket.status) == (car.vin, car.pk, "estimate")  # the vehicle's VIN
-    assert list(ticket.status_changes.values_list("from_status", "to_status", "by")) == [(None, "estimate", "admin-user")]
+    assert list(ticket.status_changes.values_list("from_status", "to_status", "by")) == [
+        (None, "estimate", "admin-user")
+    ]
     car.refresh_from_db()
     assert car.mileage == 41010
 
 
 def test_a_ticket_added_with_only_a_vin_goes_to_the_customers_vehicle_of_that_vin(admin_browser, car):
-    response = admin_browser.post(f"{LIST}add/", add_page_data(
-        admin_browser, customer=car.customer_id, vin=car.vin.lower(), service_date="2026-11-02", service_description="Tyres",
-    ))
+    response = admin_browser.post(
+        f"{LIST}add/",
+        add_page_data(
+            admin_browser,
+            customer=car.customer_id,
+            vin=car.vin.lower(),
+            service_date="2026-11-02",
+            service_description="Tyres",
+        ),
+    )
     assert response.status_code == 302, form_errors(response)
     assert Ticket.objects.get().vehicle_id == car.pk
 
 
 def test_a_line_added_with_a_new_ticket_is_saved_on_it(admin_browser, customer):
-    data = add_page_data(admin_browser, customer=customer.pk, vin="JH4KA7561PC008269", service_date="2026-11-02",
-                         service_description="Inspection")
-    data.update({"lines-TOTAL_FORMS": 1, "lines-0-kind": "fee", "lines-0-description": "Inspection",
-                 "lines-0-quantity": "1", "lines-0-unit_price": "35.00"})
+    data = add_page_data(
+        admin_browser,
+        customer=customer.pk,
+        vin="JH4KA7561PC008269",
+        service_date="2026-11-02",
+        service_description="Inspection",
+    )
+    data.update(
+        {
+            "lines-TOTAL_FORMS": 1,
+            "lines-0-kind": "fee",
+            "lines-0-description": "Inspection",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "35.00",
+        }
+    )
     response = admin_browser.post(f"{LIST}add/", data)
     assert response.status_code == 302, form_errors(response)
     assert list(TicketLine.objects.values_list("ticket_id", "description")) == [(Ticket.objects.get().pk, "Inspection")]
@@ -224,7 +268,9 @@ def test_a_line_added_with_a_new_ticket_is_saved_on_it(admin_browser, customer):
 )
 def test_an_add_refused_by_the_rules_shows_form_errors_and_saves_nothing(admin_browser, car, fields, field, words):
     fields = {**fields, "vehicle": car.pk} if "vehicle" in fields else fields
-    data = add_page_data(admin_browser, customer=car.customer_id, service_date="2026-11-02", service_description="x", **fields)
+    data = add_page_data(
+        admin_browser, customer=car.customer_id, service_date="2026-11-02", service_description="x", **fields
+    )
     response = admin_browser.post(f"{LIST}add/", data)
 
     assert response.status_code == 200
@@ -235,17 +281,31 @@ def test_an_add_refused_by_the_rules_shows_form_errors_and_saves_nothing(admin_b
 
 def test_another_customers_vehicle_is_a_form_error(admin_browser, car, make_customer):
     other = make_customer()
-    response = admin_browser.post(f"{LIST}add/", add_page_data(
-        admin_browser, customer=other.pk, vehicle=car.pk, service_date="2026-11-02", service_description="x",
-    ))
+    response = admin_browser.post(
+        f"{LIST}add/",
+        add_page_data(
+            admin_browser,
+            customer=other.pk,
+            vehicle=car.pk,
+            service_date="2026-11-02",
+            service_description="x",
+        ),
+    )
     assert response.status_code == 200
     assert form_errors(response)["vehicle"] == [f"Customer {other.pk} has no vehicle {car.pk}."]
     assert not Ticket.objects.exists()
 
 
-def test_changing_a_ticket_goes_through_the_service_and_refreshes_the_vehicles_mileage(admin_browser, car, make_mechanic):
-    ticket = services.ticket_create(customer_id=car.customer_id, vin=car.vin, service_date=date(2026, 11, 1),
-                                    service_description="Oil change", mileage_in=1000)
+def test_changing_a_ticket_goes_through_the_service_and_refreshes_the_vehicles_mileage(
+    admin_browser, car, make_mechanic
+):
+    ticket = services.ticket_create(
+        customer_id=car.customer_id,
+        vin=car.vin,
+        service_date=date(2026, 11, 1),
+        service_description="Oil change",
+        mileage_in=1000,
+    )
     mechanic = make_mechanic()
     url = f"{LIST}{ticket.pk}/change/"
     data = page_data(admin_browser.get(url), mileage_out=1500, service_description="Oil and filter")
@@ -262,12 +322,23 @@ def test_changing_a_ticket_goes_through_the_service_and_refreshes_the_vehicles_m
 
 
 def test_a_change_breaking_the_vehicle_vin_rule_is_a_form_error_and_saves_nothing(admin_browser, car, customer):
-    ticket = services.ticket_create(customer_id=customer.pk, vin="1HGCM82633A004352", service_date=date(2026, 11, 1),
-                                    service_description="Oil change")
+    ticket = services.ticket_create(
+        customer_id=customer.pk,
+        vin="1HGCM82633A004352",
+        service_date=date(2026, 11, 1),
+        service_description="Oil change",
+    )
     url = f"{LIST}{ticket.pk}/change/"
     data = page_data(admin_browser.get(url), vehicle=car.pk, vin="1HGCM82633A00435X", service_description="Changed")
-    data.update({"lines-TOTAL_FORMS": 1, "lines-0-kind": "fee", "lines-0-description": "Fee",
-                 "lines-0-quantity": "1", "lines-0-unit_price": "5.00"})
+    data.update(
+        {
+            "lines-TOTAL_FORMS": 1,
+            "lines-0-kind": "fee",
+            "lines-0-description": "Fee",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "5.00",
+        }
+    )
 
     response = admin_browser.post(url, data)
 
@@ -283,8 +354,15 @@ def test_a_ticket_locked_after_its_page_was_opened_is_refused_with_its_inlines(a
     ticket = make_ticket()
     url = f"{LIST}{ticket.pk}/change/"
     data = page_data(admin_browser.get(url), service_description="Changed")
-    data.update({"lines-TOTAL_FORMS": 1, "lines-0-kind": "fee", "lines-0-description": "Fee",
-                 "lines-0-quantity": "1", "lines-0-unit_price": "5.00"})
+    data.update(
+        {
+            "lines-TOTAL_FORMS": 1,
+            "lines-0-kind": "fee",
+            "lines-0-description": "Fee",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "5.00",
+        }
+    )
     move(ticket, "cancelled")
     monkeypatch.setattr(TicketAdmin, "has_change_permission", lambda self, request, obj=None: True)
     monkeypatch.setattr(LockedTicketInline, "_open", lambda self, request, obj: True)
@@ -292,7 +370,9 @@ def test_a_ticket_locked_after_its_page_was_opened_is_refused_with_its_inlines(a
     response = admin_browser.post(url, data)
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [f"Ticket {ticket.pk} is cancelled: it can no longer be changed."]
+    assert response.context["adminform"].form.non_field_errors() == [
+        f"Ticket {ticket.pk} is cancelled: it can no longer be changed."
+    ]
     assert Ticket.objects.get(pk=ticket.pk).service_description == "Oil change"
     assert not TicketLine.objects.exists()
 
@@ -321,8 +401,16 @@ def test_the_parts_inline_is_read_only_with_its_prices(admin_browser, make_ticke
     assert "7.25" in html and "Read-only here" in html
 
     line = TicketInventory.objects.get()
-    data = page_data(page, **{"part_lines-0-quantity": 1, "part_lines-0-DELETE": "on",
-                              "part_lines-TOTAL_FORMS": 2, "part_lines-1-inventory": item.pk, "part_lines-1-quantity": 1})
+    data = page_data(
+        page,
+        **{
+            "part_lines-0-quantity": 1,
+            "part_lines-0-DELETE": "on",
+            "part_lines-TOTAL_FORMS": 2,
+            "part_lines-1-inventory": item.pk,
+            "part_lines-1-quantity": 1,
+        },
+    )
     response = admin_browser.post(url, data)
 
     assert response.status_code == 302, form_errors(response)
@@ -332,7 +420,9 @@ def test_the_parts_inline_is_read_only_with_its_prices(admin_browser, make_ticke
 
 
 @pytest.mark.parametrize("model", ["ticketinventory", "ticketmechanic"])
-def test_the_standalone_parts_and_mechanic_pages_are_view_only(admin_browser, make_ticket, make_item, make_mechanic, model):
+def test_the_standalone_parts_and_mechanic_pages_are_view_only(
+    admin_browser, make_ticket, make_item, make_mechanic, model
+):
     ticket = make_ticket(parts=[(make_item(price=Decimal("3.10")), 2)], mechanics=[make_mechanic()])
     record = (TicketInventory if model == "ticketinventory" else TicketMechanic).objects.get()
     url = f"/admin/tickets/{model}/"
@@ -340,7 +430,12 @@ def test_the_standalone_parts_and_mechanic_pages_are_view_only(admin_browser, ma
     page = admin_browser.get(f"{url}{record.pk}/change/")
     assert page.status_code == 200 and page.context["has_change_permission"] is False
     assert admin_browser.get(f"{url}add/").status_code == 403
-    assert admin_browser.post(f"{url}add/", {"ticket": ticket.pk, "inventory": record.pk, "mechanic": record.pk}).status_code == 403
+    assert (
+        admin_browser.post(
+            f"{url}add/", {"ticket": ticket.pk, "inventory": record.pk, "mechanic": record.pk}
+        ).status_code
+        == 403
+    )
     assert admin_browser.post(f"{url}{record.pk}/change/", {"ticket": ticket.pk, "quantity": 9}).status_code == 403
     assert admin_browser.post(f"{url}{record.pk}/delete/", {"post": "yes"}).status_code == 403
     assert type(record).objects.filter(pk=record.pk).exists()
@@ -358,8 +453,9 @@ def test_the_standalone_parts_and_mechanic_pages_are_view_only(admin_browser, ma
     ],
 )
 def test_hand_made_values_are_form_errors_not_500(admin_browser, customer, fields):
-    data = add_page_data(admin_browser, customer=customer.pk, vin="JH4KA7561PC008269", service_date="2026-11-02",
-                         service_description="x")
+    data = add_page_data(
+        admin_browser, customer=customer.pk, vin="JH4KA7561PC008269", service_date="2026-11-02", service_description="x"
+    )
     response = admin_browser.post(f"{LIST}add/", {**data, **fields})
     assert response.status_code == 200
     assert response.context["errors"]

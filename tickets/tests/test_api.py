@@ -56,15 +56,25 @@ def workflow_json(ticket: Ticket) -> dict:
         "status": ticket.status,
         "lines": [
             {
-                "id": line.pk, "kind": line.kind, "description": line.description, "quantity": float(line.quantity),
-                "unit_price": float(line.unit_price), "amount": float(line.quantity * line.unit_price),
+                "id": line.pk,
+                "kind": line.kind,
+                "description": line.description,
+                "quantity": float(line.quantity),
+                "unit_price": float(line.unit_price),
+                "amount": float(line.quantity * line.unit_price),
                 "mechanic_id": line.mechanic_id,
             }
             for line in lines
         ],
         "totals": {
-            "parts": float(parts), "labor": float(labor), "fees": float(fees), "subtotal": total, "tax": 0.0,
-            "total": total, "paid": 0.0, "balance": total,
+            "parts": float(parts),
+            "labor": float(labor),
+            "fees": float(fees),
+            "subtotal": total,
+            "tax": 0.0,
+            "total": total,
+            "paid": 0.0,
+            "balance": total,
         },
         "invoice_number": None,
     }
@@ -153,7 +163,9 @@ def test_customers_get_403_on_staff_only_endpoints_even_for_own_ticket(
     assert part_lines(ticket) == {}
 
 
-@pytest.mark.parametrize("path", ["/tickets/my-tickets", "/tickets/my-tickets/", "/tickets/my-tickets?page=1&per_page=2"])
+@pytest.mark.parametrize(
+    "path", ["/tickets/my-tickets", "/tickets/my-tickets/", "/tickets/my-tickets?page=1&per_page=2"]
+)
 def test_staff_get_403_on_my_tickets(staff_client, make_ticket, path):
     make_ticket()
     assert_error(staff_client.get(path), 403)
@@ -202,14 +214,26 @@ def test_list_returns_every_ticket_with_mechanics_and_parts(staff_client, full_t
             ],
             "status": "estimate",
             "lines": [],
-            "totals": {"parts": 72.49, "labor": 0, "fees": 0, "subtotal": 72.49, "tax": 0, "total": 72.49, "paid": 0, "balance": 72.49},
+            "totals": {
+                "parts": 72.49,
+                "labor": 0,
+                "fees": 0,
+                "subtotal": 72.49,
+                "tax": 0,
+                "total": 72.49,
+                "paid": 0,
+                "balance": 72.49,
+            },
             "invoice_number": None,
         },
         ticket_json(other),
     ]
     # Money is an exact JSON number, not a string.
     assert b'"price":49.99' in response.content and b'"price":7.50' in response.content
-    assert b'"totals":{"parts":72.49,"labor":0.00,"fees":0.00,"subtotal":72.49,"tax":0.00,"total":72.49,"paid":0.00,"balance":72.49}' in response.content
+    assert (
+        b'"totals":{"parts":72.49,"labor":0.00,"fees":0.00,"subtotal":72.49,"tax":0.00,"total":72.49,"paid":0.00,"balance":72.49}'
+        in response.content
+    )
 
 
 def test_list_of_no_tickets_is_an_empty_array(staff_client):
@@ -218,7 +242,9 @@ def test_list_of_no_tickets_is_an_empty_array(staff_client):
     assert response.json() == []
 
 
-def test_list_is_cached_and_a_hit_costs_no_queries(staff_client, full_ticket, throttling_off, django_assert_num_queries):
+def test_list_is_cached_and_a_hit_costs_no_queries(
+    staff_client, full_ticket, throttling_off, django_assert_num_queries
+):
     first = staff_client.get("/tickets")
     assert first.status_code == 200 and not is_cache_hit(first)
     with django_assert_num_queries(0):
@@ -304,7 +330,10 @@ def test_list_shows_a_renamed_mechanic_at_once(staff_client, warm_list):
 
 
 def test_list_shows_an_edited_and_a_new_ticket_at_once(staff_client, warm_list, new_ticket):
-    assert staff_client.patch(f"/tickets/{warm_list.pk}", {"service_description": "Brakes"}, format="json").status_code == 200
+    assert (
+        staff_client.patch(f"/tickets/{warm_list.pk}", {"service_description": "Brakes"}, format="json").status_code
+        == 200
+    )
     assert fresh_list(staff_client)[0]["service_description"] == "Brakes"
     created = staff_client.post("/tickets", new_ticket, format="json").json()
     assert [t["id"] for t in fresh_list(staff_client)] == [warm_list.pk, created["id"]]
@@ -369,7 +398,9 @@ def test_detail_is_never_a_stale_answer(staff_client, make_ticket, make_mechanic
     response = staff_client.get(url)
     assert response.json() == ticket_json(ticket)
     assert response.json()["mechanics"] == [{"id": second.pk, "name": "New Name"}]
-    assert [(p["inventory_id"], p["name"], p["quantity"]) for p in response.json()["parts"]] == [(item.pk, "New Part", 4)]
+    assert [(p["inventory_id"], p["name"], p["quantity"]) for p in response.json()["parts"]] == [
+        (item.pk, "New Part", 4)
+    ]
     assert response.json()["service_description"] == "Changed"
 
 
@@ -418,7 +449,9 @@ def test_a_ticket_id_with_leading_zeros_names_the_ticket(staff_client, make_tick
     assert (response.status_code, response.json()["id"]) == (200, ticket.pk)
 
 
-@pytest.mark.parametrize("path", ["/tickets/-1", "/tickets/abc", "/tickets/1.5", "/tickets/1/unknown-action", "/tickets/%201"])
+@pytest.mark.parametrize(
+    "path", ["/tickets/-1", "/tickets/abc", "/tickets/1.5", "/tickets/1/unknown-action", "/tickets/%201"]
+)
 def test_unroutable_paths_are_json_404(staff_client, make_ticket, path):
     make_ticket()
     assert_error(staff_client.get(path), 404)
@@ -448,7 +481,9 @@ def test_an_id_of_twenty_digits_or_more_in_any_path_is_a_json_404(staff_client, 
 
 
 @pytest.mark.parametrize("path", ["/tickets/my-tickets", "/tickets/my-tickets/"])
-def test_my_tickets_lists_only_the_callers_tickets(customer_client, customer, make_ticket, make_mechanic, make_item, path):
+def test_my_tickets_lists_only_the_callers_tickets(
+    customer_client, customer, make_ticket, make_mechanic, make_item, path
+):
     mine = [
         make_ticket(customer=customer, mechanics=[make_mechanic()], parts=[(make_item(), 2)]),
         make_ticket(customer=customer, vin="JH4KA7561PC008269"),
@@ -498,7 +533,11 @@ def test_staff_create_ticket_for_a_customer(staff_client, new_ticket, customer, 
         "totals": {"parts": 0, "labor": 0, "fees": 0, "subtotal": 0, "tax": 0, "total": 0, "paid": 0, "balance": 0},
         "invoice_number": None,
     }
-    assert (ticket.vin, ticket.service_date, ticket.customer_id) == ("1HGCM82633A004352", date(2026, 11, 25), customer.pk)
+    assert (ticket.vin, ticket.service_date, ticket.customer_id) == (
+        "1HGCM82633A004352",
+        date(2026, 11, 25),
+        customer.pk,
+    )
 
 
 @pytest.mark.parametrize("customer_id", [999999, MAX_ID])
@@ -722,7 +761,10 @@ def test_put_without_required_fields_is_400(staff_client, make_ticket):
     ticket = make_ticket()
     before = ticket_json(ticket)
     assert_error(
-        staff_client.put(f"/tickets/{ticket.pk}", {"VIN": "ABC"}, format="json"), 400, "service_date", "service_description"
+        staff_client.put(f"/tickets/{ticket.pk}", {"VIN": "ABC"}, format="json"),
+        400,
+        "service_date",
+        "service_description",
     )
     assert ticket_json(ticket) == before
 
@@ -756,7 +798,9 @@ def test_customer_updates_own_ticket(customer_client, customer, make_ticket, new
 def test_customer_put_without_customer_id_keeps_the_ticket_theirs(customer_client, customer, make_ticket, new_ticket):
     ticket = make_ticket(customer=customer)
     del new_ticket["customer_id"]
-    response = customer_client.put(f"/tickets/{ticket.pk}", {**new_ticket, "service_description": "Tyres"}, format="json")
+    response = customer_client.put(
+        f"/tickets/{ticket.pk}", {**new_ticket, "service_description": "Tyres"}, format="json"
+    )
     assert response.status_code == 200
     assert Ticket.objects.get().customer_id == customer.pk
 
@@ -950,7 +994,9 @@ def test_update_mechanics_only_add_or_only_remove(staff_client, crew):
 
 def test_update_mechanics_tolerates_repeated_ids_in_one_list(staff_client, crew):
     ticket, (a, b, c, _) = crew
-    response = staff_client.put(f"/tickets/{ticket.pk}/update-mechanics", {"add_mechanic_ids": [c.pk, c.pk, a.pk]}, format="json")
+    response = staff_client.put(
+        f"/tickets/{ticket.pk}/update-mechanics", {"add_mechanic_ids": [c.pk, c.pk, a.pk]}, format="json"
+    )
     assert response.status_code == 200
     assert mechanic_ids(ticket) == [a.pk, b.pk, c.pk]
 
@@ -988,14 +1034,34 @@ def test_update_mechanics_with_an_id_in_both_lists_is_400_and_changes_nothing(st
 @pytest.mark.parametrize("ticket_id", [0, 999999, MAX_ID, BIG_ID])
 def test_update_mechanics_on_unknown_ticket_is_404(staff_client, crew, ticket_id):
     _, (_, _, c, _) = crew
-    assert_error(staff_client.put(f"/tickets/{ticket_id}/update-mechanics", {"add_mechanic_ids": [c.pk]}, format="json"), 404)
+    assert_error(
+        staff_client.put(f"/tickets/{ticket_id}/update-mechanics", {"add_mechanic_ids": [c.pk]}, format="json"), 404
+    )
     assert not TicketMechanic.objects.filter(mechanic=c).exists()
 
 
 @pytest.mark.parametrize("key", ["add_mechanic_ids", "remove_mechanic_ids"])
 @pytest.mark.parametrize(
     "value",
-    [None, 5, "5", "abc", True, {"id": 5}, ["abc"], [True], [1.5], [0], [-1], [MAX_ID + 1], [BIG_ID], [None], [[1]], [{"id": 1}], list(range(1, 1002))],
+    [
+        None,
+        5,
+        "5",
+        "abc",
+        True,
+        {"id": 5},
+        ["abc"],
+        [True],
+        [1.5],
+        [0],
+        [-1],
+        [MAX_ID + 1],
+        [BIG_ID],
+        [None],
+        [[1]],
+        [{"id": 1}],
+        list(range(1, 1002)),
+    ],
 )
 def test_update_mechanics_rejects_bad_id_lists(staff_client, crew, key, value):
     ticket, (a, b, _, _) = crew
@@ -1040,10 +1106,15 @@ def test_add_parts_reports_added_and_duplicates(staff_client, make_ticket, stock
 def test_adding_the_same_parts_again_adds_nothing(staff_client, make_ticket, stock):
     ticket = make_ticket()
     url = f"/tickets/{ticket.pk}/inventory"
-    assert staff_client.post(url, {"add_inventory_items": [{"inventory_id": stock[0].pk, "quantity": 3}]}, format="json").json()[
-        "added_count"
-    ] == 1
-    again = staff_client.post(url, {"add_inventory_items": [{"inventory_id": stock[0].pk, "quantity": 7}]}, format="json")
+    assert (
+        staff_client.post(
+            url, {"add_inventory_items": [{"inventory_id": stock[0].pk, "quantity": 3}]}, format="json"
+        ).json()["added_count"]
+        == 1
+    )
+    again = staff_client.post(
+        url, {"add_inventory_items": [{"inventory_id": stock[0].pk, "quantity": 7}]}, format="json"
+    )
     assert again.status_code == 200
     assert again.json() == {
         "ticket_id": ticket.pk,
@@ -1067,7 +1138,9 @@ def test_added_parts_show_on_the_ticket(staff_client, make_ticket, stock):
 def test_add_parts_leaves_other_tickets_alone(staff_client, make_ticket, stock):
     ticket, other = make_ticket(), make_ticket(parts=[(stock[0], 6)])
     body = {"add_inventory_items": [{"inventory_id": stock[0].pk, "quantity": 2}]}
-    assert staff_client.post(f"/tickets/{ticket.pk}/inventory", body, format="json").json()["added_inventory_ids"] == [stock[0].pk]
+    assert staff_client.post(f"/tickets/{ticket.pk}/inventory", body, format="json").json()["added_inventory_ids"] == [
+        stock[0].pk
+    ]
     assert (part_lines(ticket), part_lines(other)) == ({stock[0].pk: 2}, {stock[0].pk: 6})
 
 
@@ -1075,7 +1148,9 @@ def test_add_parts_leaves_other_tickets_alone(staff_client, make_ticket, stock):
 def test_add_parts_with_unknown_ids_is_404_listing_them_and_adds_nothing(staff_client, make_ticket, stock, unknown):
     ticket = make_ticket(parts=[(stock[0], 2)])
     items = [{"inventory_id": stock[1].pk}, *({"inventory_id": iid} for iid in unknown), {"inventory_id": stock[0].pk}]
-    error = assert_error(staff_client.post(f"/tickets/{ticket.pk}/inventory", {"add_inventory_items": items}, format="json"), 404)
+    error = assert_error(
+        staff_client.post(f"/tickets/{ticket.pk}/inventory", {"add_inventory_items": items}, format="json"), 404
+    )
     assert error["missing_ids"] == sorted(unknown)
     assert part_lines(ticket) == {stock[0].pk: 2}
 
@@ -1169,7 +1244,9 @@ def test_add_parts_without_the_list_is_400(staff_client, make_ticket):
 def test_add_parts_limit_of_1000_items_per_request(staff_client, make_ticket):
     ticket = make_ticket()
     items = [{"inventory_id": n} for n in range(1, 1002)]
-    assert_error(staff_client.post(f"/tickets/{ticket.pk}/inventory", {"add_inventory_items": items}, format="json"), 400)
+    assert_error(
+        staff_client.post(f"/tickets/{ticket.pk}/inventory", {"add_inventory_items": items}, format="json"), 400
+    )
     assert part_lines(ticket) == {}
 
 
@@ -1236,7 +1313,9 @@ def test_my_tickets_pages(customer_client, customer, make_ticket, page, rows, li
 
 @pytest.mark.parametrize("page", [2, 5, 999_999_999])
 @pytest.mark.parametrize("path", ["/tickets", "/tickets/", "/tickets/my-tickets"])
-def test_page_past_the_end_is_an_empty_array(staff_client, customer_client, customer, make_ticket, throttling_off, path, page):
+def test_page_past_the_end_is_an_empty_array(
+    staff_client, customer_client, customer, make_ticket, throttling_off, path, page
+):
     make_ticket(customer=customer)
     client = customer_client if "my-tickets" in path else staff_client
     response = client.get(f"{path}?page={page}&per_page=1")
@@ -1264,7 +1343,9 @@ BAD_PAGING = [
 
 @pytest.mark.parametrize("query", BAD_PAGING)
 @pytest.mark.parametrize("path", ["/tickets", "/tickets/my-tickets"])
-def test_bad_paging_parameters_are_400(staff_client, customer_client, customer, make_ticket, throttling_off, path, query):
+def test_bad_paging_parameters_are_400(
+    staff_client, customer_client, customer, make_ticket, throttling_off, path, query
+):
     make_ticket(customer=customer)
     client = customer_client if "my-tickets" in path else staff_client
     assert_error(client.get(f"{path}?{query}"), 400)
@@ -1281,7 +1362,9 @@ def test_per_page_100_is_allowed(staff_client, make_ticket):
 
 
 @pytest.mark.redis
-def test_cached_list_is_refreshed_after_a_change_with_redis(staff_client, full_ticket, make_mechanic, redis_cache, throttling_off):
+def test_cached_list_is_refreshed_after_a_change_with_redis(
+    staff_client, full_ticket, make_mechanic, redis_cache, throttling_off
+):
     extra = make_mechanic(name="Zed")
     staff_client.get("/tickets")
     assert is_cache_hit(staff_client.get("/tickets"))

@@ -30,16 +30,45 @@ def shop(make_customer, make_ticket, make_mechanic):
     mechanic = make_mechanic()
     vehicle = Vehicle.objects.create(customer=ada, vin=VIN_A, year=2003, make="Honda", model="Accord")
     t = {
-        "a1": make_ticket(customer=ada, vin=VIN_A, vehicle=vehicle, service_date=date(2026, 1, 10),
-                          service_description="Brake pads front", status=Status.CLOSED, mechanics=[mechanic]),
-        "a2": make_ticket(customer=ada, vin=VIN_A, vehicle=vehicle, service_date=date(2026, 3, 5),
-                          service_description="Oil change", status=Status.IN_PROGRESS),
-        "a3": make_ticket(customer=ada, vin=VIN_B, service_date=date(2026, 2, 1),
-                          service_description="Timing belt", status=Status.ESTIMATE, mechanics=[mechanic]),
-        "b1": make_ticket(customer=bob, vin=VIN_B, service_date=date(2026, 3, 5),
-                          service_description="Brake fluid", status=Status.IN_PROGRESS),
-        "b2": make_ticket(customer=bob, vin=VIN_B, service_date=date(2025, 12, 31),
-                          service_description="Tyre rotation", status=Status.CANCELLED),
+        "a1": make_ticket(
+            customer=ada,
+            vin=VIN_A,
+            vehicle=vehicle,
+            service_date=date(2026, 1, 10),
+            service_description="Brake pads front",
+            status=Status.CLOSED,
+            mechanics=[mechanic],
+        ),
+        "a2": make_ticket(
+            customer=ada,
+            vin=VIN_A,
+            vehicle=vehicle,
+            service_date=date(2026, 3, 5),
+            service_description="Oil change",
+            status=Status.IN_PROGRESS,
+        ),
+        "a3": make_ticket(
+            customer=ada,
+            vin=VIN_B,
+            service_date=date(2026, 2, 1),
+            service_description="Timing belt",
+            status=Status.ESTIMATE,
+            mechanics=[mechanic],
+        ),
+        "b1": make_ticket(
+            customer=bob,
+            vin=VIN_B,
+            service_date=date(2026, 3, 5),
+            service_description="Brake fluid",
+            status=Status.IN_PROGRESS,
+        ),
+        "b2": make_ticket(
+            customer=bob,
+            vin=VIN_B,
+            service_date=date(2025, 12, 31),
+            service_description="Tyre rotation",
+            status=Status.CANCELLED,
+        ),
     }
     return {"ada": ada, "bob": bob, "mechanic": mechanic, "vehicle": vehicle, **t}
 
@@ -235,8 +264,12 @@ def test_filtered_pages_count_the_filtered_list_and_links_keep_the_filters(staff
     assert set(links) == {"first", "prev", "next", "last"}
     for rel, expected_page in {"first": "1", "prev": "1", "next": "3", "last": "3"}.items():
         assert links[rel] == {
-            "status": ["in_progress"], "vin": [VIN_B.lower()], "ordering": ["-service_date"], "search": ["oil"],
-            "page": [expected_page], "per_page": ["2"],
+            "status": ["in_progress"],
+            "vin": [VIN_B.lower()],
+            "ordering": ["-service_date"],
+            "search": ["oil"],
+            "page": [expected_page],
+            "per_page": ["2"],
         }
 
 
@@ -310,8 +343,13 @@ def test_filtering_comes_after_the_role_check(api_client, customer_client, shop)
 
 @pytest.mark.parametrize(
     "query",
-    ["", "?status=in_progress", "?mechanic_id={m}", "?search=brake&ordering=-service_date",
-     "?vin=" + VIN_B + "&service_date_after=2025-01-01&service_date_before=2027-01-01&customer_id={c}"],
+    [
+        "",
+        "?status=in_progress",
+        "?mechanic_id={m}",
+        "?search=brake&ordering=-service_date",
+        "?vin=" + VIN_B + "&service_date_after=2025-01-01&service_date_before=2027-01-01&customer_id={c}",
+    ],
 )
 def test_filters_do_not_change_the_number_of_queries(staff_client, shop, query, django_assert_num_queries):
     query = query.format(m=shop["mechanic"].pk, c=shop["bob"].pk)
@@ -327,8 +365,19 @@ def test_filters_do_not_change_the_number_of_queries(staff_client, shop, query, 
 # --- the OpenAPI document ------------------------------------------------------------------------
 
 
-TICKET_FILTERS = {"status", "customer_id", "vehicle_id", "mechanic_id", "vin", "service_date_after",
-                  "service_date_before", "search", "ordering", "page", "per_page"}
+TICKET_FILTERS = {
+    "status",
+    "customer_id",
+    "vehicle_id",
+    "mechanic_id",
+    "vin",
+    "service_date_after",
+    "service_date_before",
+    "search",
+    "ordering",
+    "page",
+    "per_page",
+}
 
 
 @pytest.mark.parametrize("path", ["/tickets", "/tickets/my-tickets"])
@@ -337,7 +386,12 @@ def test_the_filters_are_in_the_openapi_document(api_client, path):
     parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query"}
     assert set(parameters) == TICKET_FILTERS
     assert parameters["status"]["schema"]["enum"] == sorted(Status.values)
-    assert parameters["customer_id"]["schema"] == {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+    assert parameters["customer_id"]["schema"] == {
+        "type": "integer",
+        "format": "int64",
+        "minimum": 1,
+        "maximum": 2**63 - 1,
+    }
     assert parameters["service_date_after"]["schema"] == {"type": "string", "format": "date"}
     assert "service_date, status" in parameters["ordering"]["description"]
 
@@ -345,7 +399,9 @@ def test_the_filters_are_in_the_openapi_document(api_client, path):
 def test_my_tickets_filters_do_not_change_the_number_of_queries(client_for, shop, django_assert_num_queries):
     ada = client_for(shop["ada"])
     ada.get("/tickets/my-tickets")  # the caller's account is now cached
-    for path, expected in (("/tickets/my-tickets?status=closed&search=brake&ordering=-service_date", TICKET_LIST_QUERIES),
-                           ("/tickets/my-tickets?vin=" + VIN_A + "&page=1&per_page=1", TICKET_PAGE_QUERIES)):
+    for path, expected in (
+        ("/tickets/my-tickets?status=closed&search=brake&ordering=-service_date", TICKET_LIST_QUERIES),
+        ("/tickets/my-tickets?vin=" + VIN_A + "&page=1&per_page=1", TICKET_PAGE_QUERIES),
+    ):
         with django_assert_num_queries(expected):
             assert ids(ada.get(path)) == pks(shop, "a1")

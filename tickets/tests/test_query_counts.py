@@ -20,7 +20,12 @@ TICKET_PAGE_QUERIES = 5
 
 def add_lines(ticket, count: int) -> None:
     TicketLine.objects.bulk_create(
-        [TicketLine(ticket=ticket, kind="labor" if n % 2 else "fee", description="Work", quantity="1.5", unit_price=10) for n in range(count)]
+        [
+            TicketLine(
+                ticket=ticket, kind="labor" if n % 2 else "fee", description="Work", quantity="1.5", unit_price=10
+            )
+            for n in range(count)
+        ]
     )
 
 
@@ -72,7 +77,9 @@ def measured_get(client, path: str, django_assert_num_queries, expected: int):
 def test_ticket_detail_is_three_queries_whatever_the_mechanics_parts_and_lines(
     staff_client, make_ticket, make_mechanic, make_item, django_assert_num_queries, lines
 ):
-    ticket = make_ticket(mechanics=[make_mechanic() for _ in range(lines)], parts=[(make_item(), 1) for _ in range(lines)])
+    ticket = make_ticket(
+        mechanics=[make_mechanic() for _ in range(lines)], parts=[(make_item(), 1) for _ in range(lines)]
+    )
     add_lines(ticket, lines)
     url = f"/tickets/{ticket.pk}"
     warm(staff_client)
@@ -104,7 +111,9 @@ def test_ticket_detail_of_an_invoiced_ticket_with_payments_is_three_queries_too(
 def test_ticket_detail_for_its_customer_is_three_queries_too(
     customer_client, customer, make_ticket, make_mechanic, make_item, django_assert_num_queries
 ):
-    ticket = make_ticket(customer=customer, mechanics=[make_mechanic() for _ in range(20)], parts=[(make_item(), 1) for _ in range(20)])
+    ticket = make_ticket(
+        customer=customer, mechanics=[make_mechanic() for _ in range(20)], parts=[(make_item(), 1) for _ in range(20)]
+    )
     add_lines(ticket, 20)
     warm(customer_client)
 
@@ -134,7 +143,9 @@ def test_a_warm_principal_costs_no_query(staff_client, make_ticket, django_asser
         ("/tickets?page=2&per_page=2", TICKET_PAGE_QUERIES),
     ],
 )
-def test_ticket_list_query_count_does_not_grow_with_tickets(staff_client, add_tickets, django_assert_num_queries, path, expected):
+def test_ticket_list_query_count_does_not_grow_with_tickets(
+    staff_client, add_tickets, django_assert_num_queries, path, expected
+):
     warm(staff_client)
     add_tickets(3)
     few = measured_get(staff_client, path, django_assert_num_queries, expected)
@@ -151,7 +162,13 @@ def test_a_page_of_tickets_costs_the_same_however_full_it_is(staff_client, add_t
     sizes = []
     for count in (1, 19, 20):  # a page of 1, of 20, and of 20 with more after it
         add_tickets(count)
-        sizes.append(len(measured_get(staff_client, "/tickets?page=1&per_page=20", django_assert_num_queries, TICKET_PAGE_QUERIES)))
+        sizes.append(
+            len(
+                measured_get(
+                    staff_client, "/tickets?page=1&per_page=20", django_assert_num_queries, TICKET_PAGE_QUERIES
+                )
+            )
+        )
     assert sizes == [1, 20, 20]
 
 
@@ -182,7 +199,9 @@ def test_my_tickets_query_count_does_not_grow_with_tickets(
     many = measured_get(customer_client, path, django_assert_num_queries, expected)
 
     assert (len(few), len(many)) == (3, 50)
-    assert all(row["customer_id"] == customer.pk and len(row["mechanics"]) == 2 and len(row["parts"]) == 2 for row in many)
+    assert all(
+        row["customer_id"] == customer.pk and len(row["mechanics"]) == 2 and len(row["parts"]) == 2 for row in many
+    )
 
 
 # --- PUT /tickets/<id>/update-mechanics --------------------------------------------------------------
@@ -209,7 +228,9 @@ def test_update_mechanics_query_count_does_not_grow_with_ids(staff_client, make_
     assert measure(one, mechanics[1:2], mechanics[:1]) == measure(many, mechanics[20:40], mechanics[:20])
 
 
-def test_ticket_list_of_invoiced_tickets_with_payments_costs_the_same(staff_client, add_tickets, django_assert_num_queries):
+def test_ticket_list_of_invoiced_tickets_with_payments_costs_the_same(
+    staff_client, add_tickets, django_assert_num_queries
+):
     from tickets import services, workflow
     from tickets.models import Ticket
 

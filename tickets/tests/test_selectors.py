@@ -27,7 +27,9 @@ def listed(ticket_id: int) -> Ticket:
 @pytest.fixture
 def decoy(make_ticket, make_mechanic, make_item):
     """Another ticket with lines of its own, so a selector that ignored its ticket id would show."""
-    return make_ticket(vin="DECOY0000000", mechanics=[make_mechanic(name="Decoy Mech")], parts=[(make_item(name="Decoy Part"), 5)])
+    return make_ticket(
+        vin="DECOY0000000", mechanics=[make_mechanic(name="Decoy Mech")], parts=[(make_item(name="Decoy Part"), 5)]
+    )
 
 
 # (mechanic count, [(price, quantity)] of the parts)
@@ -44,7 +46,9 @@ SHAPES = {
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
-def test_ticket_detail_gives_mechanics_and_parts_in_id_order(customer, make_ticket, make_mechanic, make_item, decoy, shape):
+def test_ticket_detail_gives_mechanics_and_parts_in_id_order(
+    customer, make_ticket, make_mechanic, make_item, decoy, shape
+):
     mechanic_count, part_specs = shape
     mechanics = [make_mechanic() for _ in range(mechanic_count)]
     items = [make_item(price=price) for price, _ in part_specs]
@@ -52,17 +56,22 @@ def test_ticket_detail_gives_mechanics_and_parts_in_id_order(customer, make_tick
     ticket = make_ticket(
         customer=customer,
         mechanics=list(reversed(mechanics)),
-        parts=list(reversed([(item, quantity) for item, (_, quantity) in zip(items, part_specs)])),
+        parts=list(reversed([(item, quantity) for item, (_, quantity) in zip(items, part_specs, strict=True)])),
         service_date=date(2026, 2, 28),
         service_description='Brakes, été — "quoted"',
     )
 
     detail = selectors.ticket_detail(ticket_id=ticket.pk)
 
-    assert (detail.pk, detail.customer_id, detail.vin, detail.service_date) == (ticket.pk, customer.pk, ticket.vin, date(2026, 2, 28))
+    assert (detail.pk, detail.customer_id, detail.vin, detail.service_date) == (
+        ticket.pk,
+        customer.pk,
+        ticket.vin,
+        date(2026, 2, 28),
+    )
     assert [(m.id, m.name) for m in detail.mechanic_list] == [(m.pk, m.name) for m in mechanics]
     assert [(p.inventory_id, p.inventory.name, p.inventory.price, p.quantity) for p in detail.part_list] == [
-        (item.pk, item.name, price, quantity) for item, (price, quantity) in zip(items, part_specs)
+        (item.pk, item.name, price, quantity) for item, (price, quantity) in zip(items, part_specs, strict=True)
     ]
     assert all(type(p.inventory.price) is Decimal and type(p.quantity) is int for p in detail.part_list)
     # What the API renders from it is exactly what it renders from the ORM's prefetching.
@@ -78,7 +87,11 @@ def test_ticket_detail_interleaves_mechanic_and_part_ids_correctly(make_ticket, 
     detail = selectors.ticket_detail(ticket_id=ticket.pk)
 
     assert [m.id for m in detail.mechanic_list] == [mechanics[0].pk, mechanics[2].pk]
-    assert [(p.inventory_id, p.quantity) for p in detail.part_list] == [(items[0].pk, 1), (items[1].pk, 2), (items[2].pk, 3)]
+    assert [(p.inventory_id, p.quantity) for p in detail.part_list] == [
+        (items[0].pk, 1),
+        (items[1].pk, 2),
+        (items[2].pk, 3),
+    ]
 
 
 def test_ticket_detail_shows_current_names(make_ticket, make_mechanic, make_item):
@@ -106,8 +119,12 @@ def test_ticket_detail_takes_an_id_as_the_path_gives_it(make_ticket):
 
 
 @pytest.mark.parametrize("count", [0, 1, 20])
-def test_ticket_detail_takes_three_queries_whatever_the_lines(make_ticket, make_mechanic, make_item, django_assert_num_queries, count):
-    ticket = make_ticket(mechanics=[make_mechanic() for _ in range(count)], parts=[(make_item(), 2) for _ in range(count)])
+def test_ticket_detail_takes_three_queries_whatever_the_lines(
+    make_ticket, make_mechanic, make_item, django_assert_num_queries, count
+):
+    ticket = make_ticket(
+        mechanics=[make_mechanic() for _ in range(count)], parts=[(make_item(), 2) for _ in range(count)]
+    )
     TicketLine.objects.bulk_create(
         [TicketLine(ticket=ticket, kind="labor", description="Work", quantity=1, unit_price=10) for _ in range(count)]
     )
@@ -153,7 +170,7 @@ def test_ticket_list_prefetches_mechanics_parts_and_lines_in_four_queries(ticket
         data = TicketSerializer(loaded, many=True).data
 
     assert [t.pk for t in loaded] == sorted(t.pk for t in tickets)
-    for row, ticket in zip(data, tickets):
+    for row, ticket in zip(data, tickets, strict=True):
         assert [m["id"] for m in row["mechanics"]] == sorted(ticket.mechanics.values_list("id", flat=True))
         assert [p["inventory_id"] for p in row["parts"]] == sorted(ticket.parts.values_list("id", flat=True))
         assert {p["inventory_id"]: p["quantity"] for p in row["parts"]} == dict(

@@ -52,7 +52,9 @@ def test_ticket_create_stores_the_ticket(customer):
 @pytest.mark.parametrize("customer_id", [424242, MAX_ID])
 def test_ticket_create_for_unknown_customer_raises_not_found(db, customer_id):
     with pytest.raises(NotFound) as caught:
-        services.ticket_create(customer_id=customer_id, vin="ABC", service_date=date(2026, 1, 1), service_description="x")
+        services.ticket_create(
+            customer_id=customer_id, vin="ABC", service_date=date(2026, 1, 1), service_description="x"
+        )
     assert str(customer_id) in caught.value.message
     assert "missing_ids" not in caught.value.extra
     assert not Ticket.objects.exists()
@@ -76,7 +78,9 @@ def test_ticket_update_to_unknown_customer_raises_and_keeps_the_ticket(make_tick
 def test_ticket_update_changes_only_given_fields(make_ticket, make_customer):
     ticket = make_ticket()
     other = make_customer()
-    returned = services.ticket_update(ticket_id=ticket.pk, changes={"customer_id": other.pk, "service_description": "Tyres"})
+    returned = services.ticket_update(
+        ticket_id=ticket.pk, changes={"customer_id": other.pk, "service_description": "Tyres"}
+    )
     stored = Ticket.objects.get(pk=ticket.pk)
     assert returned.pk == ticket.pk
     assert (stored.customer_id, stored.service_description, stored.vin, stored.service_date) == (
@@ -303,7 +307,11 @@ def test_add_parts_adds_new_and_reports_existing(make_ticket, stock):
 def test_add_parts_only_duplicates_adds_nothing(make_ticket, stock):
     ticket = make_ticket(parts=[(stock[0], 4)])
     result = services.add_parts(ticket_id=ticket.pk, quantities={stock[0].pk: 1})
-    assert (result.added_inventory_ids, result.duplicate_inventory_ids, result.requested_count) == ([], [stock[0].pk], 1)
+    assert (result.added_inventory_ids, result.duplicate_inventory_ids, result.requested_count) == (
+        [],
+        [stock[0].pk],
+        1,
+    )
     assert part_lines(ticket) == {stock[0].pk: 4}
 
 
@@ -364,7 +372,7 @@ def run_concurrently(*calls):
         try:
             barrier.wait(timeout=10)
             results[index] = call()
-        except Exception as exc:  # reported to the test below
+        except Exception as exc:  # noqa: BLE001 - reported to the test below
             errors.append(exc)
         finally:
             connection.close()
@@ -401,5 +409,7 @@ def test_concurrent_adds_of_the_same_part_add_it_once(make_ticket, make_item):
 def test_concurrent_update_mechanics_on_one_ticket_do_not_collide(make_ticket, make_mechanic):
     ticket = make_ticket()
     ids = [make_mechanic().pk for _ in range(3)]
-    run_concurrently(*(lambda: services.update_mechanics(ticket_id=ticket.pk, add_ids=ids, remove_ids=[]) for _ in range(3)))
+    run_concurrently(
+        *(lambda: services.update_mechanics(ticket_id=ticket.pk, add_ids=ids, remove_ids=[]) for _ in range(3))
+    )
     assert mechanic_ids(ticket) == sorted(ids)

@@ -38,7 +38,9 @@ def invoiced(make_ticket):
 @pytest.mark.parametrize("slash", SLASHES)
 def test_staff_transition_answers_the_ticket(staff_client, make_ticket, slash):
     ticket = make_ticket()
-    response = staff_client.post(f"/tickets/{ticket.pk}/transition{slash}", {"to": "approved", "note": "ok"}, format="json")
+    response = staff_client.post(
+        f"/tickets/{ticket.pk}/transition{slash}", {"to": "approved", "note": "ok"}, format="json"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["id"], body["status"], body["invoice_number"]) == (ticket.pk, "approved", None)
@@ -56,7 +58,9 @@ def test_a_refused_transition_is_409_with_status_and_allowed(staff_client, make_
 def test_invoicing_gives_an_invoice_number_and_frozen_totals(staff_client, make_ticket, settings):
     settings.TAX_RATE = Decimal("0.0825")
     ticket = make_ticket()
-    TicketLine.objects.create(ticket=ticket, kind="labor", description="Work", quantity=Decimal("1.5"), unit_price=Decimal("90"))
+    TicketLine.objects.create(
+        ticket=ticket, kind="labor", description="Work", quantity=Decimal("1.5"), unit_price=Decimal("90")
+    )
     move(ticket, "approved", "in_progress", "completed")
 
     body = staff_client.post(f"/tickets/{ticket.pk}/transition", {"to": "invoiced"}, format="json").json()
@@ -64,7 +68,16 @@ def test_invoicing_gives_an_invoice_number_and_frozen_totals(staff_client, make_
     again = staff_client.get(f"/tickets/{ticket.pk}")
 
     assert body["invoice_number"] == Invoice.objects.get(ticket=ticket).pk
-    assert body["totals"] == {"parts": 0, "labor": 135, "fees": 0, "subtotal": 135, "tax": 11.14, "total": 146.14, "paid": 0, "balance": 146.14}
+    assert body["totals"] == {
+        "parts": 0,
+        "labor": 135,
+        "fees": 0,
+        "subtotal": 135,
+        "tax": 11.14,
+        "total": 146.14,
+        "paid": 0,
+        "balance": 146.14,
+    }
     assert again.json()["totals"] == body["totals"]
     assert b'"tax":11.14,"total":146.14,"paid":0.00' in again.content
 
@@ -156,14 +169,25 @@ def test_add_a_labor_line(staff_client, make_ticket, make_mechanic, slash):
     ticket, mechanic = make_ticket(), make_mechanic()
     response = staff_client.post(
         f"/tickets/{ticket.pk}/lines{slash}",
-        {"kind": "labor", "description": "Brake job", "quantity": "1.25", "unit_price": 99.99, "mechanic_id": mechanic.pk},
+        {
+            "kind": "labor",
+            "description": "Brake job",
+            "quantity": "1.25",
+            "unit_price": 99.99,
+            "mechanic_id": mechanic.pk,
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
     line = TicketLine.objects.get()
     assert response.json() == {
-        "id": line.pk, "kind": "labor", "description": "Brake job", "quantity": 1.25, "unit_price": 99.99,
-        "amount": 124.99, "mechanic_id": mechanic.pk,
+        "id": line.pk,
+        "kind": "labor",
+        "description": "Brake job",
+        "quantity": 1.25,
+        "unit_price": 99.99,
+        "amount": 124.99,
+        "mechanic_id": mechanic.pk,
     }
     shown = staff_client.get(f"/tickets/{ticket.pk}").json()
     assert shown["lines"] == [response.json()]
@@ -172,7 +196,9 @@ def test_add_a_labor_line(staff_client, make_ticket, make_mechanic, slash):
 
 def test_a_fee_line_without_mechanic(staff_client, make_ticket):
     response = staff_client.post(
-        f"/tickets/{make_ticket().pk}/lines", {"kind": "fee", "description": "Disposal", "quantity": 1, "unit_price": 0}, format="json"
+        f"/tickets/{make_ticket().pk}/lines",
+        {"kind": "fee", "description": "Disposal", "quantity": 1, "unit_price": 0},
+        format="json",
     )
     assert response.status_code == 201
     assert (response.json()["mechanic_id"], response.json()["amount"]) == (None, 0)
@@ -277,12 +303,19 @@ def test_parts_price_is_the_lines_not_the_items(staff_client, make_ticket, make_
 @pytest.mark.parametrize("slash", SLASHES)
 def test_take_a_payment(staff_client, invoiced, slash):
     response = staff_client.post(
-        f"/tickets/{invoiced.pk}/payments{slash}", {"amount": "60.50", "method": "card", "reference": "auth 1"}, format="json"
+        f"/tickets/{invoiced.pk}/payments{slash}",
+        {"amount": "60.50", "method": "card", "reference": "auth 1"},
+        format="json",
     )
     assert response.status_code == 201, response.content
     payment = Payment.objects.get()
     body = response.json()
-    assert {k: body[k] for k in ("id", "amount", "method", "reference")} == {"id": payment.pk, "amount": 60.5, "method": "card", "reference": "auth 1"}
+    assert {k: body[k] for k in ("id", "amount", "method", "reference")} == {
+        "id": payment.pk,
+        "amount": 60.5,
+        "method": "card",
+        "reference": "auth 1",
+    }
     assert body["at"].endswith("Z")
     assert staff_client.get(f"/tickets/{invoiced.pk}/payments{slash}").json() == [body]
     totals = staff_client.get(f"/tickets/{invoiced.pk}").json()["totals"]
@@ -318,7 +351,9 @@ def test_payment_input_is_validated(staff_client, invoiced, body, field):
 
 
 def test_payments_only_on_invoiced_tickets(staff_client, make_ticket):
-    body = assert_error(staff_client.post(f"/tickets/{make_ticket().pk}/payments", {"amount": 1, "method": "cash"}, format="json"), 409)
+    body = assert_error(
+        staff_client.post(f"/tickets/{make_ticket().pk}/payments", {"amount": 1, "method": "cash"}, format="json"), 409
+    )
     assert body["status"] == "estimate"
 
 
@@ -329,7 +364,9 @@ def test_a_customer_reads_their_payments_but_cannot_pay(customer_client, custome
     services.add_payment(ticket_id=ticket.pk, amount=Decimal(4), method="cash")
 
     assert [p["amount"] for p in customer_client.get(f"/tickets/{ticket.pk}/payments").json()] == [4]
-    assert_error(customer_client.post(f"/tickets/{ticket.pk}/payments", {"amount": 6, "method": "cash"}, format="json"), 403)
+    assert_error(
+        customer_client.post(f"/tickets/{ticket.pk}/payments", {"amount": 6, "method": "cash"}, format="json"), 403
+    )
     assert_error(customer_client.get(f"/tickets/{make_ticket().pk}/payments"), 403)
 
 
@@ -347,7 +384,16 @@ def locked(make_ticket, make_mechanic, make_item, status):
 def locked_calls(ticket, mechanic, item, line, other_mechanic, other_item):
     t = ticket.pk
     return [
-        ("put", f"/tickets/{t}", {"VIN": "ABC", "service_date": "2026-01-01", "service_description": "New", "customer_id": ticket.customer_id}),
+        (
+            "put",
+            f"/tickets/{t}",
+            {
+                "VIN": "ABC",
+                "service_date": "2026-01-01",
+                "service_description": "New",
+                "customer_id": ticket.customer_id,
+            },
+        ),
         ("patch", f"/tickets/{t}", {"service_description": "New"}),
         ("put", f"/tickets/{t}/assign-mechanic/{other_mechanic.pk}", None),
         ("put", f"/tickets/{t}/remove-mechanic/{mechanic.pk}", None),
@@ -361,7 +407,9 @@ def locked_calls(ticket, mechanic, item, line, other_mechanic, other_item):
 
 @pytest.mark.parametrize("status", ["invoiced", "closed", "cancelled"])
 @pytest.mark.parametrize("call", range(9))
-def test_a_locked_ticket_refuses_every_change_with_409(staff_client, make_ticket, make_mechanic, make_item, status, call):
+def test_a_locked_ticket_refuses_every_change_with_409(
+    staff_client, make_ticket, make_mechanic, make_item, status, call
+):
     ticket, mechanic, item, line = locked(make_ticket, make_mechanic, make_item, status)
     method, path, body = locked_calls(ticket, mechanic, item, line, make_mechanic(), make_item())[call]
     before = staff_client.get(f"/tickets/{ticket.pk}").json()
@@ -380,7 +428,9 @@ def test_a_customer_cannot_edit_their_locked_ticket(customer_client, customer, m
     assert_error(customer_client.patch(f"/tickets/{ticket.pk}", {"service_description": "New"}, format="json"), 409)
 
 
-def test_a_customer_edit_is_checked_against_the_owner_under_the_row_lock(customer_client, customer, make_customer, make_ticket, monkeypatch):
+def test_a_customer_edit_is_checked_against_the_owner_under_the_row_lock(
+    customer_client, customer, make_customer, make_ticket, monkeypatch
+):
     """Staff give the ticket to another customer between the view's permission check and the
     update: the customer's change is refused, not made to the other customer's ticket."""
     ticket, other = make_ticket(customer=customer, service_description="Mine"), make_customer()
@@ -394,7 +444,10 @@ def test_a_customer_edit_is_checked_against_the_owner_under_the_row_lock(custome
     monkeypatch.setattr(selectors, "ticket_detail", read_then_reassign)
     body = {"service_description": "Changed", "customer_id": customer.pk}
     assert_error(customer_client.patch(f"/tickets/{ticket.pk}", body, format="json"), 403)
-    assert Ticket.objects.filter(pk=ticket.pk).values_list("customer_id", "service_description").get() == (other.pk, "Mine")
+    assert Ticket.objects.filter(pk=ticket.pk).values_list("customer_id", "service_description").get() == (
+        other.pk,
+        "Mine",
+    )
 
 
 # --- totals in lists ----------------------------------------------------------------------------------
@@ -411,7 +464,16 @@ def test_lists_show_totals_and_invoice_numbers(staff_client, customer_client, cu
     my = customer_client.get("/tickets/my-tickets").json()
 
     assert [t["invoice_number"] for t in listed] == [Invoice.objects.get().pk, None]
-    assert listed[0]["totals"] == {"parts": 0, "labor": 0, "fees": 0.3, "subtotal": 0.3, "tax": 0, "total": 0.3, "paid": 0.1, "balance": 0.2}
+    assert listed[0]["totals"] == {
+        "parts": 0,
+        "labor": 0,
+        "fees": 0.3,
+        "subtotal": 0.3,
+        "tax": 0,
+        "total": 0.3,
+        "paid": 0.1,
+        "balance": 0.2,
+    }
     assert my == [listed[0]]
 
 
@@ -420,7 +482,14 @@ def test_lists_show_totals_and_invoice_numbers(staff_client, customer_client, cu
 
 @pytest.mark.parametrize(
     "method, path",
-    [("get", "transition"), ("put", "history"), ("get", "lines"), ("patch", "lines/1"), ("delete", "payments"), ("get", "inventory/1")],
+    [
+        ("get", "transition"),
+        ("put", "history"),
+        ("get", "lines"),
+        ("patch", "lines/1"),
+        ("delete", "payments"),
+        ("get", "inventory/1"),
+    ],
 )
 def test_methods_not_served_are_405(staff_client, make_ticket, method, path):
     assert_error(getattr(staff_client, method)(f"/tickets/{make_ticket().pk}/{path}"), 405)

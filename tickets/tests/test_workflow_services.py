@@ -18,10 +18,15 @@ pytestmark = pytest.mark.django_db
 STATUSES = ["estimate", "approved", "in_progress", "completed", "invoiced", "closed", "cancelled"]
 # The contract's table (API.md, "Ticket status"), written out independently of workflow.TRANSITIONS.
 ALLOWED = {
-    ("estimate", "approved"), ("estimate", "cancelled"),
-    ("approved", "in_progress"), ("approved", "estimate"), ("approved", "cancelled"),
-    ("in_progress", "completed"), ("in_progress", "cancelled"),
-    ("completed", "invoiced"), ("completed", "in_progress"),
+    ("estimate", "approved"),
+    ("estimate", "cancelled"),
+    ("approved", "in_progress"),
+    ("approved", "estimate"),
+    ("approved", "cancelled"),
+    ("in_progress", "completed"),
+    ("in_progress", "cancelled"),
+    ("completed", "invoiced"),
+    ("completed", "in_progress"),
     ("invoiced", "closed"),
 }
 # How a new ticket reaches each status.
@@ -172,7 +177,9 @@ def test_history_records_creation_and_each_transition_with_who_and_why(customer)
     workflow.transition(ticket_id=ticket.pk, to="approved", by=customer.email, note="Go ahead", customer_id=customer.pk)
     workflow.transition(ticket_id=ticket.pk, to="in_progress", by="mo", note="")
 
-    history = [(h.from_status, h.to_status, h.by, h.note) for h in StatusChange.objects.filter(ticket=ticket).order_by("id")]
+    history = [
+        (h.from_status, h.to_status, h.by, h.note) for h in StatusChange.objects.filter(ticket=ticket).order_by("id")
+    ]
     assert history == [
         (None, "estimate", "front-desk", ""),
         ("estimate", "approved", customer.email, "Go ahead"),
@@ -230,8 +237,14 @@ def test_totals_add_up_parts_labor_and_fees(make_ticket, make_item, settings):
 
     totals = money.ticket_totals(selectors.ticket_detail(ticket_id=ticket.pk))
     assert totals.as_dict() == {
-        "parts": Decimal("22.50"), "labor": Decimal("120.00"), "fees": Decimal("4.99"), "subtotal": Decimal("147.49"),
-        "tax": Decimal("14.75"), "total": Decimal("162.24"), "paid": Decimal("0.00"), "balance": Decimal("162.24"),
+        "parts": Decimal("22.50"),
+        "labor": Decimal("120.00"),
+        "fees": Decimal("4.99"),
+        "subtotal": Decimal("147.49"),
+        "tax": Decimal("14.75"),
+        "total": Decimal("162.24"),
+        "paid": Decimal("0.00"),
+        "balance": Decimal("162.24"),
     }
     assert all(isinstance(v, Decimal) for v in totals.as_dict().values())
 
@@ -251,7 +264,10 @@ def test_invoicing_freezes_totals_and_tax_rate(make_ticket, settings):
     invoice = Invoice.objects.get(ticket=ticket)
     totals = money.ticket_totals(selectors.ticket_detail(ticket_id=ticket.pk))
     assert (invoice.tax_rate, invoice.subtotal, invoice.tax, invoice.total) == (
-        Decimal("0.1"), Decimal("50.05"), Decimal("5.01"), Decimal("55.06"),
+        Decimal("0.1"),
+        Decimal("50.05"),
+        Decimal("5.01"),
+        Decimal("55.06"),
     )
     assert (totals.tax, totals.total, totals.balance) == (Decimal("5.01"), Decimal("55.06"), Decimal("55.06"))
 
@@ -303,7 +319,9 @@ def test_payments_up_to_the_balance_and_refunds_up_to_what_was_paid(make_ticket)
 
     assert money.paid_of(ticket.pk) == Decimal("100.00")
     assert list(Payment.objects.filter(ticket=ticket).values_list("amount", flat=True)) == [
-        Decimal("30.00"), Decimal("-30.00"), Decimal("100.00"),
+        Decimal("30.00"),
+        Decimal("-30.00"),
+        Decimal("100.00"),
     ]
 
 
@@ -349,7 +367,10 @@ def test_removing_a_part_returns_it_to_stock(make_ticket, make_item):
 
     assert on_hand(item) == 5
     assert not TicketInventory.objects.filter(ticket=ticket).exists()
-    assert StockMovement.objects.filter(item=item, kind="return", ticket=ticket).values_list("quantity", flat=True).get() == 2
+    assert (
+        StockMovement.objects.filter(item=item, kind="return", ticket=ticket).values_list("quantity", flat=True).get()
+        == 2
+    )
 
 
 def test_removing_a_part_not_on_the_ticket_is_not_found(make_ticket, make_item):
@@ -363,12 +384,22 @@ def test_removing_a_part_not_on_the_ticket_is_not_found(make_ticket, make_item):
 def test_add_and_delete_lines(make_ticket, make_mechanic):
     ticket, mechanic = make_ticket(), make_mechanic()
     line = services.add_line(
-        ticket_id=ticket.pk, kind="labor", description="Brakes", quantity=Decimal("1.5"), unit_price=Decimal("80"),
+        ticket_id=ticket.pk,
+        kind="labor",
+        description="Brakes",
+        quantity=Decimal("1.5"),
+        unit_price=Decimal("80"),
         mechanic_id=mechanic.pk,
     )
-    assert (line.ticket_id, line.mechanic_id, money.line_amount(line.quantity, line.unit_price)) == (ticket.pk, mechanic.pk, Decimal("120.00"))
+    assert (line.ticket_id, line.mechanic_id, money.line_amount(line.quantity, line.unit_price)) == (
+        ticket.pk,
+        mechanic.pk,
+        Decimal("120.00"),
+    )
     with pytest.raises(NotFound):
-        services.add_line(ticket_id=ticket.pk, kind="fee", description="x", quantity=1, unit_price=1, mechanic_id=424242)
+        services.add_line(
+            ticket_id=ticket.pk, kind="fee", description="x", quantity=1, unit_price=1, mechanic_id=424242
+        )
     with pytest.raises(NotFound):
         services.delete_line(ticket_id=make_ticket().pk, line_id=line.pk)  # another ticket's line
     services.delete_line(ticket_id=ticket.pk, line_id=line.pk)
@@ -380,13 +411,19 @@ def test_add_and_delete_lines(make_ticket, make_mechanic):
 
 def _writes(ticket, mechanic, item, line):
     return {
-        "ticket_update": lambda: services.ticket_update(ticket_id=ticket.pk, changes={"service_description": "Changed"}),
+        "ticket_update": lambda: services.ticket_update(
+            ticket_id=ticket.pk, changes={"service_description": "Changed"}
+        ),
         "assign_mechanic": lambda: services.assign_mechanic(ticket_id=ticket.pk, mechanic_id=mechanic.pk),
         "remove_mechanic": lambda: services.remove_mechanic(ticket_id=ticket.pk, mechanic_id=mechanic.pk),
-        "update_mechanics": lambda: services.update_mechanics(ticket_id=ticket.pk, add_ids=[], remove_ids=[mechanic.pk]),
+        "update_mechanics": lambda: services.update_mechanics(
+            ticket_id=ticket.pk, add_ids=[], remove_ids=[mechanic.pk]
+        ),
         "add_parts": lambda: services.add_parts(ticket_id=ticket.pk, quantities={item.pk: 1}),
         "remove_part": lambda: services.remove_part(ticket_id=ticket.pk, inventory_id=item.pk),
-        "add_line": lambda: services.add_line(ticket_id=ticket.pk, kind="fee", description="x", quantity=1, unit_price=1),
+        "add_line": lambda: services.add_line(
+            ticket_id=ticket.pk, kind="fee", description="x", quantity=1, unit_price=1
+        ),
         "delete_line": lambda: services.delete_line(ticket_id=ticket.pk, line_id=line.pk),
     }
 
@@ -401,7 +438,16 @@ def _contents(ticket) -> tuple:
     )
 
 
-WRITES = ["ticket_update", "assign_mechanic", "remove_mechanic", "update_mechanics", "add_parts", "remove_part", "add_line", "delete_line"]
+WRITES = [
+    "ticket_update",
+    "assign_mechanic",
+    "remove_mechanic",
+    "update_mechanics",
+    "add_parts",
+    "remove_part",
+    "add_line",
+    "delete_line",
+]
 
 
 @pytest.mark.parametrize("status", ["invoiced", "closed", "cancelled"])

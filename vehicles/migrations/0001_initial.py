@@ -3,35 +3,50 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.db.models.lookups
-import vehicles.vin
 from django.db import migrations, models
+
+import vehicles.vin
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Vehicle',
+            name="Vehicle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vin', models.CharField(max_length=17, unique=True, validators=[vehicles.vin.validate_vin], verbose_name='VIN')),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('make', models.CharField(blank=True, max_length=100)),
-                ('model', models.CharField(blank=True, max_length=100)),
-                ('license_plate', models.CharField(blank=True, max_length=16)),
-                ('mileage', models.PositiveIntegerField(blank=True, editable=False, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vehicles', to='customers.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "vin",
+                    models.CharField(
+                        max_length=17, unique=True, validators=[vehicles.vin.validate_vin], verbose_name="VIN"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("make", models.CharField(blank=True, max_length=100)),
+                ("model", models.CharField(blank=True, max_length=100)),
+                ("license_plate", models.CharField(blank=True, max_length=16)),
+                ("mileage", models.PositiveIntegerField(blank=True, editable=False, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="vehicles", to="customers.customer"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['customer', 'id'], name='vehicle_customer_idx')],
-                'constraints': [models.CheckConstraint(condition=django.db.models.lookups.Exact(django.db.models.functions.text.Length('vin'), 17), name='vehicle_vin_17_characters')],
+                "ordering": ["id"],
+                "indexes": [models.Index(fields=["customer", "id"], name="vehicle_customer_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=django.db.models.lookups.Exact(django.db.models.functions.text.Length("vin"), 17),
+                        name="vehicle_vin_17_characters",
+                    )
+                ],
             },
         ),
     ]

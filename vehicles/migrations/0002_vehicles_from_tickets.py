@@ -37,7 +37,9 @@ def create_vehicles(apps, schema_editor):
     Vehicle.objects.bulk_create(batch, ignore_conflicts=True)
 
     same_car = Vehicle.objects.filter(vin=OuterRef("vin"), customer_id=OuterRef("customer_id")).values("id")[:1]
-    Ticket.objects.filter(vehicle__isnull=True, vin__in=Vehicle.objects.values("vin")).update(vehicle_id=Subquery(same_car))
+    Ticket.objects.filter(vehicle__isnull=True, vin__in=Vehicle.objects.values("vin")).update(
+        vehicle_id=Subquery(same_car)
+    )
 
 
 class Migration(migrations.Migration):

@@ -19,8 +19,15 @@ def admin(make_staff) -> Client:
 
 def form(customer, **fields) -> dict:
     return {
-        "customer": customer.pk, "vin": VIN, "year": 2003, "make": "Honda", "model": "Accord", "license_plate": "",
-        "tickets-TOTAL_FORMS": 0, "tickets-INITIAL_FORMS": 0, **fields,
+        "customer": customer.pk,
+        "vin": VIN,
+        "year": 2003,
+        "make": "Honda",
+        "model": "Accord",
+        "license_plate": "",
+        "tickets-TOTAL_FORMS": 0,
+        "tickets-INITIAL_FORMS": 0,
+        **fields,
     }
 
 
@@ -55,7 +62,9 @@ def test_mileage_is_read_only(admin, make_vehicle):
 
 def test_change_page_shows_the_service_history_with_links(admin, make_vehicle, make_ticket):
     car = make_vehicle()
-    tickets = [make_ticket(customer=car.customer, vin=car.vin, vehicle=car, service_date=date(2026, 1, d)) for d in (1, 2)]
+    tickets = [
+        make_ticket(customer=car.customer, vin=car.vin, vehicle=car, service_date=date(2026, 1, d)) for d in (1, 2)
+    ]
     html = admin.get(f"/admin/vehicles/vehicle/{car.pk}/change/").content.decode()
     newest, older = (html.index(f"/admin/tickets/ticket/{t.pk}/change/") for t in reversed(tickets))
     assert newest < older
@@ -89,7 +98,9 @@ def with_history(car, make_ticket):
 
 
 @pytest.mark.parametrize("change", ["vin", "owner"])
-def test_a_vehicle_with_service_history_keeps_its_vin_and_owner(admin, make_vehicle, make_ticket, make_customer, change):
+def test_a_vehicle_with_service_history_keeps_its_vin_and_owner(
+    admin, make_vehicle, make_ticket, make_customer, change
+):
     car = with_history(make_vehicle(), make_ticket)
     owner = make_customer() if change == "owner" else car.customer
     vin = "1HGCM82633A004352" if change == "vin" else car.vin
@@ -105,7 +116,9 @@ def test_a_vehicle_with_service_history_keeps_its_vin_and_owner(admin, make_vehi
 
 def test_a_vehicle_with_service_history_can_change_its_other_fields(admin, make_vehicle, make_ticket):
     car = with_history(make_vehicle(), make_ticket)
-    response = admin.post(f"/admin/vehicles/vehicle/{car.pk}/change/", form(car.customer, vin=car.vin.lower(), license_plate="NEW 1"))
+    response = admin.post(
+        f"/admin/vehicles/vehicle/{car.pk}/change/", form(car.customer, vin=car.vin.lower(), license_plate="NEW 1")
+    )
     assert response.status_code == 302
     assert Vehicle.objects.values_list("vin", "license_plate").get(pk=car.pk) == (car.vin, "NEW 1")
 
@@ -115,7 +128,9 @@ def test_deleting_a_vehicle_with_service_history_shows_the_protected_page(admin,
     response = admin.post(f"/admin/vehicles/vehicle/{car.pk}/delete/", {"post": "yes"})
     assert response.status_code == 200
     assert response.context["protected"]
-    response = admin.post("/admin/vehicles/vehicle/", {"action": "delete_selected", "_selected_action": [car.pk], "post": "yes"})
+    response = admin.post(
+        "/admin/vehicles/vehicle/", {"action": "delete_selected", "_selected_action": [car.pk], "post": "yes"}
+    )
     assert response.status_code == 200 and response.context["protected"]
     assert Vehicle.objects.filter(pk=car.pk).exists()
 
@@ -136,7 +151,9 @@ def test_a_delete_the_service_refuses_is_a_message_not_a_500(admin, make_vehicle
     from vehicles import services
 
     def refuse(*, vehicle_id):
-        raise Conflict(f"Vehicle {vehicle_id} has 1 service ticket(s); a vehicle with service history cannot be deleted.")
+        raise Conflict(
+            f"Vehicle {vehicle_id} has 1 service ticket(s); a vehicle with service history cannot be deleted."
+        )
 
     monkeypatch.setattr(services, "vehicle_delete", refuse)
     car = make_vehicle()
@@ -146,7 +163,11 @@ def test_a_delete_the_service_refuses_is_a_message_not_a_500(admin, make_vehicle
     assert [str(m) for m in response.context["messages"]] == [
         f"Vehicle {car.pk} has 1 service ticket(s); a vehicle with service history cannot be deleted."
     ]
-    response = admin.post("/admin/vehicles/vehicle/", {"action": "delete_selected", "_selected_action": [car.pk], "post": "yes"}, follow=True)
+    response = admin.post(
+        "/admin/vehicles/vehicle/",
+        {"action": "delete_selected", "_selected_action": [car.pk], "post": "yes"},
+        follow=True,
+    )
     assert response.status_code == 200
     assert any("cannot be deleted" in str(m) for m in response.context["messages"])
     assert Vehicle.objects.filter(pk=car.pk).exists()

@@ -87,9 +87,14 @@ def test_list_pages(staff_client, make_vehicle):
     assert response.status_code == 200
     assert [v["id"] for v in response.json()] == [vehicles[2].pk, vehicles[3].pk]
     assert response["X-Total-Count"] == "5"
-    links = {rel.split('"')[1]: url.strip(" <>") for url, rel in (part.split(";") for part in response["Link"].split(","))}
+    links = {
+        rel.split('"')[1]: url.strip(" <>") for url, rel in (part.split(";") for part in response["Link"].split(","))
+    }
     assert {name: parse_qs(urlsplit(url).query)["page"] for name, url in links.items()} == {
-        "first": ["1"], "prev": ["1"], "next": ["3"], "last": ["3"]
+        "first": ["1"],
+        "prev": ["1"],
+        "next": ["3"],
+        "last": ["3"],
     }
     assert staff_client.get("/vehicles", {"page": 9, "per_page": 2}).json() == []
 
@@ -97,11 +102,17 @@ def test_list_pages(staff_client, make_vehicle):
 @pytest.fixture
 def fleet(make_customer, make_vehicle):
     ada, bob = make_customer(), make_customer()
-    return ada, bob, [
-        make_vehicle(customer=ada, vin=VIN, year=2003, make="Honda", model="Accord", license_plate="7ABC123"),
-        make_vehicle(customer=ada, vin=OTHER_VIN, year=1993, make="Acura", model="Legend", license_plate=""),
-        make_vehicle(customer=bob, vin="1M8GDM9AXKP042788", year=2003, make="Honda", model="Civic", license_plate="XYZ9"),
-    ]
+    return (
+        ada,
+        bob,
+        [
+            make_vehicle(customer=ada, vin=VIN, year=2003, make="Honda", model="Accord", license_plate="7ABC123"),
+            make_vehicle(customer=ada, vin=OTHER_VIN, year=1993, make="Acura", model="Legend", license_plate=""),
+            make_vehicle(
+                customer=bob, vin="1M8GDM9AXKP042788", year=2003, make="Honda", model="Civic", license_plate="XYZ9"
+            ),
+        ],
+    )
 
 
 def listed(client, params: dict) -> list[int]:
@@ -130,8 +141,13 @@ def test_list_filters_search_and_ordering(staff_client, fleet):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"ordering": "model"}, "ordering"), ({"ordering": "vin"}, "ordering"), ({"year": "new"}, "year"),
-     ({"customer_id": 0}, "customer_id"), ({"vin": "X" * 18}, "vin")],
+    [
+        ({"ordering": "model"}, "ordering"),
+        ({"ordering": "vin"}, "ordering"),
+        ({"year": "new"}, "year"),
+        ({"customer_id": 0}, "customer_id"),
+        ({"vin": "X" * 18}, "vin"),
+    ],
 )
 def test_list_refuses_an_unknown_ordering_or_a_bad_filter_value(staff_client, fleet, params, field):
     response = staff_client.get("/vehicles", params)
@@ -147,7 +163,9 @@ def test_list_pages_keep_the_filters(staff_client, fleet):
         assert (query["make"], query["ordering"]) == (["honda"], ["-year"])
 
 
-@pytest.mark.parametrize("params", [{"page": 0, "per_page": 2}, {"page": 1, "per_page": 101}, {"page": "x", "per_page": 1}, {"page": 1}])
+@pytest.mark.parametrize(
+    "params", [{"page": 0, "per_page": 2}, {"page": 1, "per_page": 101}, {"page": "x", "per_page": 1}, {"page": 1}]
+)
 def test_bad_page_parameters_are_400(staff_client, params):
     assert_error(staff_client.get("/vehicles", params), 400)
 
@@ -297,7 +315,9 @@ def test_unknown_vehicle_is_404_for_staff_and_403_for_a_customer(request, body, 
     assert_error(getattr(request.getfixturevalue(client), method)("/vehicles/999999", body, format="json"), expected)
 
 
-def test_a_customer_cannot_delete_a_vehicle_given_away_after_the_permission_check(customer_client, my_vehicle, make_customer, monkeypatch):
+def test_a_customer_cannot_delete_a_vehicle_given_away_after_the_permission_check(
+    customer_client, my_vehicle, make_customer, monkeypatch
+):
     other = make_customer()
     check = VehicleAccess.has_object_permission
 
@@ -406,11 +426,15 @@ def test_a_customer_with_tickets_is_still_409_and_keeps_their_vehicles(staff_cli
 @pytest.fixture
 def history(my_vehicle, make_ticket):
     """The vehicle's tickets, newest first: two on one day (the later ticket first)."""
+
     def visit(day: date):
         return make_ticket(customer=my_vehicle.customer, vin=my_vehicle.vin, vehicle=my_vehicle, service_date=day)
 
     old, newest, same_day_first, same_day_second = (
-        visit(date(2024, 3, 1)), visit(date(2026, 5, 1)), visit(date(2025, 7, 1)), visit(date(2025, 7, 1))
+        visit(date(2024, 3, 1)),
+        visit(date(2026, 5, 1)),
+        visit(date(2025, 7, 1)),
+        visit(date(2025, 7, 1)),
     )
     return [newest, same_day_second, same_day_first, old]
 
@@ -457,7 +481,13 @@ def test_history_costs_the_vehicle_plus_the_ticket_list_queries(
 ):
     mechanics, items = [make_mechanic() for _ in range(3)], [make_item() for _ in range(3)]
     for _ in range(count):
-        make_ticket(customer=my_vehicle.customer, vin=my_vehicle.vin, vehicle=my_vehicle, mechanics=mechanics, parts=[(items[0], 1), (items[1], 2)])
+        make_ticket(
+            customer=my_vehicle.customer,
+            vin=my_vehicle.vin,
+            vehicle=my_vehicle,
+            mechanics=mechanics,
+            parts=[(items[0], 1), (items[1], 2)],
+        )
     url = f"/vehicles/{my_vehicle.pk}/tickets"
     customer_client.get(url)  # warm the caller's account
 

@@ -10,11 +10,15 @@ from vehicles.models import Vehicle
 @pytest.fixture
 def cars(make_customer):
     ada, bob = make_customer(), make_customer()
-    return ada, bob, [
-        Vehicle.objects.create(customer=ada, vin="1HGCM82633A004352", year=2003, make="Honda", model="Accord"),
-        Vehicle.objects.create(customer=ada, vin="1M8GDM9AXKP042788", year=1989, make="Motor Coach", model="D"),
-        Vehicle.objects.create(customer=bob, vin="11111111111111111", year=2003, make="honda", model="Civic"),
-    ]
+    return (
+        ada,
+        bob,
+        [
+            Vehicle.objects.create(customer=ada, vin="1HGCM82633A004352", year=2003, make="Honda", model="Accord"),
+            Vehicle.objects.create(customer=ada, vin="1M8GDM9AXKP042788", year=1989, make="Motor Coach", model="D"),
+            Vehicle.objects.create(customer=bob, vin="11111111111111111", year=2003, make="honda", model="Civic"),
+        ],
+    )
 
 
 def filtered(query: str) -> tuple[bool, list[int], dict]:
@@ -35,9 +39,17 @@ def test_each_filter(cars):
 
 @pytest.mark.parametrize(
     "query, field",
-    [("customer_id=0", "customer_id"), (f"customer_id={2**63}", "customer_id"), ("customer_id=x", "customer_id"),
-     ("year=2003.5", "year"), ("year=1e3", "year"), ("year=99999", "year"), ("year=-1", "year"),
-     ("vin=" + "A" * 18, "vin"), ("make=%00", "make")],
+    [
+        ("customer_id=0", "customer_id"),
+        (f"customer_id={2**63}", "customer_id"),
+        ("customer_id=x", "customer_id"),
+        ("year=2003.5", "year"),
+        ("year=1e3", "year"),
+        ("year=99999", "year"),
+        ("year=-1", "year"),
+        ("vin=" + "A" * 18, "vin"),
+        ("make=%00", "make"),
+    ],
 )
 def test_invalid_values_are_errors_of_their_parameter(cars, query, field):
     valid, _, errors = filtered(query)

@@ -27,11 +27,17 @@ def test_vehicles_from_valid_vins_and_their_tickets_linked(migrator):
     migrator.migrate(BEFORE)
     old = migrator.loader.project_state([("tickets", "0004_workflow_links")]).apps
     Customer, Ticket = old.get_model("customers", "Customer"), old.get_model("tickets", "Ticket")
-    ann, bob = (Customer.objects.create(name=n, email=f"{n}@example.com", phone="555", password="!") for n in ("ann", "bob"))
+    ann, bob = (
+        Customer.objects.create(name=n, email=f"{n}@example.com", phone="555", password="!") for n in ("ann", "bob")
+    )
 
     def ticket(customer, vin: str, day: int):
         return Ticket.objects.create(
-            customer=customer, vin=vin, service_date=date(2025, 1, day), service_description="Visit", status="in_progress"
+            customer=customer,
+            vin=vin,
+            service_date=date(2025, 1, day),
+            service_description="Visit",
+            status="in_progress",
         ).pk
 
     ann_v1 = [ticket(ann, V1, 1), ticket(ann, V1, 2)]
@@ -58,7 +64,9 @@ def test_running_the_data_step_twice_changes_nothing(migrator):
     old = migrator.loader.project_state([("tickets", "0004_workflow_links")]).apps
     Customer, Ticket = old.get_model("customers", "Customer"), old.get_model("tickets", "Ticket")
     ann = Customer.objects.create(name="ann", email="ann@example.com", phone="555", password="!")
-    Ticket.objects.create(customer=ann, vin=V1, service_date=date(2025, 1, 1), service_description="x", status="in_progress")
+    Ticket.objects.create(
+        customer=ann, vin=V1, service_date=date(2025, 1, 1), service_description="x", status="in_progress"
+    )
     migrator.loader.build_graph()
     migrator.migrate(AFTER)
     migrator.loader.build_graph()

@@ -30,10 +30,15 @@ def test_a_customer_changes_and_deletes_only_a_vehicle_still_theirs(make_vehicle
     someone else since the view checked the caller's permission."""
     vehicle = make_vehicle(make="Theirs")
     with pytest.raises(Forbidden):
-        services.vehicle_update(vehicle_id=vehicle.pk, changes={"make": "Mine", "customer_id": customer.pk}, customer_id=customer.pk)
+        services.vehicle_update(
+            vehicle_id=vehicle.pk, changes={"make": "Mine", "customer_id": customer.pk}, customer_id=customer.pk
+        )
     with pytest.raises(Forbidden):
         services.vehicle_delete(vehicle_id=vehicle.pk, customer_id=customer.pk)
-    assert Vehicle.objects.filter(pk=vehicle.pk).values_list("customer_id", "make").get() == (vehicle.customer_id, "Theirs")
+    assert Vehicle.objects.filter(pk=vehicle.pk).values_list("customer_id", "make").get() == (
+        vehicle.customer_id,
+        "Theirs",
+    )
 
 
 def test_create_stores_the_vin_upper_case(customer):
@@ -104,7 +109,12 @@ def test_refresh_mileage_is_one_update_for_any_number_of_vehicles(make_vehicle, 
 def test_ticket_create_and_update_keep_the_highest_reading(customer, make_vehicle):
     car = make_vehicle(customer=customer)
     one = ticket_services.ticket_create(
-        customer_id=customer.pk, vehicle_id=car.pk, service_date=date(2026, 1, 1), service_description="a", mileage_in=100, mileage_out=150
+        customer_id=customer.pk,
+        vehicle_id=car.pk,
+        service_date=date(2026, 1, 1),
+        service_description="a",
+        mileage_in=100,
+        mileage_out=150,
     )
     two = ticket_services.ticket_create(
         customer_id=customer.pk, vin=car.vin, service_date=date(2026, 2, 1), service_description="b", mileage_in=300
@@ -128,7 +138,12 @@ def test_ticket_update_without_vehicle_fields_leaves_the_vehicle_alone(customer,
 def test_ticket_mileage_out_below_in_is_invalid(customer):
     with pytest.raises(InvalidInput) as caught:
         ticket_services.ticket_create(
-            customer_id=customer.pk, vin="ABC", service_date=date(2026, 1, 1), service_description="a", mileage_in=10, mileage_out=9
+            customer_id=customer.pk,
+            vin="ABC",
+            service_date=date(2026, 1, 1),
+            service_description="a",
+            mileage_in=10,
+            mileage_out=9,
         )
     assert set(caught.value.fields) == {"mileage_out"}
     assert not Ticket.objects.exists()
@@ -137,7 +152,9 @@ def test_ticket_mileage_out_below_in_is_invalid(customer):
 def test_ticket_with_another_customers_vehicle_is_invalid(customer, make_vehicle):
     theirs = make_vehicle()
     with pytest.raises(InvalidInput) as caught:
-        ticket_services.ticket_create(customer_id=customer.pk, vehicle_id=theirs.pk, service_date=date(2026, 1, 1), service_description="a")
+        ticket_services.ticket_create(
+            customer_id=customer.pk, vehicle_id=theirs.pk, service_date=date(2026, 1, 1), service_description="a"
+        )
     assert set(caught.value.fields) == {"vehicle_id"}
 
 
@@ -155,7 +172,11 @@ def test_concurrent_readings_of_one_vehicle_all_count(customer, make_vehicle):
     run_concurrently(
         *(
             lambda r=r: ticket_services.ticket_create(
-                customer_id=customer.pk, vehicle_id=car.pk, service_date=date(2026, 1, 1), service_description="x", mileage_in=r
+                customer_id=customer.pk,
+                vehicle_id=car.pk,
+                service_date=date(2026, 1, 1),
+                service_description="x",
+                mileage_in=r,
             )
             for r in readings
         )
@@ -185,9 +206,17 @@ def test_concurrent_creates_of_one_vin_make_one_vehicle(make_customer):
 
 def test_history_is_newest_first_and_only_the_vehicles(make_vehicle, make_ticket):
     car = make_vehicle()
-    mine = [make_ticket(customer=car.customer, vin=car.vin, vehicle=car, service_date=date(2026, 1, d)) for d in (5, 9, 9, 1)]
+    mine = [
+        make_ticket(customer=car.customer, vin=car.vin, vehicle=car, service_date=date(2026, 1, d))
+        for d in (5, 9, 9, 1)
+    ]
     make_ticket(customer=car.customer, vin=car.vin)
-    assert [t.pk for t in selectors.vehicle_history(vehicle_id=car.pk)] == [mine[2].pk, mine[1].pk, mine[0].pk, mine[3].pk]
+    assert [t.pk for t in selectors.vehicle_history(vehicle_id=car.pk)] == [
+        mine[2].pk,
+        mine[1].pk,
+        mine[0].pk,
+        mine[3].pk,
+    ]
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the plan on small tables is the planner's choice elsewhere")

@@ -28,7 +28,9 @@ def mileage(vehicle: Vehicle) -> int | None:
 
 
 def test_a_ticket_for_a_vehicle_takes_its_vin(staff_client, car, new_ticket):
-    response = staff_client.post("/tickets", {**new_ticket, "vehicle_id": car.pk, "mileage_in": 1000, "mileage_out": 1010}, format="json")
+    response = staff_client.post(
+        "/tickets", {**new_ticket, "vehicle_id": car.pk, "mileage_in": 1000, "mileage_out": 1010}, format="json"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["VIN"], body["vehicle_id"], body["mileage_in"], body["mileage_out"]) == (car.vin, car.pk, 1000, 1010)
@@ -38,28 +40,40 @@ def test_a_ticket_for_a_vehicle_takes_its_vin(staff_client, car, new_ticket):
 
 
 def test_the_vehicles_own_vin_may_be_sent_in_any_case(customer_client, car, new_ticket):
-    response = customer_client.post("/tickets", {**new_ticket, "vehicle_id": car.pk, "VIN": car.vin.lower()}, format="json")
+    response = customer_client.post(
+        "/tickets", {**new_ticket, "vehicle_id": car.pk, "VIN": car.vin.lower()}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["VIN"] == car.vin
 
 
 def test_another_vin_with_a_vehicle_is_400(staff_client, car, new_ticket):
-    body = assert_error(staff_client.post("/tickets", {**new_ticket, "vehicle_id": car.pk, "VIN": OTHER_VIN}, format="json"), 400, "VIN")
+    body = assert_error(
+        staff_client.post("/tickets", {**new_ticket, "vehicle_id": car.pk, "VIN": OTHER_VIN}, format="json"), 400, "VIN"
+    )
     assert car.vin in body["fields"]["VIN"][0]
     assert not Ticket.objects.exists()
 
 
 def test_a_vehicle_of_another_customer_is_400(staff_client, make_vehicle, new_ticket):
     theirs = make_vehicle()
-    assert_error(staff_client.post("/tickets", {**new_ticket, "vehicle_id": theirs.pk}, format="json"), 400, "vehicle_id")
+    assert_error(
+        staff_client.post("/tickets", {**new_ticket, "vehicle_id": theirs.pk}, format="json"), 400, "vehicle_id"
+    )
     assert not Ticket.objects.exists()
 
 
-def test_a_customer_naming_another_customers_vehicle_gets_the_unknown_vehicles_answer(customer_client, customer, make_vehicle, new_ticket):
+def test_a_customer_naming_another_customers_vehicle_gets_the_unknown_vehicles_answer(
+    customer_client, customer, make_vehicle, new_ticket
+):
     theirs = make_vehicle()
     del new_ticket["customer_id"]
-    other = assert_error(customer_client.post("/tickets", {**new_ticket, "vehicle_id": theirs.pk}, format="json"), 400, "vehicle_id")
-    unknown = assert_error(customer_client.post("/tickets", {**new_ticket, "vehicle_id": 999999}, format="json"), 400, "vehicle_id")
+    other = assert_error(
+        customer_client.post("/tickets", {**new_ticket, "vehicle_id": theirs.pk}, format="json"), 400, "vehicle_id"
+    )
+    unknown = assert_error(
+        customer_client.post("/tickets", {**new_ticket, "vehicle_id": 999999}, format="json"), 400, "vehicle_id"
+    )
     assert other["fields"]["vehicle_id"] == [f"Customer {customer.pk} has no vehicle {theirs.pk}."]
     assert unknown["fields"]["vehicle_id"] == [f"Customer {customer.pk} has no vehicle 999999."]
     assert not Ticket.objects.exists()
@@ -123,7 +137,10 @@ def test_mileage_out_below_mileage_in_is_400(staff_client, car, new_ticket):
 
 
 def test_mileage_in_alone_is_a_reading(staff_client, car, new_ticket):
-    assert staff_client.post("/tickets", {**new_ticket, "vehicle_id": car.pk, "mileage_in": 0}, format="json").status_code == 201
+    assert (
+        staff_client.post("/tickets", {**new_ticket, "vehicle_id": car.pk, "mileage_in": 0}, format="json").status_code
+        == 201
+    )
     assert mileage(car) == 0
 
 
@@ -212,7 +229,9 @@ def test_put_without_vin_but_with_the_vehicle(customer_client, car, visits):
 def test_a_customer_may_not_link_their_ticket_to_another_customers_vehicle(customer_client, car, visits, make_vehicle):
     first, _ = visits
     theirs = make_vehicle()
-    assert_error(customer_client.patch(f"/tickets/{first.pk}", {"vehicle_id": theirs.pk}, format="json"), 400, "vehicle_id")
+    assert_error(
+        customer_client.patch(f"/tickets/{first.pk}", {"vehicle_id": theirs.pk}, format="json"), 400, "vehicle_id"
+    )
     first.refresh_from_db()
     assert first.vehicle_id == car.pk
 

@@ -50,12 +50,21 @@ class Command(BaseCommand):
             if options["flush"]:
                 data.flush_shop_data()
             last_id_before = Customer.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            with tqdm(total=sizes.tickets, unit="ticket", disable=sizes.tickets < 10_000 or options["verbosity"] == 0) as bar:
+            with tqdm(
+                total=sizes.tickets, unit="ticket", disable=sizes.tickets < 10_000 or options["verbosity"] == 0
+            ) as bar:
                 counts = data.seed_shop(
-                    sizes=sizes, seed=options["seed"], customer_password=customer_password,
-                    batch_size=options["batch_size"], progress=bar.update,
+                    sizes=sizes,
+                    seed=options["seed"],
+                    customer_password=customer_password,
+                    batch_size=options["batch_size"],
+                    progress=bar.update,
                 )
-            self.stdout.write(self.style.SUCCESS("Seeded: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Seeded: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())
+                )
+            )
             seeded_customer = Customer.objects.filter(id__gt=last_id_before).order_by("id").first()
         if not demo_accounts:
             return
@@ -63,7 +72,8 @@ class Command(BaseCommand):
         # whenever the account still has them (an earlier run may have created it otherwise).
         if staff_created or (settings.DEBUG and data.demo_staff_has_password(staff_password)):
             self.stdout.write(
-                f'Staff login:    POST /auth/login      {{"username": "{data.DEMO_STAFF_USERNAME}", "password": "{staff_password}"}}'
+                f"Staff login:    POST /auth/login      "
+                f'{{"username": "{data.DEMO_STAFF_USERNAME}", "password": "{staff_password}"}}'
             )
         customer = seeded_customer
         if customer is None and settings.DEBUG:  # nothing seeded now: a demo customer of an earlier run
@@ -71,6 +81,7 @@ class Command(BaseCommand):
             customer = first if first is not None and check_password(customer_password, first.password) else None
         if customer is not None:
             self.stdout.write(
-                f'Customer login: POST /customers/login {{"email": "{customer.email}", "password": "{customer_password}"}}'
+                f"Customer login: POST /customers/login "
+                f'{{"email": "{customer.email}", "password": "{customer_password}"}}'
                 " (every demo customer has this password)"
             )
