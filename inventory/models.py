@@ -77,6 +77,9 @@ class StockMovement(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     quantity = models.IntegerField()  # signed: consumption is negative, a receipt positive
     balance_after = models.IntegerField()
+    # The ticket a consumption or return was for. Named by its label, so no inventory module
+    # imports tickets (tickets builds on inventory); still a foreign key, as the history it
+    # protects needs, and the ledger's `ticket_id` (README "How a request is answered").
     ticket = models.ForeignKey(
         "tickets.Ticket", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
     )

@@ -19,7 +19,6 @@ from django.db.models.functions import Coalesce
 from core.errors import Conflict, InvalidInput, NotFound
 from core.limits import MAX_INT
 from inventory.models import Inventory, StockMovement
-from tickets.models import Ticket
 
 # quantity_on_hand and the ledger's quantities are 32-bit integers on PostgreSQL and MariaDB:
 # stock above this would be a database error (500), so it is refused as a conflict first.
@@ -159,14 +158,15 @@ def return_for_ticket(*, ticket_id: int, quantities: Mapping[int, int], by: str,
     """Put parts of a ticket back on the shelf: {inventory_id: quantity}. Only items the ticket
     took from stock (a consumption movement) are returned, never more than it took net of what
     was already returned, so an item that started being tracked after the part was used is not
-    credited with stock it never lost."""
+    credited with stock it never lost.
+
+    What the ticket took is read from its ledger, so two returns for one ticket must not both
+    read it before either writes: the caller holds the ticket's row lock (tickets.services and
+    tickets.workflow take it first), and the ledger is read with a locking read, which on MariaDB
+    sees the latest committed rows rather than the transaction's snapshot, taken perhaps before
+    the wait."""
     if transaction.get_autocommit():
         raise RuntimeError("return_for_ticket must run inside the caller's transaction.")
-    # What the ticket took is read from its ledger, so two returns for one ticket must not both
-    # read it before either writes: the ticket's row is held first (a no-op for a caller that
-    # already holds it), and the ledger is read with a locking read, which on MariaDB sees the
-    # latest committed rows rather than the transaction's snapshot, taken perhaps before the wait.
-    Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("pk", flat=True).first()
     rows = (
         StockMovement.objects.select_for_update()
         .filter(ticket_id=ticket_id, item_id__in=list(quantities))
