@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Prefetch
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.principals import display_name
 from core.admin_services import BoundedAutocomplete, ServiceModelAdmin
@@ -11,6 +13,8 @@ from tickets import money, services, workflow
 from tickets.models import Payment, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
 from tickets.serializers import MAX_MILEAGE, VIN_PATTERN
 from tickets.services import MILEAGE_OUT_BELOW_IN
+from vehicles.admin import VehicleAdmin
+from vehicles.models import Vehicle
 
 
 class LockedTicketInline(BoundedAutocomplete):
@@ -238,3 +242,39 @@ class TicketInventoryAdmin(ViewOnly, admin.ModelAdmin):
     list_select_related = ["ticket", "inventory"]
     autocomplete_fields = ["ticket", "inventory"]
     search_fields = ["ticket__vin", "inventory__name"]
+
+
+class VehicleTicketInline(admin.TabularInline):
+    """The vehicle's service history, newest first, read-only: tickets are edited on their own page."""
+
+    model = Ticket
+    fields = ["ticket_link", "service_date", "status", "mileage_in", "mileage_out", "service_description"]
+    readonly_fields = fields
+    ordering = ["-service_date", "-id"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = "service ticket"
+    verbose_name_plural = "service history"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="ticket")
+    def ticket_link(self, ticket) -> str:
+        return format_html(
+            '<a href="{}">Ticket {}</a>', reverse("admin:tickets_ticket_change", args=[ticket.pk]), ticket.pk
+        )
+
+
+# The vehicle's page with its service history below it: vehicles/admin.py registers the page
+# without it, as vehicles knows nothing of tickets.
+admin.site.unregister(Vehicle)
+
+
+@admin.register(Vehicle)
+class VehicleWithHistoryAdmin(VehicleAdmin):
+    inlines = [*VehicleAdmin.inlines, VehicleTicketInline]

@@ -50,6 +50,12 @@ def ticket_list() -> QuerySet[Ticket]:
     )
 
 
+def vehicle_history(*, vehicle_id: int) -> QuerySet[Ticket]:
+    """A vehicle's service history: its tickets, newest first (by service date, then the later
+    ticket), shaped as ticket_list() shapes them. Served by the (vehicle, service_date, id) index."""
+    return ticket_list().filter(vehicle_id=vehicle_id).order_by("-service_date", "-id")
+
+
 def ticket_count(*, status: str | None = None) -> int:
     """How many tickets there are, or how many in `status`: one read of the per-status counts the
     database keeps (TicketStatusCount), exact as COUNT(*) over the tickets, which it spares."""

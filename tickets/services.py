@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.caching import bump
@@ -96,6 +97,24 @@ def _vehicle_and_vin(*, customer_id: int, vehicle_id: int | None, vin: str | Non
     return vehicle, vin
 
 
+def refresh_mileage(*, vehicle_ids: set[int]) -> None:
+    """Set each vehicle's mileage to the highest reading of its tickets (None without one), with
+    one UPDATE and an aggregate over each vehicle's own tickets (the ticket's vehicle index).
+    Call it inside the transaction that wrote the tickets, with the vehicles locked."""
+    if not vehicle_ids:
+        return
+    # A ticket's highest reading is its mileage_out, or mileage_in when there is no mileage_out
+    # (the database refuses mileage_out < mileage_in).
+    highest = (
+        Ticket.objects.filter(vehicle_id=OuterRef("pk"))
+        .order_by()
+        .values("vehicle_id")
+        .annotate(highest=Max(Coalesce("mileage_out", "mileage_in")))
+        .values("highest")
+    )
+    Vehicle.objects.filter(pk__in=vehicle_ids).update(mileage=Subquery(highest))
+
+
 def _check_mileage(mileage_in: int | None, mileage_out: int | None) -> None:
     if mileage_in is not None and mileage_out is not None and mileage_out < mileage_in:
         raise InvalidInput("Invalid input.", {"mileage_out": [MILEAGE_OUT_BELOW_IN]})
@@ -129,7 +148,7 @@ def ticket_create(
     )
     StatusChange.objects.create(ticket=ticket, from_status=None, to_status=ticket.status, at=timezone.now(), by=by)
     if vehicle is not None:
-        vehicle_services.refresh_mileage(vehicle_ids={vehicle.pk})
+        refresh_mileage(vehicle_ids={vehicle.pk})
     return ticket
 
 
@@ -172,7 +191,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     _check_mileage(ticket.mileage_in, ticket.mileage_out)
     ticket.save()
     if touched:
-        vehicle_services.refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
+        refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
     return ticket
 
 

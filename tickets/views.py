@@ -28,6 +28,7 @@ from tickets.serializers import (
     TransitionSerializer,
     UpdateMechanicsSerializer,
 )
+from vehicles.views import VehicleLookupMixin
 
 TICKET_LIST_CACHE_SECONDS = 10
 MECHANIC_ID = OpenApiParameter("mechanic_id", int, OpenApiParameter.PATH, description="Id of the mechanic.")
@@ -332,3 +333,21 @@ class TicketViewSet(
         body.is_valid(raise_exception=True)
         payment = services.add_payment(ticket_id=int(pk), **body.validated_data, by=display_name(request.user))
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+# `GET /vehicles/<id>/tickets`, a vehicle's service history. It lists tickets, so tickets serves
+# it (routed from tickets/urls.py); the vehicle is found and checked as on every /vehicles/<id>
+# route (vehicles.views.VehicleLookupMixin). No docstring: drf-spectacular would publish it.
+@extend_schema(tags=["vehicles"])
+class VehicleTicketsViewSet(MethodNotAllowedFirstMixin, VehicleLookupMixin, ListActionMixin, viewsets.GenericViewSet):
+    serializer_class = TicketSerializer
+    pagination_class = HeaderPagination
+
+    @extend_schema(
+        summary="The vehicle's service history, newest first",
+        responses={200: TicketSerializer(many=True), **errors(*LIST, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="tickets", filter_backends=[])
+    def tickets(self, request, pk: str):
+        vehicle = self.get_object()
+        return self.list_response(selectors.vehicle_history(vehicle_id=vehicle.pk))

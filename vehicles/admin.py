@@ -1,10 +1,7 @@
 from django import forms
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 
 from core.admin_services import ServiceModelAdmin
-from tickets.models import Ticket
 from vehicles import services
 from vehicles.models import Vehicle
 
@@ -19,36 +16,11 @@ class VehicleAdminForm(forms.ModelForm):
         return self.cleaned_data["vin"].strip().upper()
 
 
-class VehicleTicketInline(admin.TabularInline):
-    """The vehicle's service history, newest first, read-only: tickets are edited on their own page."""
-
-    model = Ticket
-    fields = ["ticket_link", "service_date", "status", "mileage_in", "mileage_out", "service_description"]
-    readonly_fields = fields
-    ordering = ["-service_date", "-id"]
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    verbose_name = "service ticket"
-    verbose_name_plural = "service history"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="ticket")
-    def ticket_link(self, ticket) -> str:
-        return format_html(
-            '<a href="{}">Ticket {}</a>', reverse("admin:tickets_ticket_change", args=[ticket.pk]), ticket.pk
-        )
-
-
 @admin.register(Vehicle)
 class VehicleAdmin(ServiceModelAdmin):
     """Vehicles are created, changed and deleted through vehicles.services, as in the API: a
-    vehicle with service history keeps its VIN and its owner, and is not deleted."""
+    vehicle with service history keeps its VIN and its owner, and is not deleted. tickets/admin.py
+    registers this page again with the vehicle's service history below it."""
 
     form = VehicleAdminForm
     service_field_names = {"customer_id": "customer"}
@@ -58,7 +30,6 @@ class VehicleAdmin(ServiceModelAdmin):
     autocomplete_fields = ["customer"]
     readonly_fields = ["mileage"]
     fields = ["customer", "vin", "year", "make", "model", "license_plate", "mileage"]
-    inlines = [VehicleTicketInline]
     ordering = ["-id"]
 
     def save_model(self, request, obj, form, change) -> None:

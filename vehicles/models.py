@@ -18,7 +18,8 @@ class Vehicle(models.Model):
     make = models.CharField(max_length=100, blank=True)
     model = models.CharField(max_length=100, blank=True)
     license_plate = models.CharField(max_length=16, blank=True)
-    # The highest odometer reading of the vehicle's tickets, kept up to date by tickets.services.
+    # The highest odometer reading of the vehicle's tickets, kept up to date by
+    # tickets.services.refresh_mileage.
     mileage = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:

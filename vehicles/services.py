@@ -1,17 +1,15 @@
-"""Writes to vehicles: create, update, delete, and the mileage kept from their tickets.
+"""Writes to vehicles: create, update, delete, and the row locks that order them.
 
-A vehicle's row lock orders the writes that concern it: tickets.services locks it before linking
-a ticket to it, so a delete or a change of VIN or owner here sees every ticket, and the mileage
-recomputed after a ticket write sees the readings of the writes committed before it.
+A vehicle's row lock orders the writes that concern it: tickets.services locks it (lock_vehicles)
+before linking a ticket to it, so a delete or a change of VIN or owner here sees every ticket, and
+the mileage tickets.services recomputes after a ticket write sees the readings of the writes
+committed before it.
 """
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from customers.models import Customer
-from tickets.models import Ticket
 from vehicles.models import Vehicle
 
 DUPLICATE_VIN = "A vehicle with this VIN already exists."
@@ -95,21 +93,3 @@ def lock_vehicles(*, vehicle_ids: set[int]) -> dict[int, Vehicle]:
     on each other in a cycle) until the transaction ends."""
     vehicles = Vehicle.objects.select_for_update().filter(pk__in=vehicle_ids).order_by("pk")
     return {vehicle.pk: vehicle for vehicle in vehicles}
-
-
-def refresh_mileage(*, vehicle_ids: set[int]) -> None:
-    """Set each vehicle's mileage to the highest reading of its tickets (None without one), with
-    one UPDATE and an aggregate over each vehicle's own tickets (the ticket's vehicle index).
-    Call it inside the transaction that wrote the tickets, with the vehicles locked."""
-    if not vehicle_ids:
-        return
-    # A ticket's highest reading is its mileage_out, or mileage_in when there is no mileage_out
-    # (the database refuses mileage_out < mileage_in).
-    highest = (
-        Ticket.objects.filter(vehicle_id=OuterRef("pk"))
-        .order_by()
-        .values("vehicle_id")
-        .annotate(highest=Max(Coalesce("mileage_out", "mileage_in")))
-        .values("highest")
-    )
-    Vehicle.objects.filter(pk__in=vehicle_ids).update(mileage=Subquery(highest))

@@ -1,15 +1,13 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
-from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
+from core.viewsets import MethodNotAllowedFirstMixin
 from customers.permissions import calling_customer_id, owner_for_caller, unknown_record
-from tickets.serializers import TicketSerializer
 from vehicles import selectors, services
 from vehicles.filters import VehicleFilterSet
 from vehicles.permissions import VehicleAccess
@@ -27,6 +25,25 @@ VEHICLE_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
+
+
+class VehicleLookupMixin:
+    """The vehicle of a /vehicles/<id> path, found and checked as every such route does: staff
+    reach any vehicle, a customer only their own (another's, or one that does not exist: 403).
+    For VehicleViewSet, and for the ViewSets of apps built on vehicles that serve a vehicle's
+    sub-resources (tickets.views.VehicleTicketsViewSet: /vehicles/<id>/tickets)."""
+
+    permission_classes = [VehicleAccess]
+    lookup_value_regex = r"[0-9]{1,19}"
+
+    def get_queryset(self):
+        return selectors.vehicle_list()
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise unknown_record(self, "No vehicle matches the given query.") from None
 
 
 @extend_schema_view(
@@ -50,24 +67,15 @@ VEHICLE_EXAMPLE = OpenApiExample(
     ),
 )
 @extend_schema(tags=["vehicles"])
-class VehicleViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.ModelViewSet):
+# A vehicle's service history (/vehicles/<id>/tickets) lists tickets: tickets serves it
+# (tickets.views.VehicleTicketsViewSet, routed from tickets/urls.py).
+class VehicleViewSet(MethodNotAllowedFirstMixin, VehicleLookupMixin, viewsets.ModelViewSet):
     serializer_class = VehicleSerializer
-    permission_classes = [VehicleAccess]
     pagination_class = HeaderPagination
-    lookup_value_regex = r"[0-9]{1,19}"
     filter_backends = LIST_FILTERS
     filterset_class = VehicleFilterSet
     search_fields = ["vin", "make", "model", "license_plate"]
     ordering_fields = ["id", "year", "make"]
-
-    def get_queryset(self):
-        return selectors.vehicle_list()
-
-    def get_object(self):
-        try:
-            return super().get_object()
-        except Http404:
-            raise unknown_record(self, "No vehicle matches the given query.") from None
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -95,12 +103,3 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.Model
 
     def perform_destroy(self, instance):
         services.vehicle_delete(vehicle_id=instance.pk, customer_id=calling_customer_id(self.request))
-
-    @extend_schema(
-        summary="The vehicle's service history, newest first",
-        responses={200: TicketSerializer(many=True), **errors(*LIST, 404)},
-    )
-    @action(detail=True, methods=["get"], url_path="tickets", filter_backends=[])
-    def tickets(self, request, pk: str):
-        vehicle = self.get_object()
-        return self.list_response(selectors.vehicle_history(vehicle_id=vehicle.pk), TicketSerializer)

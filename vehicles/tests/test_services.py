@@ -1,4 +1,5 @@
-"""vehicles.services and selectors, and the vehicle rules of tickets.services, called directly."""
+"""vehicles.services, and the vehicle rules of tickets.services and selectors (mileage,
+service history), called directly."""
 
 from datetime import date
 
@@ -7,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from tickets.tests.test_services import needs_row_locks, run_concurrently
-from vehicles import selectors, services
+from vehicles import services
 from vehicles.models import Vehicle
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +104,7 @@ def test_refresh_mileage_is_one_update_for_any_number_of_vehicles(make_vehicle, 
     make_ticket(customer=cars[1].customer, vin=cars[1].vin, vehicle=cars[1], mileage_in=7)
     make_ticket(customer=cars[2].customer, vin=cars[2].vin, vehicle=cars[2])  # no reading
     with django_assert_num_queries(1):
-        services.refresh_mileage(vehicle_ids={car.pk for car in cars})
+        ticket_services.refresh_mileage(vehicle_ids={car.pk for car in cars})
     assert [Vehicle.objects.get(pk=car.pk).mileage for car in cars] == [20, 7, None]
 
 
@@ -211,7 +213,7 @@ def test_history_is_newest_first_and_only_the_vehicles(make_vehicle, make_ticket
         for d in (5, 9, 9, 1)
     ]
     make_ticket(customer=car.customer, vin=car.vin)
-    assert [t.pk for t in selectors.vehicle_history(vehicle_id=car.pk)] == [
+    assert [t.pk for t in ticket_selectors.vehicle_history(vehicle_id=car.pk)] == [
         mine[2].pk,
         mine[1].pk,
         mine[0].pk,
@@ -222,6 +224,6 @@ def test_history_is_newest_first_and_only_the_vehicles(make_vehicle, make_ticket
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the plan on small tables is the planner's choice elsewhere")
 def test_history_reads_the_history_index(make_vehicle):
     car = make_vehicle()
-    plan = selectors.vehicle_history(vehicle_id=car.pk).explain()
+    plan = ticket_selectors.vehicle_history(vehicle_id=car.pk).explain()
     assert "ticket_vehicle_history_idx" in plan
     assert "TEMP B-TREE" not in plan.upper()  # no sort: the index gives the order
