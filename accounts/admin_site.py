@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpResponse
 
-from accounts.ratelimits import SignInGuard, SignInUnavailable, TooManySignIns
+from core.ratelimits import SignInGuard, SignInUnavailable, TooManySignIns
 
 
 class ShopAdminSite(admin.AdminSite):

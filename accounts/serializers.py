@@ -16,8 +16,8 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.authentication import account_for_token
-from accounts.ratelimits import SignInGuard
 from accounts.tokens import tokens_for_customer, tokens_for_staff
+from core.ratelimits import SignInGuard
 
 
 def token_pair_body(refresh: RefreshToken) -> dict:

@@ -5,7 +5,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts import principals
-from accounts.ratelimits import forget_known_addresses
+from core.ratelimits import forget_known_addresses
 from customers.models import Customer
 
 

@@ -15,7 +15,7 @@ A view names the scope of each action it limits:
 
 When the cache is unavailable these limits fail open (the request is served, uncounted): they
 protect capacity, and a cache outage should not become an API outage. The sign-in limits guard
-passwords and fail closed instead (accounts/ratelimits.py).
+passwords and fail closed instead (core/ratelimits.py).
 """
 
 import ipaddress

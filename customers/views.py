@@ -2,11 +2,11 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from accounts.ratelimits import SignInGuard
 from core.caching import cache_read
 from core.errors import InvalidInput
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
+from core.ratelimits import SignInGuard
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin

@@ -21,10 +21,9 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from accounts.ratelimits import client_address
 from conftest import access_token_for, client_with_token
 from core import throttling
-from core.throttling import ScopedRateThrottle, count_in_window
+from core.throttling import ScopedRateThrottle, client_address, count_in_window
 from tickets.models import TicketMechanic
 
 HOUR = 3600

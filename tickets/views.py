@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from accounts.callers import calling_customer_id, owner_for_caller, unknown_record
 from accounts.principals import display_name
 from core.caching import cache_read
 from core.filters import LIST_FILTERS, BoundedSearchFilter
@@ -12,7 +13,6 @@ from core.pagination import HeaderPagination
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.throttling import ScopedRateThrottle
 from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
-from customers.permissions import calling_customer_id, owner_for_caller, unknown_record
 from tickets import selectors, services, workflow
 from tickets.filters import TicketFilterSet
 from tickets.models import Ticket

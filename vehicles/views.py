@@ -3,11 +3,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
+from accounts.callers import calling_customer_id, owner_for_caller, unknown_record
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
-from customers.permissions import calling_customer_id, owner_for_caller, unknown_record
 from vehicles import selectors, services
 from vehicles.filters import VehicleFilterSet
 from vehicles.permissions import VehicleAccess

@@ -1,4 +1,4 @@
-"""The sign-in limits (accounts/ratelimits.py) as a client meets them, on both login endpoints and
+"""The sign-in limits (core/ratelimits.py) as a client meets them, on both login endpoints and
 on a customer's current_password check:
 
 - per client address, every attempt (`login`, 10/minute), successful or not;
@@ -21,8 +21,8 @@ from django.core.cache import caches
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from accounts.ratelimits import client_address
 from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, access_token_for, client_with_token
+from core.throttling import client_address
 from customers.models import Customer
 
 MINUTE, HOUR = 60, 3600

@@ -1,4 +1,5 @@
-"""Sign-in limits, counted with django-ratelimit in the shared "limits" cache.
+"""Sign-in limits, counted with django-ratelimit in the shared "limits" cache. In core, as the
+sign-in endpoints (accounts) and a customer's password change (customers) both apply them.
 
 Brute force stays bounded without handing anyone a button that locks a customer out:
 - per client address, every attempt (`login`, 10/minute), counted before the password is
