@@ -1,6 +1,8 @@
 """Fixtures every app's tests share: API clients signed in as each kind of caller, model
 factories as fixtures, and the switches for throttling and the Redis cache."""
 
+import zlib
+
 import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
@@ -101,6 +103,45 @@ def make_item(db):
 @pytest.fixture
 def make_ticket(db):
     return TicketFactory
+
+
+# A day's first second (so a minute's and an hour's too), a little in the future.
+RATE_LIMIT_EPOCH = 1_900_000_000 - 1_900_000_000 % 86400
+
+
+class RateLimitClock:
+    """Stands in for the `time` module inside django-ratelimit, which times every rate limit
+    (core/ratelimits.py): windows move only when a test moves them.
+
+    django-ratelimit's windows of a period all end at the same second modulo the period, shifted
+    for each counted value by crc32(value) modulo the period; a window's last second is that end
+    second, and the next window begins one second later."""
+
+    def __init__(self, now: float = RATE_LIMIT_EPOCH + 0.5):
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def next_window(self, value: str, period: int = 3600) -> int:
+        """When the window of `period` after the current one begins for the counted `value`."""
+        last_second = int(self.now) - int(self.now) % period + zlib.crc32(value.encode()) % period
+        return (last_second if last_second >= int(self.now) else last_second + period) + 1
+
+    def set_into_window(self, value: str, seconds: float, period: int = 3600) -> None:
+        """Stop `seconds` into a window of `period` of the counted `value` (from RATE_LIMIT_EPOCH on)."""
+        self.now = RATE_LIMIT_EPOCH
+        self.now = self.next_window(value, period) + seconds
+
+
+@pytest.fixture
+def ratelimit_clock(monkeypatch) -> RateLimitClock:
+    clock = RateLimitClock()
+    monkeypatch.setattr("django_ratelimit.core.time", clock)
+    return clock
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from core.caching import cache_read
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
+from core.ratelimits import ScopedRateThrottle
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
-from core.throttling import ScopedRateThrottle
 from core.viewsets import MethodNotAllowedFirstMixin
 from mechanics import selectors, services
 from mechanics.filters import MechanicFilterSet

@@ -12,13 +12,11 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, access_token_for, client_with_token
-from core.throttling import ScopedRateThrottle
+from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, RateLimitClock, access_token_for, client_with_token
 
 pytestmark = pytest.mark.django_db
 
 ERROR_KEYS = {"error", "fields", "missing_ids"}
-FIXED_NOW = 1_000_000.0  # well inside one hour window
 # Whatever a leaking error page would show: a traceback, source paths, settings, SQL.
 LEAKS = [
     "Traceback",
@@ -72,7 +70,7 @@ def force_500(shop, monkeypatch):
 
 
 def throttled(shop, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "timer", staticmethod(lambda: FIXED_NOW))
+    monkeypatch.setattr("django_ratelimit.core.time", RateLimitClock())  # both deletes in one window
     staff = shop["staff"]
     staff.delete("/mechanics/999999")  # mechanics_delete allows one an hour
     return staff.delete("/mechanics/999998")

@@ -3,11 +3,11 @@ exactness under concurrency on the default store (diskcache) and on Redis, and w
 when the store is down: the scoped limits (signup included) fail open. Whole requests racing
 real servers are counted in test_multiprocess.py.
 
-Time is injected: `ScopedRateThrottle.timer` for the scoped limits and django-ratelimit's clock
-for the sign-in limits. The sign-in limits themselves (per address, per account, the owner not
-locked out, failing closed) are tested in accounts/tests/test_sign_in_limits.py, and live in
+Time is injected: django-ratelimit's clock, which times every limit (the root conftest's
+`ratelimit_clock`). The sign-in limits themselves (per address, per account, the owner not locked
+out, failing closed) are tested in accounts/tests/test_sign_in_limits.py, and live in
 test_faults.py; the signup scope in the customers' tests. The counter and the caller's key on
-their own are in core/tests/test_throttling_unit.py.
+their own are in core/tests/test_ratelimits.py.
 """
 
 import multiprocessing
@@ -18,47 +18,30 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from conftest import access_token_for, client_with_token
-from core import throttling
-from core.throttling import ScopedRateThrottle, client_address, count_in_window
+from conftest import RATE_LIMIT_EPOCH, access_token_for, client_with_token
+from core.ratelimits import ScopedRateThrottle, account_key, client_address, count
 from tickets.models import TicketMechanic
 
 HOUR = 3600
 # 100 s into an hour (and 40 s into a minute): Retry-After of an hourly window is then 3500.
-START = 1_900_000_000 - 1_900_000_000 % 86400 + 10 * HOUR + 100
-
-
-class Clock:
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def time(self) -> float:  # as the `time` module, for django-ratelimit
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+INTO_WINDOW = 100
 
 
 @pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock(START)
-    monkeypatch.setattr(ScopedRateThrottle, "timer", staticmethod(clock))
-    return clock
+def clock(ratelimit_clock):
+    """Stopped, so no test straddles the end of a window."""
+    return ratelimit_clock
 
 
 @pytest.fixture
-def login_clock(monkeypatch) -> Clock:
-    """django-ratelimit reads time.time() through its module; pin it so a test cannot straddle
-    the end of a minute."""
-    clock = Clock(START)
-    monkeypatch.setattr("django_ratelimit.core.time", clock)
-    return clock
+def staff_clock(ratelimit_clock, staff_user):
+    """Stopped 100 s into an hourly window of the staff user's counters."""
+    ratelimit_clock.set_into_window(account_key(staff_user), INTO_WINDOW)
+    return ratelimit_clock
 
 
 @pytest.fixture
@@ -104,7 +87,7 @@ def exhaust(client, method: str, path: str, limit: int) -> list[int]:
 
 @pytest.mark.parametrize(("scope", "method", "path", "limit", "first_status"), SCOPES, ids=SCOPE_IDS)
 def test_scope_allows_exactly_its_default_limit_then_answers_429(
-    staff_client, shop, clock, scope, method, path, limit, first_status
+    staff_client, shop, staff_clock, scope, method, path, limit, first_status
 ):
     statuses = exhaust(staff_client, method, path(shop), limit)
     over = call(staff_client, method, path(shop))
@@ -113,7 +96,7 @@ def test_scope_allows_exactly_its_default_limit_then_answers_429(
     assert 429 not in statuses
     assert over.status_code == 429
     assert over.json().keys() == {"error"} and over.json()["error"]
-    assert over["Retry-After"] == str(HOUR - 100)
+    assert over["Retry-After"] == str(HOUR - INTO_WINDOW)
 
 
 def test_the_defaults_are_the_documented_ones(settings):
@@ -129,7 +112,7 @@ def test_the_defaults_are_the_documented_ones(settings):
     }
 
 
-def test_the_429_leaves_the_data_alone(staff_client, shop, clock):
+def test_the_429_leaves_the_data_alone(staff_client, shop, staff_clock):
     """Over the limit, a DELETE is refused before it reaches the record."""
     staff_client.delete(f"/mechanics/{shop.spare_mechanic.pk}")
     other = shop.mechanic
@@ -140,8 +123,10 @@ def test_the_429_leaves_the_data_alone(staff_client, shop, clock):
 
 
 @pytest.mark.parametrize(("seconds_into_window", "retry_after"), [(0, 3600), (100, 3500), (3000, 600), (3599.2, 1)])
-def test_retry_after_counts_the_seconds_left_in_the_window(staff_client, clock, seconds_into_window, retry_after):
-    clock.now = START - 100 + seconds_into_window
+def test_retry_after_counts_the_seconds_left_in_the_window(
+    staff_client, staff_user, staff_clock, seconds_into_window, retry_after
+):
+    staff_clock.set_into_window(account_key(staff_user), seconds_into_window)
     exhaust(staff_client, "get", "/mechanics", 5)
 
     response = staff_client.get("/mechanics")
@@ -151,12 +136,14 @@ def test_retry_after_counts_the_seconds_left_in_the_window(staff_client, clock, 
 
 
 @pytest.mark.parametrize(("scope", "method", "path", "limit", "first_status"), SCOPES, ids=SCOPE_IDS)
-def test_the_limit_resets_when_the_window_ends(staff_client, shop, clock, scope, method, path, limit, first_status):
+def test_the_limit_resets_when_the_window_ends(
+    staff_client, shop, staff_clock, scope, method, path, limit, first_status
+):
     exhaust(staff_client, method, path(shop), limit)
 
-    clock.advance(HOUR - 100 - 1)  # the window's last second
+    staff_clock.advance(HOUR - INTO_WINDOW - 1)  # the window's last second
     still_over = call(staff_client, method, path(shop))
-    clock.advance(1)  # the next window
+    staff_clock.advance(1)  # the next window
     after_reset = [call(staff_client, method, path(shop)).status_code for _ in range(limit)]
     over_again = call(staff_client, method, path(shop))
 
@@ -167,7 +154,7 @@ def test_the_limit_resets_when_the_window_ends(staff_client, shop, clock, scope,
 
 @pytest.mark.parametrize(("scope", "method", "path", "limit", "first_status"), SCOPES, ids=SCOPE_IDS)
 def test_each_staff_user_has_a_bucket_of_their_own(
-    staff_client, make_staff, client_for, shop, clock, scope, method, path, limit, first_status
+    staff_client, make_staff, client_for, shop, staff_clock, scope, method, path, limit, first_status
 ):
     other_client = client_for(make_staff(username="other-staff"))
     exhaust(staff_client, method, path(shop), limit)
@@ -176,14 +163,14 @@ def test_each_staff_user_has_a_bucket_of_their_own(
     assert call(other_client, method, path(shop)).status_code != 429
 
 
-def test_a_new_token_of_the_same_user_shares_the_bucket(staff_user, staff_client, clock):
+def test_a_new_token_of_the_same_user_shares_the_bucket(staff_user, staff_client, staff_clock):
     """Signing in again does not buy a new budget: the caller is the account, not the token."""
     exhaust(staff_client, "get", "/mechanics", 5)
 
     assert client_with_token(access_token_for(staff_user)).get("/mechanics").status_code == 429
 
 
-def test_scopes_count_separately(staff_client, clock):
+def test_scopes_count_separately(staff_client, staff_clock):
     exhaust(staff_client, "get", "/mechanics", 5)
 
     assert staff_client.get("/mechanics").status_code == 429
@@ -191,7 +178,7 @@ def test_scopes_count_separately(staff_client, clock):
     assert staff_client.get("/customers").status_code == 200
 
 
-def test_reads_outside_a_scope_are_not_limited(staff_client, make_mechanic, clock):
+def test_reads_outside_a_scope_are_not_limited(staff_client, make_mechanic, staff_clock):
     mechanic = make_mechanic()
     exhaust(staff_client, "get", "/mechanics", 5)
 
@@ -209,7 +196,7 @@ def test_refused_callers_keep_getting_401_and_403_not_429(api_client, customer_c
 
 @pytest.mark.parametrize(("scope", "method", "path", "limit", "first_status"), SCOPES, ids=SCOPE_IDS)
 def test_throttle_rates_setting_overrides_the_default(
-    settings, staff_client, shop, clock, scope, method, path, limit, first_status
+    settings, staff_client, shop, staff_clock, scope, method, path, limit, first_status
 ):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, scope: "2/minute"}
     statuses = exhaust(staff_client, method, path(shop), 2)
@@ -217,12 +204,12 @@ def test_throttle_rates_setting_overrides_the_default(
 
     assert 429 not in statuses
     assert over.status_code == 429
-    assert over["Retry-After"] == "20"  # START is 40 s into its minute
+    assert over["Retry-After"] == "20"  # 40 s into its minute
 
 
 @pytest.mark.parametrize(("scope", "method", "path", "limit", "first_status"), SCOPES, ids=SCOPE_IDS)
 def test_throttling_disabled_lifts_every_limit(
-    settings, staff_client, shop, clock, scope, method, path, limit, first_status
+    settings, staff_client, shop, staff_clock, scope, method, path, limit, first_status
 ):
     settings.THROTTLING_ENABLED = False
 
@@ -311,7 +298,7 @@ def staff_login(
     return client.post("/auth/login", {"username": username, "password": password}, format="json", **extra)
 
 
-def test_the_sign_in_address_limit_follows_forwarded_for_behind_a_proxy(db, num_proxies, api_client, login_clock):
+def test_the_sign_in_address_limit_follows_forwarded_for_behind_a_proxy(db, num_proxies, api_client, clock):
     num_proxies(1)
     statuses = [
         staff_login(api_client, f"user{n}", "198.51.100.1", remote_addr="10.0.0.1").status_code for n in range(11)
@@ -349,28 +336,32 @@ def seconds_to_live(cache, key: str) -> float:
     return expires_at - time.time()
 
 
-def test_a_counter_lives_until_its_window_ends_however_often_it_is_counted(store):
+def test_a_counter_lives_until_its_window_ends_however_often_it_is_counted(store, clock, monkeypatch):
     """A counter must not expire in the middle of its window (a store that reset the expiry on
     every increment, or set a default one, would let another full budget through)."""
-    count_in_window("ttl:test", 100, HOUR, START)
-    key = f"throttle:ttl:test:{HOUR}:{int(START // HOUR)}"
-    first = seconds_to_live(throttling.rate_limit_cache(), key)
+    cache, added = caches["limits"], []
+    add = cache.add
+    monkeypatch.setattr(cache, "add", lambda key, *args, **kwargs: added.append(key) or add(key, *args, **kwargs))
+    count(None, group="ttl", value="test", rate="100/hour")
+    first = seconds_to_live(cache, added[0])
     for _ in range(5):
-        count_in_window("ttl:test", 100, HOUR, START + 1000)
+        clock.advance(1)
+        count(None, group="ttl", value="test", rate="100/hour")
 
-    later = seconds_to_live(throttling.rate_limit_cache(), key)
-    assert HOUR - 100 <= first <= HOUR - 100 + 60  # the window's end, and a margin
+    later = seconds_to_live(cache, added[0])
+    assert HOUR - 5 <= first <= HOUR + 5  # the window, and django-ratelimit's margin
     assert first - 5 <= later <= first
-    assert throttling.rate_limit_cache().get(key) == 6
+    assert set(added) == {added[0]} and cache.get(added[0]) == 6
 
 
 # Workers run in forked children: fork needs no importable module, and they touch no database.
 def _count_in_a_child(directory: str, results) -> None:
+    import django_ratelimit.core
     from diskcache import DjangoCache
 
-    own = DjangoCache(directory, {"KEY_PREFIX": "tests"})  # not the parent's open connections
-    throttling.rate_limit_cache = lambda: own
-    allowed = [count_in_window("processes:test", 40, HOUR, START)[0] for _ in range(25)]
+    caches["limits"] = DjangoCache(directory, {"KEY_PREFIX": "tests"})  # not the parent's open connections
+    django_ratelimit.core.time = SimpleNamespace(time=lambda: RATE_LIMIT_EPOCH + 0.5)  # one window for all
+    allowed = [not count(None, group="processes", value="test", rate="40/hour").exceeded for _ in range(25)]
     results.put(allowed.count(True))
 
 

@@ -10,8 +10,8 @@ from accounts.principals import display_name
 from core.caching import cache_read
 from core.filters import LIST_FILTERS, BoundedSearchFilter
 from core.pagination import HeaderPagination
+from core.ratelimits import ScopedRateThrottle
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
-from core.throttling import ScopedRateThrottle
 from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
 from tickets import selectors, services, workflow
 from tickets.filters import TicketFilterSet

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, access_token_for, client_with_token
-from core.throttling import client_address
+from core.ratelimits import client_address
 from customers.models import Customer
 
 MINUTE, HOUR = 60, 3600

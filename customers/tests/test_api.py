@@ -29,9 +29,9 @@ def sign_up_body(**fields) -> dict:
 
 
 @pytest.fixture
-def frozen_throttle_clock(monkeypatch):
+def frozen_throttle_clock(ratelimit_clock):
     """The API's throttles count in a window that cannot roll over during the test."""
-    monkeypatch.setattr("core.throttling.ScopedRateThrottle.timer", staticmethod(lambda: 1_800_000_100.0))
+    return ratelimit_clock
 
 
 def link_pages(header: str) -> dict[str, int]:

@@ -8,12 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import client_with_token
-from core.throttling import ScopedRateThrottle
+from core.ratelimits import account_key
 from mechanics.models import Mechanic
 from tests.asserts import assert_error
 
-# 800 s before the end of an hour (278 * 3600 = 1_000_800): an hourly window's Retry-After is 800.
-FIXED_NOW = 1_000_000.0
+BEFORE_NEXT_WINDOW = 800  # s: an hourly window's Retry-After
 
 VALID = {"name": "Ada Wrench", "email": "ada@example.com", "phone": "555-0100", "salary": 52000.5}
 
@@ -38,8 +37,10 @@ def top_row(mechanic: Mechanic, ticket_count: int) -> dict:
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "timer", staticmethod(lambda: FIXED_NOW))
+def clock(ratelimit_clock, staff_user):
+    """Stopped 800 s before the next hourly window of the staff user's counters begins."""
+    ratelimit_clock.set_into_window(account_key(staff_user), 3600 - BEFORE_NEXT_WINDOW)
+    return ratelimit_clock
 
 
 @pytest.fixture
@@ -429,7 +430,7 @@ def test_delete_is_rate_limited_to_one_per_hour_by_default(staff_client, make_me
     assert staff_client.delete(f"/mechanics/{first.pk}").status_code == 204
     response = staff_client.delete(f"/mechanics/{second.pk}")
     assert_error(response, 429)
-    assert response["Retry-After"] == "800"
+    assert response["Retry-After"] == str(BEFORE_NEXT_WINDOW)
     assert Mechanic.objects.filter(pk=second.pk).exists()
     # Other actions are not in the delete scope.
     assert staff_client.get(f"/mechanics/{second.pk}").status_code == 200
@@ -450,7 +451,7 @@ def test_list_is_rate_limited_to_five_per_hour_by_default(staff_client, make_mec
     assert [staff_client.get("/mechanics").status_code for _ in range(5)] == [200] * 5
     response = staff_client.get("/mechanics")
     assert_error(response, 429)
-    assert response["Retry-After"] == "800"
+    assert response["Retry-After"] == str(BEFORE_NEXT_WINDOW)
     assert_error(staff_client.get("/mechanics?page=1&per_page=5"), 429)
     # Reading one mechanic and the ranking are not the list scope.
     assert staff_client.get(f"/mechanics/{mechanic.pk}").status_code == 200
@@ -464,13 +465,11 @@ def test_each_staff_user_has_a_list_limit_of_their_own(staff_client, make_staff,
     assert client_for(make_staff()).get("/mechanics").status_code == 200
 
 
-def test_the_list_limit_resets_in_the_next_window(staff_client, monkeypatch):
-    now = [FIXED_NOW]
-    monkeypatch.setattr(ScopedRateThrottle, "timer", staticmethod(lambda: now[0]))
+def test_the_list_limit_resets_in_the_next_window(staff_client, clock):
     for _ in range(5):
         assert staff_client.get("/mechanics").status_code == 200
     assert_error(staff_client.get("/mechanics"), 429)
-    now[0] += 800
+    clock.advance(BEFORE_NEXT_WINDOW)
     assert staff_client.get("/mechanics").status_code == 200
 
 

@@ -8,12 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.db import OperationalError
 
-from core.throttling import ScopedRateThrottle
+from core.ratelimits import account_key
 from tests.asserts import assert_error
 from tickets import services
 from tickets.models import Ticket, TicketInventory, TicketMechanic
 
-FIXED_NOW = 1_000_000.0  # 800 s before an hour boundary (278 * 3600 = 1_000_800)
+BEFORE_NEXT_WINDOW = 800  # s: an hourly window's Retry-After
 MAX_ID = 2**63 - 1
 BIG_ID = 2**70  # 22 digits: no path matches it, and no body field accepts it
 
@@ -339,18 +339,17 @@ def test_list_shows_an_edited_and_a_new_ticket_at_once(staff_client, warm_list, 
     assert [t["id"] for t in fresh_list(staff_client)] == [warm_list.pk, created["id"]]
 
 
-def test_list_is_rate_limited_to_five_per_hour_by_default(staff_client, make_ticket, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "timer", staticmethod(lambda: FIXED_NOW))
+def test_list_is_rate_limited_to_five_per_hour_by_default(staff_client, staff_user, make_ticket, ratelimit_clock):
+    ratelimit_clock.set_into_window(account_key(staff_user), 3600 - BEFORE_NEXT_WINDOW)
     make_ticket()
     # Cached answers count too: the limit is decided before the cache is looked at.
     assert [staff_client.get("/tickets").status_code for _ in range(5)] == [200] * 5
     response = staff_client.get("/tickets/")
     assert_error(response, 429)
-    assert response["Retry-After"] == "800"
+    assert response["Retry-After"] == str(BEFORE_NEXT_WINDOW)
 
 
-def test_list_limit_is_per_caller(client_for, make_staff, make_ticket, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "timer", staticmethod(lambda: FIXED_NOW))
+def test_list_limit_is_per_caller(client_for, make_staff, make_ticket, ratelimit_clock):
     make_ticket()
     first, second = client_for(make_staff()), client_for(make_staff())
     assert [first.get("/tickets").status_code for _ in range(6)] == [200] * 5 + [429]
@@ -938,8 +937,10 @@ def test_remove_mechanic_not_on_the_ticket_is_404(staff_client, make_ticket, mak
     assert TicketMechanic.objects.filter(mechanic=on_other_ticket).count() == 1
 
 
-def test_remove_mechanic_is_rate_limited_to_twenty_per_hour(staff_client, make_ticket, make_mechanic, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "timer", staticmethod(lambda: FIXED_NOW))
+def test_remove_mechanic_is_rate_limited_to_twenty_per_hour(
+    staff_client, staff_user, make_ticket, make_mechanic, ratelimit_clock
+):
+    ratelimit_clock.set_into_window(account_key(staff_user), 3600 - BEFORE_NEXT_WINDOW)
     mechanic = make_mechanic()
     ticket = make_ticket(mechanics=[mechanic])
     path = f"/tickets/{ticket.pk}/remove-mechanic/{mechanic.pk}"
@@ -948,7 +949,7 @@ def test_remove_mechanic_is_rate_limited_to_twenty_per_hour(staff_client, make_t
     staff_client.put(f"/tickets/{ticket.pk}/assign-mechanic/{mechanic.pk}")  # not limited
     response = staff_client.put(path)
     assert_error(response, 429)
-    assert response["Retry-After"] == "800"
+    assert response["Retry-After"] == str(BEFORE_NEXT_WINDOW)
     assert mechanic_ids(ticket) == [mechanic.pk]
 
 
