@@ -9,9 +9,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so a slow leak cannot grow without bound. The app is loaded once
-# in the master, so a recycled worker is a fork, not a fresh import of Django: at 10,000 requests
-# a worker busy at 2,000 req/s restarted every 5 s and each restart cost the clients 300 ms.
+# Recycle workers now and then so a slow leak cannot grow without bound, but rarely: a restart
+# costs the requests waiting on that worker (README "Production serving and performance"). The
+# app is loaded once in the master, so a recycled worker is a fork, not a fresh import of Django.
 preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10

@@ -7,12 +7,12 @@ from rest_framework.exceptions import PermissionDenied
 from customers.models import Customer
 
 
-def unknown_record(view, message: str) -> Http404:
-    """The error for a path id that names no ticket or vehicle: staff get the 404; a customer, who
-    may reach only their own records, gets the 403 another customer's record gets (a 403 is decided
-    before existence), so ids do not tell a customer which records exist."""
-    if isinstance(view.request.user, Customer):
-        view.permission_denied(view.request)
+def unknown_record_error(request, message: str) -> Exception:
+    """The error to raise for a path id that names no ticket or vehicle: staff get the 404; a
+    customer, who may reach only their own records, gets the 403 another customer's record gets
+    (a 403 is decided before existence), so ids do not tell a customer which records exist."""
+    if isinstance(request.user, Customer):
+        return PermissionDenied()
     return Http404(message)
 
 
@@ -32,3 +32,11 @@ def calling_customer_id(request) -> int | None:
     """The signed-in customer's id, for services that check ownership under their row lock; None
     for staff, who act on any customer's records."""
     return request.user.pk if isinstance(request.user, Customer) else None
+
+
+def actor_name(user) -> str:
+    """How history and ledgers name whoever made a change (the `by` of a status change, a stock
+    movement, a payment): a staff user's username, a customer's email."""
+    if isinstance(user, Customer):
+        return user.email
+    return user.get_username() if user.is_authenticated else ""

@@ -18,8 +18,7 @@ from django.core.cache import caches
 from django.db import models
 
 from accounts.tokens import password_fingerprint
-from core.exceptions import ServiceUnavailable
-from customers.models import Customer
+from core.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def forget(model: type[models.Model], pk, created: bool = False) -> None:
         cache.set(cache_key(model, pk), TOMBSTONE, timeout=PRINCIPAL_CACHE_SECONDS)
     except Exception as exc:
         logger.warning("account cache unavailable; refusing a change of account %s:%s: %r", model.__name__, pk, exc)
-        raise ServiceUnavailable(
+        raise Unavailable(
             "Accounts cannot be changed while the shared cache is unavailable; try again shortly."
         ) from exc
 
@@ -105,11 +104,3 @@ def load(model: type[models.Model], pk) -> Principal | None:
         except Exception:  # noqa: BLE001
             pass
     return principal
-
-
-def display_name(user) -> str:
-    """How history and ledgers name whoever made a change: a staff user's username, a
-    customer's email."""
-    if isinstance(user, Customer):
-        return user.email
-    return user.get_username() if user.is_authenticated else ""

@@ -1,5 +1,6 @@
-"""Errors raised by services and selectors. They know nothing of HTTP: core.exceptions maps
-them to status codes (404, 409, 403, 400), with `extra` added to the error body."""
+"""Errors raised by services, selectors and the signal receivers they set off. They know nothing
+of HTTP: core.exceptions maps them to status codes (404, 409, 403, 400, 503), with `extra`
+added to the error body."""
 
 from collections.abc import Iterable
 
@@ -35,3 +36,12 @@ class InvalidInput(ServiceError):
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.fields = fields or {}
+
+
+class Unavailable(Exception):
+    """A service the operation needs (the shared cache, say) does not answer, so it was not done:
+    not a rule that refused it (no ServiceError), and worth trying again shortly."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

@@ -19,7 +19,7 @@ from core import errors
 logger = logging.getLogger(__name__)
 
 
-class Conflict(exceptions.APIException):
+class APIConflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with existing data."
     default_code = "conflict"
@@ -91,7 +91,7 @@ def database_failure_exception(exc: BaseException) -> exceptions.APIException | 
         return DatabaseUnavailable()
     if failure == CONFLICT:
         logger.warning("transaction lost a race: %r", exc)
-        return Conflict(CONCURRENT_CHANGE)
+        return APIConflict(CONCURRENT_CHANGE)
     return None
 
 
@@ -148,18 +148,20 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, errors.NotFound):
         return exceptions.NotFound(exc.message)
     if isinstance(exc, errors.Conflict):
-        return Conflict(exc.message)
+        return APIConflict(exc.message)
     if isinstance(exc, errors.Forbidden):
         return exceptions.PermissionDenied(exc.message)
     if isinstance(exc, errors.InvalidInput):
         return exceptions.ValidationError(exc.fields or {"non_field_errors": [exc.message]})
+    if isinstance(exc, errors.Unavailable):
+        return ServiceUnavailable(exc.message)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, (ProtectedError, RestrictedError)):
-        return Conflict("This record is still referenced by other records and cannot be deleted.")
+        return APIConflict("This record is still referenced by other records and cannot be deleted.")
     if isinstance(exc, IntegrityError):
         # Reached only when a concurrent request won a race our own checks had passed.
-        return Conflict(CONCURRENT_CHANGE)
+        return APIConflict(CONCURRENT_CHANGE)
     if (failure := database_failure_exception(exc)) is not None:
         return failure
     if isinstance(exc, RequestDataTooBig):

@@ -1,6 +1,7 @@
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 
+from core.errors import Unavailable
 from core.exceptions import ServiceUnavailable, database_failure_exception
 
 # Pages meant for people in a browser keep their HTML errors.
@@ -11,8 +12,9 @@ class JsonErrorMiddleware:
     """Turn any HTML error page (Django's 404/500 pages, DEBUG's technical pages) into the API's
     JSON error shape, so no client of the API ever receives HTML.
 
-    It also answers a database outage met outside the API's views (the admin, Django's own
-    views) with 503, as the API's exception handler does inside them, instead of a 500.
+    It also answers a database outage, or another service the request needed being unavailable
+    (core.errors.Unavailable), met outside the API's views (the admin, Django's own views) with
+    503, as the API's exception handler does inside them, instead of a 500.
     """
 
     def __init__(self, get_response):
@@ -31,7 +33,10 @@ class JsonErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        error = exception if isinstance(exception, ServiceUnavailable) else database_failure_exception(exception)
+        if isinstance(exception, Unavailable):
+            error = ServiceUnavailable(exception.message)
+        else:
+            error = database_failure_exception(exception)
         if error is None:
             return None  # Django's handler500
         if request.path.startswith(_HTML_PREFIXES):

@@ -121,9 +121,10 @@ def _batches(total: int, size: int) -> Iterator[range]:
 
 def flush_shop_data() -> None:
     """Delete the shop's data. Tickets and their lines go with one DELETE per table: their only
-    signal receivers invalidate cached reads (done once below), and loading a million tickets to
-    signal each one took longer than seeding them. Customers are deleted through the ORM, so each
-    leaves the tombstone that refuses its tokens at once (accounts/signals.py)."""
+    signal receivers invalidate cached reads (done once below), and loading every ticket to send
+    its signals would cost more than the seeding (README "Demo data"). Customers are deleted
+    through the ORM, so each leaves the tombstone that refuses its tokens at once
+    (accounts/signals.py)."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             for model in (
@@ -211,7 +212,7 @@ def seed_shop(
     rng = random.Random(seed)
     fake = Faker("en_US")
     fake.seed_instance(seed)
-    password_hash = make_password(customer_password)  # one hash: hashing per row would take hours
+    password_hash = make_password(customer_password)  # one Argon2 hash for all, not one per customer
 
     customers = []
     for i in range(sizes.customers):

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.template.response import TemplateResponse
 
-from accounts.principals import display_name
+from accounts.callers import actor_name
 from core.admin_services import ServiceModelAdmin
 from core.errors import ServiceError
 from inventory import services, stock
@@ -92,7 +92,7 @@ class InventoryAdmin(ServiceModelAdmin):
         if change:
             item = services.inventory_update(item_id=obj.pk, changes=fields)
         else:
-            item = services.inventory_create(**fields, by=display_name(request.user))
+            item = services.inventory_create(**fields, by=actor_name(request.user))
         for field in Inventory._meta.concrete_fields:  # the admin goes on with `obj` (the log, the redirect)
             setattr(obj, field.attname, getattr(item, field.attname))
         obj._state.adding, obj._state.db = False, item._state.db
@@ -125,7 +125,7 @@ class InventoryAdmin(ServiceModelAdmin):
                             item_id=item.pk,
                             kind=data["kind"],
                             quantity=data["quantity"],
-                            by=display_name(request.user),
+                            by=actor_name(request.user),
                             note=data["note"],
                         )
             except ServiceError as error:

@@ -11,7 +11,7 @@ class Inventory(models.Model):
 
     name = models.CharField(max_length=360)
     price = models.DecimalField(max_digits=10, decimal_places=2)
-    # None: the shop does not count this item. Changed only through inventory.services, which
+    # None: the shop does not count this item. Changed only through inventory.stock, which
     # writes a StockMovement for every change.
     quantity_on_hand = models.IntegerField(null=True, blank=True, editable=False)
     reorder_point = models.PositiveIntegerField(default=0)
@@ -64,7 +64,7 @@ class Inventory(models.Model):
 class StockMovement(models.Model):
     """One change of an item's quantity on hand. Append-only: the ledger of an item sums to its
     `quantity_on_hand`, because every change of that column writes its movement in the same
-    transaction (inventory.services)."""
+    transaction (inventory.stock)."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt"

@@ -5,7 +5,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
-from accounts.principals import display_name
+from accounts.callers import actor_name
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, UPDATE, errors
@@ -84,7 +84,7 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.Mod
             price=data["price"],
             reorder_point=data.get("reorder_point", 0),
             quantity_on_hand=data.get("quantity_on_hand"),
-            by=display_name(self.request.user),
+            by=actor_name(self.request.user),
         )
 
     def perform_update(self, serializer):
@@ -122,7 +122,7 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.Mod
         if request.method == "POST":
             body = MovementRequestSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            movement = stock.record_movement(item_id=item_id, by=display_name(request.user), **body.validated_data)
+            movement = stock.record_movement(item_id=item_id, by=actor_name(request.user), **body.validated_data)
             return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
         if not selectors.item_exists(item_id=item_id):
             raise NotFound(f"Inventory item {item_id} not found.")

@@ -131,7 +131,7 @@ if env.str("CACHE_URL", default=""):
     _cache = environ.Env.cache_url_config(env.str("CACHE_URL"))
 else:
     _cache = {
-        "BACKEND": "core.cache.DiskCache",
+        "BACKEND": "core.cache_backends.DiskCache",
         "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
         "OPTIONS": {"size_limit": 2**30},
     }
@@ -151,7 +151,7 @@ CACHES = {
     }
     for alias in ("default", "limits", "accounts")
 }
-if _cache["BACKEND"] == "core.cache.DiskCache":
+if _cache["BACKEND"] == "core.cache_backends.DiskCache":
     for alias in CACHES:  # culling cached pages must never evict a counter or an account
         CACHES[alias]["LOCATION"] = str(Path(_cache["LOCATION"]) / alias)
 if _cache["BACKEND"] == "django_redis.cache.RedisCache":

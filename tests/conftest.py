@@ -19,13 +19,20 @@ def diskcache_directory(tmp_path_factory) -> str:
 def diskcache_store(settings, diskcache_directory):
     """Every cache alias on diskcache, the settings' default store, whatever CACHE_URL the suite
     runs with."""
-    if all(settings.CACHES[alias]["BACKEND"] == "core.cache.DiskCache" for alias in ("default", "limits", "accounts")):
+    if all(
+        settings.CACHES[alias]["BACKEND"] == "core.cache_backends.DiskCache"
+        for alias in ("default", "limits", "accounts")
+    ):
         # The suite's own store already (the root conftest empties it for each test). Replacing it
         # would cost every test new diskcache objects: a tenth of a second each.
         yield caches["default"]
         return
     settings.CACHES = {
-        alias: {"BACKEND": "core.cache.DiskCache", "LOCATION": f"{diskcache_directory}/{alias}", "KEY_PREFIX": "tests"}
+        alias: {
+            "BACKEND": "core.cache_backends.DiskCache",
+            "LOCATION": f"{diskcache_directory}/{alias}",
+            "KEY_PREFIX": "tests",
+        }
         for alias in ("default", "limits", "accounts")
     }
     for alias in ("default", "limits", "accounts"):

@@ -155,7 +155,7 @@ def test_errors_and_pagination_are_described(schema):
 
 def test_the_workflow_conflicts_are_described(schema):
     """API.md "Ticket status": a refused move is `409 {"error", "status", "allowed"}`, closing with a
-    balance a `409` (with `balance`); a locked ticket's `409` names its `status`."""
+    balance a `409` (with `balance`); a frozen ticket's `409` names its `status`."""
     error = schema["components"]["schemas"]["Error"]["properties"]
     assert error["status"]["type"] == "string"
     assert error["allowed"] == {

@@ -110,7 +110,7 @@ def test_the_default_cache_is_diskcache_in_cache_dir(load_settings, tmp_path):
 
     assert set(caches) == {"default", "limits", "accounts"}
     for cache in caches.values():
-        assert cache["BACKEND"] == "core.cache.DiskCache"
+        assert cache["BACKEND"] == "core.cache_backends.DiskCache"
         assert Path(cache["LOCATION"]).is_relative_to(tmp_path / "shared")  # every process of the machine shares it
     # Counters and accounts apart from pages, so culling pages never evicts them.
     assert len({cache["LOCATION"] for cache in caches.values()}) == 3

@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.principals import display_name
+from accounts.callers import actor_name
 from core.admin_services import BoundedAutocomplete, ServiceModelAdmin
 from core.errors import ServiceError
 from core.text import normalize_text
@@ -17,12 +17,12 @@ from vehicles.admin import VehicleAdmin
 from vehicles.models import Vehicle
 
 
-class LockedTicketInline(BoundedAutocomplete):
+class FrozenTicketInline(BoundedAutocomplete):
     """An inline that, like its ticket, cannot be changed once the ticket is invoiced, closed or
     cancelled (`obj` is the ticket)."""
 
     def _open(self, request, obj) -> bool:
-        return obj is None or not obj.is_locked
+        return obj is None or not obj.is_frozen
 
     def has_add_permission(self, request, obj=None) -> bool:
         return self._open(request, obj) and super().has_add_permission(request, obj)
@@ -61,7 +61,7 @@ class TicketInventoryInline(ViewOnly, admin.TabularInline):
     )
 
 
-class TicketMechanicInline(LockedTicketInline, admin.TabularInline):
+class TicketMechanicInline(FrozenTicketInline, admin.TabularInline):
     model = TicketMechanic
     extra = 0
     autocomplete_fields = ["mechanic"]
@@ -69,7 +69,7 @@ class TicketMechanicInline(LockedTicketInline, admin.TabularInline):
     verbose_name_plural = "mechanics"
 
 
-class TicketLineInline(LockedTicketInline, admin.TabularInline):
+class TicketLineInline(FrozenTicketInline, admin.TabularInline):
     model = TicketLine
     extra = 0
     autocomplete_fields = ["mechanic"]
@@ -93,7 +93,7 @@ def _transition_action(to: str, label: str):
         moved, refused = [], []
         for ticket_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
-                workflow.transition(ticket_id=ticket_id, to=to, by=display_name(request.user), note="Admin action")
+                workflow.transition(ticket_id=ticket_id, to=to, by=actor_name(request.user), note="Admin action")
             except ServiceError as exc:
                 refused.append(f"ticket {ticket_id}: {exc.message}")
             else:
@@ -154,7 +154,7 @@ def _service_arguments(form: forms.ModelForm, names) -> dict:
 class TicketAdmin(ServiceModelAdmin):
     """Tickets are created and changed through tickets.services, as in the API: the creation is
     recorded in the ticket's history, the vehicle and VIN rules hold, the vehicles' mileage is
-    kept, and a locked ticket cannot change. Tickets are never deleted (service history is kept)."""
+    kept, and a frozen ticket cannot change. Tickets are never deleted (service history is kept)."""
 
     form = TicketAdminForm
     list_display = ["id", "vin", "service_date", "customer", "status", "mechanic_names", "parts_count", "invoice_total"]
@@ -178,7 +178,7 @@ class TicketAdmin(ServiceModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         """Invoiced, closed and cancelled tickets are shown read-only, as the API keeps them."""
-        if obj is not None and obj.is_locked:
+        if obj is not None and obj.is_frozen:
             return False
         return super().has_change_permission(request, obj)
 
@@ -194,7 +194,7 @@ class TicketAdmin(ServiceModelAdmin):
                 del changes["vin"]  # emptied: the ticket keeps its VIN, or takes its vehicle's
             ticket = services.ticket_update(ticket_id=obj.pk, changes=changes)
         else:
-            ticket = services.ticket_create(**_service_arguments(form, form.fields), by=display_name(request.user))
+            ticket = services.ticket_create(**_service_arguments(form, form.fields), by=actor_name(request.user))
         # The admin goes on with `obj` (inline rows, the log): it becomes the saved ticket.
         for field in Ticket._meta.concrete_fields:
             setattr(obj, field.attname, getattr(ticket, field.attname))
@@ -225,7 +225,7 @@ class TicketAdmin(ServiceModelAdmin):
 @admin.register(TicketMechanic)
 class TicketMechanicAdmin(ViewOnly, admin.ModelAdmin):
     """Shown only: mechanics are put on and taken off a ticket on its own page (unless it is
-    locked) or through the API."""
+    frozen) or through the API."""
 
     list_display = ["id", "ticket", "mechanic"]
     list_select_related = ["ticket", "mechanic"]

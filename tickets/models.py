@@ -16,9 +16,9 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled"
 
 
-# A ticket in one of these statuses is history: nothing about it changes any more, except the
-# payments of an invoiced ticket and its move to closed.
-LOCKED_STATUSES = frozenset({Status.INVOICED, Status.CLOSED, Status.CANCELLED})
+# A ticket in one of these statuses is frozen (API.md: "locked"): it is history, and nothing
+# about it changes any more, except the payments of an invoiced ticket and its move to closed.
+FROZEN_STATUSES = frozenset({Status.INVOICED, Status.CLOSED, Status.CANCELLED})
 
 
 class Ticket(models.Model):
@@ -65,8 +65,8 @@ class Ticket(models.Model):
         return f"Ticket {self.pk} ({self.vin})"
 
     @property
-    def is_locked(self) -> bool:
-        return self.status in LOCKED_STATUSES
+    def is_frozen(self) -> bool:
+        return self.status in FROZEN_STATUSES
 
 
 class TicketMechanic(models.Model):

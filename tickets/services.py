@@ -3,8 +3,8 @@ payments. (Status changes are tickets.workflow's.)
 
 Multi-row changes run in one transaction that first locks the ticket row, so concurrent changes
 to the same ticket queue up instead of interleaving. A ticket that is invoiced, closed or
-cancelled is locked: every change but payments is refused, checked under that row lock so that
-no change can slip in beside a transition.
+cancelled is frozen (API.md says "locked"): every change but payments is refused, checked under
+that row lock so that no change can slip in beside a transition.
 """
 
 from collections.abc import Iterable
@@ -52,7 +52,9 @@ def _locked_ticket(ticket_id: int) -> Ticket:
     return ticket
 
 
-class TicketLocked(Conflict):
+class TicketFrozen(Conflict):
+    """The ticket's status (FROZEN_STATUSES) keeps it from changing."""
+
     def __init__(self, ticket: Ticket):
         super().__init__(f"Ticket {ticket.pk} is {ticket.status}: it can no longer be changed.", status=ticket.status)
 
@@ -60,8 +62,8 @@ class TicketLocked(Conflict):
 def _editable_ticket(ticket_id: int) -> Ticket:
     """The ticket, locked, unless its status keeps it from changing (then a Conflict)."""
     ticket = _locked_ticket(ticket_id)
-    if ticket.is_locked:
-        raise TicketLocked(ticket)
+    if ticket.is_frozen:
+        raise TicketFrozen(ticket)
     return ticket
 
 
@@ -157,13 +159,13 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     """Change a ticket's fields. Naming `vehicle_id` links the ticket to that vehicle of its
     customer (null unlinks it); without it, a new VIN or customer links the ticket to that
     customer's vehicle of that VIN, or to none. The vehicles it leaves and joins get their
-    mileage recomputed. A locked ticket is a Conflict. `customer_id` is the calling customer's
+    mileage recomputed. A frozen ticket is a Conflict. `customer_id` is the calling customer's
     (None for staff): checked under the row lock, the ticket must still be theirs."""
     ticket = _locked_ticket(ticket_id)
     if customer_id is not None and ticket.customer_id != customer_id:
         raise Forbidden("Customers may only change their own tickets.")
-    if ticket.is_locked:
-        raise TicketLocked(ticket)
+    if ticket.is_frozen:
+        raise TicketFrozen(ticket)
     if "customer_id" in changes and changes["customer_id"] != ticket.customer_id:
         _customer_exists(changes["customer_id"])
     before = ticket.vehicle_id

@@ -5,8 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.callers import calling_customer_id, owner_for_caller, unknown_record
-from accounts.principals import display_name
+from accounts.callers import actor_name, calling_customer_id, owner_for_caller, unknown_record_error
 from core.caching import cache_read
 from core.filters import LIST_FILTERS, BoundedSearchFilter
 from core.pagination import HeaderPagination
@@ -116,7 +115,7 @@ class TicketViewSet(
         the list's prefetching), checked against the caller's permissions."""
         ticket = selectors.ticket_detail(ticket_id=self.kwargs["pk"])
         if ticket is None:
-            raise unknown_record(self, "No ticket matches the given query.")
+            raise unknown_record_error(self.request, "No ticket matches the given query.")
         self.check_object_permissions(self.request, ticket)
         return ticket
 
@@ -124,7 +123,7 @@ class TicketViewSet(
         """The path's ticket id, once the caller may act on that ticket (one small query)."""
         ticket = Ticket.objects.only("id", "customer_id").filter(pk=self.kwargs["pk"]).first()
         if ticket is None:
-            raise unknown_record(self, "No ticket matches the given query.")
+            raise unknown_record_error(self.request, "No ticket matches the given query.")
         self.check_object_permissions(self.request, ticket)
         return ticket.pk
 
@@ -141,7 +140,7 @@ class TicketViewSet(
             vehicle_id=data.get("vehicle_id"),
             mileage_in=data.get("mileage_in"),
             mileage_out=data.get("mileage_out"),
-            by=display_name(self.request.user),
+            by=actor_name(self.request.user),
         )
         serializer.instance = selectors.ticket_detail(ticket_id=ticket.pk)
 
@@ -227,7 +226,7 @@ class TicketViewSet(
     def add_inventory(self, request, pk: str):
         body = AddPartsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        result = services.add_parts(ticket_id=int(pk), quantities=body.quantities, by=display_name(request.user))
+        result = services.add_parts(ticket_id=int(pk), quantities=body.quantities, by=actor_name(request.user))
         return Response(AddPartsResultSerializer(result).data)
 
     @extend_schema(
@@ -245,7 +244,7 @@ class TicketViewSet(
             ticket_id=ticket_id,
             to=body.validated_data["to"],
             note=body.validated_data["note"],
-            by=display_name(request.user),
+            by=actor_name(request.user),
             customer_id=calling_customer_id(request),
         )
         return Response(self.get_serializer(selectors.ticket_detail(ticket_id=ticket_id)).data)
@@ -303,7 +302,7 @@ class TicketViewSet(
     )
     @action(detail=True, methods=["delete"], url_path=r"inventory/(?P<inventory_id>[0-9]{1,19})")
     def remove_part(self, request, pk: str, inventory_id: str):
-        services.remove_part(ticket_id=int(pk), inventory_id=int(inventory_id), by=display_name(request.user))
+        services.remove_part(ticket_id=int(pk), inventory_id=int(inventory_id), by=actor_name(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -331,7 +330,7 @@ class TicketViewSet(
             )
         body = PaymentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        payment = services.add_payment(ticket_id=int(pk), **body.validated_data, by=display_name(request.user))
+        payment = services.add_payment(ticket_id=int(pk), **body.validated_data, by=actor_name(request.user))
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 

@@ -3,7 +3,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
-from accounts.callers import calling_customer_id, owner_for_caller, unknown_record
+from accounts.callers import calling_customer_id, owner_for_caller, unknown_record_error
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
@@ -43,7 +43,7 @@ class VehicleLookupMixin:
         try:
             return super().get_object()
         except Http404:
-            raise unknown_record(self, "No vehicle matches the given query.") from None
+            raise unknown_record_error(self.request, "No vehicle matches the given query.") from None
 
 
 @extend_schema_view(

@@ -39,8 +39,8 @@ SQLITE_DROP = [f"DROP TRIGGER IF EXISTS ticket_status_count_{op}" for op in ("in
 
 # PostgreSQL runs its triggers once per statement, on the statement's rows (transition tables):
 # a row trigger would update a count row once per ticket, and PostgreSQL writes a new version of a
-# row at each update, which later updates in the same transaction must step over (a bulk insert
-# of 100,000 tickets took 50 s instead of 1.6). Per statement, each status's row is updated once.
+# row at each update, which later updates in the same transaction must step over (README "Finding
+# tickets at a million rows" has the cost). Per statement, each status's row is updated once.
 POSTGRESQL = [
     f"""CREATE FUNCTION ticket_status_count_add(changed_status text, delta bigint) RETURNS void
        LANGUAGE plpgsql AS $$

@@ -11,7 +11,7 @@ from django.test import Client
 
 from inventory import stock
 from tickets import services, workflow
-from tickets.admin import LockedTicketInline, TicketAdmin
+from tickets.admin import FrozenTicketInline, TicketAdmin
 from tickets.models import Payment, StatusChange, Ticket, TicketInventory, TicketLine, TicketMechanic
 from vehicles.tests.factories import VehicleFactory
 
@@ -98,7 +98,7 @@ def test_status_is_not_a_form_field(admin_browser, make_ticket):
 
 
 @pytest.mark.parametrize("final", ["invoiced", "closed", "cancelled"])
-def test_a_locked_ticket_is_read_only_with_its_inlines(admin_browser, make_ticket, final):
+def test_a_frozen_ticket_is_read_only_with_its_inlines(admin_browser, make_ticket, final):
     ticket = invoiced(make_ticket)
     if final == "closed":
         services.add_payment(ticket_id=ticket.pk, amount=Decimal(100), method="card")
@@ -349,7 +349,7 @@ def test_a_change_breaking_the_vehicle_vin_rule_is_a_form_error_and_saves_nothin
     assert not TicketLine.objects.exists()  # the inline row went with the refused change
 
 
-def test_a_ticket_locked_after_its_page_was_opened_is_refused_with_its_inlines(admin_browser, make_ticket, monkeypatch):
+def test_a_ticket_frozen_after_its_page_was_opened_is_refused_with_its_inlines(admin_browser, make_ticket, monkeypatch):
     """ticket_update checks the lock under the row lock, whatever the page allowed when it opened."""
     ticket = make_ticket()
     url = f"{LIST}{ticket.pk}/change/"
@@ -365,7 +365,7 @@ def test_a_ticket_locked_after_its_page_was_opened_is_refused_with_its_inlines(a
     )
     move(ticket, "cancelled")
     monkeypatch.setattr(TicketAdmin, "has_change_permission", lambda self, request, obj=None: True)
-    monkeypatch.setattr(LockedTicketInline, "_open", lambda self, request, obj: True)
+    monkeypatch.setattr(FrozenTicketInline, "_open", lambda self, request, obj: True)
 
     response = admin_browser.post(url, data)
 

@@ -370,10 +370,10 @@ def test_a_customer_reads_their_payments_but_cannot_pay(customer_client, custome
     assert_error(customer_client.get(f"/tickets/{make_ticket().pk}/payments"), 403)
 
 
-# --- locked tickets ---------------------------------------------------------------------------------
+# --- frozen tickets ---------------------------------------------------------------------------------
 
 
-def locked(make_ticket, make_mechanic, make_item, status):
+def frozen(make_ticket, make_mechanic, make_item, status):
     mechanic, item = make_mechanic(), make_item(price=Decimal(0))
     ticket = make_ticket(mechanics=[mechanic], parts=[(item, 1)])
     line = TicketLine.objects.create(ticket=ticket, kind="fee", description="x", quantity=1, unit_price=0)
@@ -381,7 +381,7 @@ def locked(make_ticket, make_mechanic, make_item, status):
     return ticket, mechanic, item, line
 
 
-def locked_calls(ticket, mechanic, item, line, other_mechanic, other_item):
+def frozen_calls(ticket, mechanic, item, line, other_mechanic, other_item):
     t = ticket.pk
     return [
         (
@@ -407,11 +407,11 @@ def locked_calls(ticket, mechanic, item, line, other_mechanic, other_item):
 
 @pytest.mark.parametrize("status", ["invoiced", "closed", "cancelled"])
 @pytest.mark.parametrize("call", range(9))
-def test_a_locked_ticket_refuses_every_change_with_409(
+def test_a_frozen_ticket_refuses_every_change_with_409(
     staff_client, make_ticket, make_mechanic, make_item, status, call
 ):
-    ticket, mechanic, item, line = locked(make_ticket, make_mechanic, make_item, status)
-    method, path, body = locked_calls(ticket, mechanic, item, line, make_mechanic(), make_item())[call]
+    ticket, mechanic, item, line = frozen(make_ticket, make_mechanic, make_item, status)
+    method, path, body = frozen_calls(ticket, mechanic, item, line, make_mechanic(), make_item())[call]
     before = staff_client.get(f"/tickets/{ticket.pk}").json()
 
     response = getattr(staff_client, method)(path, body, format="json")
@@ -422,7 +422,7 @@ def test_a_locked_ticket_refuses_every_change_with_409(
     assert (TicketMechanic.objects.count(), TicketInventory.objects.count(), TicketLine.objects.count()) == (1, 1, 1)
 
 
-def test_a_customer_cannot_edit_their_locked_ticket(customer_client, customer, make_ticket):
+def test_a_customer_cannot_edit_their_frozen_ticket(customer_client, customer, make_ticket):
     ticket = make_ticket(customer=customer)
     move(ticket, "cancelled")
     assert_error(customer_client.patch(f"/tickets/{ticket.pk}", {"service_description": "New"}, format="json"), 409)

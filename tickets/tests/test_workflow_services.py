@@ -452,7 +452,7 @@ WRITES = [
 
 @pytest.mark.parametrize("status", ["invoiced", "closed", "cancelled"])
 @pytest.mark.parametrize("write", WRITES)
-def test_a_locked_ticket_refuses_every_change(make_ticket, make_mechanic, make_item, status, write):
+def test_a_frozen_ticket_refuses_every_change(make_ticket, make_mechanic, make_item, status, write):
     mechanic, item = make_mechanic(), make_item(price=Decimal(0))
     ticket = make_ticket(mechanics=[mechanic], parts=[(item, 1)])
     line = fee(ticket, Decimal(0))  # keeps the invoice at 0, so closing needs no payment
