@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.caching import bump
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.services import locked_row
 from customers.models import Customer
 from inventory import stock
 from inventory.models import Inventory
@@ -44,13 +45,6 @@ def _customer_exists(customer_id: int) -> None:
         raise NotFound(f"Customer {customer_id} not found.")
 
 
-def _locked_ticket(ticket_id: int) -> Ticket:
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-    if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
-    return ticket
-
-
 class TicketLocked(Conflict):
     def __init__(self, ticket: Ticket):
         super().__init__(f"Ticket {ticket.pk} is {ticket.status}: it can no longer be changed.", status=ticket.status)
@@ -58,7 +52,7 @@ class TicketLocked(Conflict):
 
 def _editable_ticket(ticket_id: int) -> Ticket:
     """The ticket, locked, unless its status keeps it from changing (then a Conflict)."""
-    ticket = _locked_ticket(ticket_id)
+    ticket = locked_row(Ticket, ticket_id)
     if ticket.is_locked:
         raise TicketLocked(ticket)
     return ticket
@@ -67,10 +61,7 @@ def _editable_ticket(ticket_id: int) -> Ticket:
 def _mechanic(mechanic_id: int) -> Mechanic:
     # Locked first: the assignment's foreign-key check and the ticket_count trigger would
     # otherwise take the mechanic's row lock in two steps, and InnoDB deadlocks between them.
-    mechanic = Mechanic.objects.select_for_update().filter(pk=mechanic_id).first()
-    if mechanic is None:
-        raise NotFound(f"Mechanic {mechanic_id} not found.")
-    return mechanic
+    return locked_row(Mechanic, mechanic_id)
 
 
 def _vehicle_and_vin(*, customer_id: int, vehicle_id: int | None, vin: str | None) -> tuple[Vehicle | None, str]:
@@ -140,7 +131,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     customer's vehicle of that VIN, or to none. The vehicles it leaves and joins get their
     mileage recomputed. A locked ticket is a Conflict. `customer_id` is the calling customer's
     (None for staff): checked under the row lock, the ticket must still be theirs."""
-    ticket = _locked_ticket(ticket_id)
+    ticket = locked_row(Ticket, ticket_id)
     if customer_id is not None and ticket.customer_id != customer_id:
         raise Forbidden("Customers may only change their own tickets.")
     if ticket.is_locked:
@@ -319,7 +310,7 @@ def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str 
     """A payment (amount > 0) up to the balance, or a refund (amount < 0) up to what was paid,
     on an invoiced ticket. The balance is read under the ticket's row lock, so payments racing
     for the last cent queue up and only the first finds a balance left."""
-    ticket = _locked_ticket(ticket_id)
+    ticket = locked_row(Ticket, ticket_id)
     if ticket.status != Status.INVOICED:
         raise Conflict(
             f"Payments are taken on invoiced tickets; ticket {ticket_id} is {ticket.status}.", status=ticket.status
