@@ -515,17 +515,7 @@ def _history(rng: random.Random, ticket: Ticket, path: list[str]) -> list[Status
 def _invoice(ticket: Ticket, parts: list[TicketInventory], lines: list[TicketLine], *, issued_at) -> Invoice:
     """The invoice with its totals frozen, as tickets.workflow makes it."""
     charged = money.charges(part_lines=parts, lines=lines, tax_rate=settings.TAX_RATE)
-    return Invoice(
-        ticket_id=ticket.pk,
-        issued_at=issued_at,
-        tax_rate=charged.tax_rate,
-        parts=charged.parts,
-        labor=charged.labor,
-        fees=charged.fees,
-        subtotal=charged.subtotal,
-        tax=charged.tax,
-        total=charged.total,
-    )
+    return Invoice(ticket_id=ticket.pk, issued_at=issued_at, **charged.as_dict())
 
 
 def _payments(rng: random.Random, ticket: Ticket, total: Decimal, *, paid_in_full: bool) -> list[Payment]:

@@ -95,17 +95,7 @@ def _invoice(*, ticket_id: int, at) -> Invoice:
     )
     if charged.total >= INVOICE_LIMIT:  # beyond the invoice's columns: refused, not a database error
         raise Conflict(f"A total of {charged.total} is more than an invoice can hold.", status=Status.COMPLETED)
-    return Invoice.objects.create(
-        ticket_id=ticket_id,
-        issued_at=at,
-        tax_rate=charged.tax_rate,
-        parts=charged.parts,
-        labor=charged.labor,
-        fees=charged.fees,
-        subtotal=charged.subtotal,
-        tax=charged.tax,
-        total=charged.total,
-    )
+    return Invoice.objects.create(ticket_id=ticket_id, issued_at=at, **charged.as_dict())
 
 
 def _return_parts(*, ticket_id: int, by: str) -> None:
