@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Prefetch
 
 from accounts.principals import display_name
-from core.admin_services import BoundedAutocomplete, ServiceModelAdmin
+from core.admin_services import BoundedAutocomplete, ServiceModelAdmin, ViewOnly
 from core.errors import ServiceError
 from core.text import normalize_text
 from mechanics.models import Mechanic
@@ -28,21 +28,6 @@ class LockedTicketInline(BoundedAutocomplete):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._open(request, obj) and super().has_delete_permission(request, obj)
-
-
-class ViewOnly:
-    """Shown, never written here."""
-
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class TicketInventoryInline(ViewOnly, admin.TabularInline):
@@ -181,20 +166,15 @@ class TicketAdmin(ServiceModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_through_service(self, request, obj, form, change) -> Ticket:
         if change:
             # Called even without changes: ticket_update checks the lock under the ticket's row
             # lock, which then covers the inline rows saved after it in this transaction.
             changes = _service_arguments(form, form.changed_data)
             if changes.get("vin", "") is None:
                 del changes["vin"]  # emptied: the ticket keeps its VIN, or takes its vehicle's
-            ticket = services.ticket_update(ticket_id=obj.pk, changes=changes)
-        else:
-            ticket = services.ticket_create(**_service_arguments(form, form.fields), by=display_name(request.user))
-        # The admin goes on with `obj` (inline rows, the log): it becomes the saved ticket.
-        for field in Ticket._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(ticket, field.attname))
-        obj._state.adding, obj._state.db = False, ticket._state.db
+            return services.ticket_update(ticket_id=obj.pk, changes=changes)
+        return services.ticket_create(**_service_arguments(form, form.fields), by=display_name(request.user))
 
     def get_queryset(self, request):
         return (

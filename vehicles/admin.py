@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin_services import ServiceModelAdmin
+from core.admin_services import ServiceModelAdmin, ViewOnly
 from tickets.models import Ticket
 from vehicles import services
 from vehicles.models import Vehicle
@@ -19,7 +19,7 @@ class VehicleAdminForm(forms.ModelForm):
         return self.cleaned_data["vin"].strip().upper()
 
 
-class VehicleTicketInline(admin.TabularInline):
+class VehicleTicketInline(ViewOnly, admin.TabularInline):
     """The vehicle's service history, newest first, read-only: tickets are edited on their own page."""
 
     model = Ticket
@@ -27,16 +27,9 @@ class VehicleTicketInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["-service_date", "-id"]
     extra = 0
-    can_delete = False
     show_change_link = False
     verbose_name = "service ticket"
     verbose_name_plural = "service history"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="ticket")
     def ticket_link(self, ticket) -> str:
@@ -61,19 +54,14 @@ class VehicleAdmin(ServiceModelAdmin):
     inlines = [VehicleTicketInline]
     ordering = ["-id"]
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_through_service(self, request, obj, form, change) -> Vehicle:
         data = {("customer_id" if name == "customer" else name): value for name, value in form.cleaned_data.items()}
         data["customer_id"] = data["customer_id"].pk
         if change:
-            vehicle = services.vehicle_update(
+            return services.vehicle_update(
                 vehicle_id=obj.pk, changes={name: data[name] for name in services.EDITABLE_FIELDS}
             )
-        else:
-            vehicle = services.vehicle_create(**data)
-        # The admin goes on with `obj` (the log, the redirect): it becomes the saved vehicle.
-        for field in Vehicle._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(vehicle, field.attname))
-        obj._state.adding, obj._state.db = False, vehicle._state.db
+        return services.vehicle_create(**data)
 
     def delete_model(self, request, obj) -> None:
         services.vehicle_delete(vehicle_id=obj.pk)
