@@ -2,6 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.caching import bump
 from core.errors import Conflict, InvalidInput
 from core.services import locked_row, save_unique
 from core.text import normalize_email
@@ -44,7 +45,9 @@ def customer_update(
             )
             raise InvalidInput("Invalid input.", {"current_password": [message]})
         _set_password(customer, password)
-    return save_unique(customer, field="email", message=DUPLICATE_EMAIL)
+    save_unique(customer, field="email", message=DUPLICATE_EMAIL)
+    bump("customers")
+    return customer
 
 
 @transaction.atomic
@@ -56,3 +59,4 @@ def customer_delete(*, customer_id: int) -> None:
             "a customer with service history cannot be deleted."
         )
     customer.delete()
+    bump("customers")

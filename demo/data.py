@@ -32,6 +32,8 @@ from tickets.models import (
 from vehicles.models import Vehicle
 from vehicles.vin import check_digit
 
+# Every resource with cached reads (core.caching): a bulk load or flush changes them all.
+CACHED_RESOURCES = ("customers", "mechanics", "tickets")
 DEMO_STAFF_USERNAME = "admin"
 # Known passwords, for a development machine only (DEBUG on): see the seed_shop command.
 DEVELOPMENT_STAFF_PASSWORD = "shop-admin-demo"
@@ -120,10 +122,10 @@ def _batches(total: int, size: int) -> Iterator[range]:
 
 
 def flush_shop_data() -> None:
-    """Delete the shop's data. Tickets and their lines go with one DELETE per table: their only
-    signal receivers invalidate cached reads (done once below), and loading a million tickets to
-    signal each one took longer than seeding them. Customers are deleted through the ORM, so each
-    leaves the tombstone that refuses its tokens at once (accounts/signals.py)."""
+    """Delete the shop's data. Tickets and their lines go with one DELETE per table: loading a
+    million tickets to delete each one took longer than seeding them. Customers are deleted
+    through the ORM, so each leaves the tombstone that refuses its tokens at once
+    (accounts/signals.py). Every cached read is made stale once, at the end."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             for model in (
@@ -141,7 +143,7 @@ def flush_shop_data() -> None:
         Customer.objects.all().delete()
         Mechanic.objects.all().delete()
         Inventory.objects.all().delete()
-    bump("customers", "mechanics", "tickets", "vehicles", "inventory")
+    bump(*CACHED_RESOURCES)
 
 
 def ensure_demo_staff(*, password: str) -> bool:
@@ -326,7 +328,7 @@ def seed_shop(
     refresh_planner_statistics(
         [Customer, Mechanic, Inventory, Vehicle, Ticket, TicketMechanic, TicketInventory, TicketLine]
     )
-    bump("customers", "mechanics", "tickets", "vehicles", "inventory")
+    bump(*CACHED_RESOURCES)
     return counts
 
 

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core.caching import bump
 from core.errors import Conflict
 from core.services import locked_row, save_unique
 from inventory import stock
@@ -31,7 +32,9 @@ def inventory_update(*, item_id: int, changes: dict) -> Inventory:
     for field in ("name", "price", "reorder_point"):
         if field in changes:
             setattr(item, field, changes[field])
-    return save_unique(item, field="name", message=DUPLICATE_NAME)
+    save_unique(item, field="name", message=DUPLICATE_NAME)
+    bump("tickets")  # tickets show their parts' names
+    return item
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core.caching import bump
 from core.errors import Conflict
 from core.services import locked_row, save_unique
 from mechanics.models import Mechanic
@@ -11,7 +12,9 @@ DUPLICATE_EMAIL = "A mechanic with this email already exists."
 
 def mechanic_create(*, name: str, email: str, phone: str, salary: Decimal) -> Mechanic:
     mechanic = Mechanic(name=name, email=email, phone=phone, salary=salary)
-    return save_unique(mechanic, field="email", message=DUPLICATE_EMAIL)
+    save_unique(mechanic, field="email", message=DUPLICATE_EMAIL)
+    bump("mechanics")
+    return mechanic
 
 
 @transaction.atomic
@@ -20,7 +23,9 @@ def mechanic_update(*, mechanic_id: int, changes: dict) -> Mechanic:
     for field in ("name", "email", "phone", "salary"):
         if field in changes:
             setattr(mechanic, field, changes[field])
-    return save_unique(mechanic, field="email", message=DUPLICATE_EMAIL)
+    save_unique(mechanic, field="email", message=DUPLICATE_EMAIL)
+    bump("mechanics", "tickets")  # tickets show their mechanics' names
+    return mechanic
 
 
 @transaction.atomic
@@ -38,3 +43,4 @@ def mechanic_delete(*, mechanic_id: int) -> None:
             "their work stays on record, so they cannot be deleted."
         )
     mechanic.delete()
+    bump("mechanics")  # on no ticket (refused above), so no ticket showed them

@@ -131,6 +131,42 @@ def _service_arguments(form: forms.ModelForm, names) -> dict:
     return arguments
 
 
+def _save_mechanic_rows(ticket_id: int, formset) -> None:
+    """One update_mechanics: a row deleted or changed removes its mechanic, a new or changed row
+    adds one."""
+    added, removed = set(), set()
+    for row in formset.forms:
+        existing = row.instance.pk is not None
+        if row in formset.deleted_forms:
+            if existing:
+                removed.add(row.initial["mechanic"])
+        elif row.has_changed():
+            if existing:
+                removed.add(row.initial["mechanic"])
+            added.add(row.cleaned_data["mechanic"].pk)
+    if added != removed:
+        services.update_mechanics(ticket_id=ticket_id, add_ids=added - removed, remove_ids=removed - added)
+
+
+def _save_line_rows(ticket_id: int, formset) -> None:
+    for line in formset.deleted_objects:
+        services.delete_line(ticket_id=ticket_id, line_id=line.pk)
+    for line, changed in formset.changed_objects:
+        changes = {name: getattr(line, name) for name in changed if name != "mechanic"}
+        if "mechanic" in changed:
+            changes["mechanic_id"] = line.mechanic_id
+        services.update_line(ticket_id=ticket_id, line_id=line.pk, changes=changes)
+    for line in formset.new_objects:
+        services.add_line(
+            ticket_id=ticket_id,
+            kind=line.kind,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            mechanic_id=line.mechanic_id,
+        )
+
+
 @admin.register(Ticket)
 class TicketAdmin(ServiceModelAdmin):
     """Tickets are created and changed through tickets.services, as in the API: the creation is
@@ -175,6 +211,16 @@ class TicketAdmin(ServiceModelAdmin):
                 del changes["vin"]  # emptied: the ticket keeps its VIN, or takes its vehicle's
             return services.ticket_update(ticket_id=obj.pk, changes=changes)
         return services.ticket_create(**_service_arguments(form, form.fields), by=display_name(request.user))
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """The mechanics and lines of the inlines are written through tickets.services too.
+        `save(commit=False)` writes nothing: it sorts the rows (and keeps them for the log)."""
+        formset.save(commit=False)
+        ticket_id = form.instance.pk
+        if formset.model is TicketMechanic:
+            _save_mechanic_rows(ticket_id, formset)
+        elif formset.model is TicketLine:
+            _save_line_rows(ticket_id, formset)
 
     def get_queryset(self, request):
         return (

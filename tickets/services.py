@@ -4,7 +4,8 @@ payments. (Status changes are tickets.workflow's.)
 Multi-row changes run in one transaction that first locks the ticket row, so concurrent changes
 to the same ticket queue up instead of interleaving. A ticket that is invoiced, closed or
 cancelled is locked: every change but payments is refused, checked under that row lock so that
-no change can slip in beside a transition.
+no change can slip in beside a transition. Every change makes the cached ticket reads stale
+(core.caching.bump).
 """
 
 from collections.abc import Iterable
@@ -121,6 +122,7 @@ def ticket_create(
     StatusChange.objects.create(ticket=ticket, from_status=None, to_status=ticket.status, at=timezone.now(), by=by)
     if vehicle is not None:
         vehicle_services.refresh_mileage(vehicle_ids={vehicle.pk})
+    bump("tickets")
     return ticket
 
 
@@ -164,6 +166,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     ticket.save()
     if touched:
         vehicle_services.refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
+    bump("tickets")
     return ticket
 
 
@@ -177,6 +180,8 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
             _, created = TicketMechanic.objects.get_or_create(ticket=ticket, mechanic=mechanic)
     except IntegrityError:  # the mechanic was deleted while we assigned them
         raise NotFound(f"Mechanic {mechanic_id} not found.") from None
+    if created:
+        bump("tickets")
     return created
 
 
@@ -187,6 +192,7 @@ def remove_mechanic(*, ticket_id: int, mechanic_id: int) -> None:
     deleted, _ = TicketMechanic.objects.filter(ticket=ticket, mechanic_id=mechanic_id).delete()
     if not deleted:
         raise NotFound(f"Mechanic {mechanic_id} is not assigned to ticket {ticket_id}.")
+    bump("tickets")
 
 
 def _missing(model, ids: set[int]) -> set[int]:
@@ -292,6 +298,24 @@ def add_line(
         unit_price=unit_price,
         mechanic_id=mechanic_id,
     )
+    bump("tickets")
+    return line
+
+
+@transaction.atomic
+def update_line(*, ticket_id: int, line_id: int, changes: dict) -> TicketLine:
+    """Change a labor or fee line's kind, description, quantity, unit_price or mechanic_id (an
+    unknown mechanic: NotFound)."""
+    _editable_ticket(ticket_id)
+    line = TicketLine.objects.filter(ticket_id=ticket_id, pk=line_id).first()
+    if line is None:
+        raise NotFound(f"Line {line_id} not found on ticket {ticket_id}.")
+    if changes.get("mechanic_id") is not None:
+        _mechanic(changes["mechanic_id"])  # locked, as add_line locks them
+    for field in ("kind", "description", "quantity", "unit_price", "mechanic_id"):
+        if field in changes:
+            setattr(line, field, changes[field])
+    line.save()
     bump("tickets")
     return line
 

@@ -7,6 +7,7 @@ since the last read makes the cached page stale), and checked to be one (no Age 
 
 import pytest
 
+from core.caching import bump
 from tickets.models import TicketInventory, TicketLine, TicketMechanic
 
 # tickets (with invoice and payments' sum) + their mechanics + parts lines (items joined in) + lines
@@ -40,7 +41,8 @@ def pool(make_mechanic, make_item):
 
 @pytest.fixture
 def add_tickets(make_ticket, pool):
-    """Add tickets, each with two mechanics and two parts lines."""
+    """Add tickets, each with two mechanics and two parts lines. Written around the services (by
+    the factories), they make the cached ticket reads stale themselves, as a bulk load does."""
     mechanics, items = pool
 
     def add(count: int, customer=None) -> None:
@@ -52,6 +54,7 @@ def add_tickets(make_ticket, pool):
                 parts=[(items[n % 10], 1), (items[(n + 5) % 10], 2)],
             )
             add_lines(ticket, 2)
+        bump("tickets")
 
     return add
 
