@@ -205,6 +205,13 @@ def _avoid_taken(rows: list[models.Model], field: str, taken: set[str], variant)
         setattr(row, field, candidate)
 
 
+def _people(fake: Faker, count: int, email: str) -> Iterator[tuple[str, str, str]]:
+    """`count` people's names, emails (`email` with their first and last name and number n) and phones."""
+    for n in range(1, count + 1):
+        first, last = fake.first_name(), fake.last_name()
+        yield f"{first} {last}", email.format(first=first, last=last, n=n).lower(), fake.numerify("(###) ###-####")
+
+
 def seed_shop(
     *, sizes: SeedSizes, seed: int, customer_password: str, batch_size: int = 5000, progress=None
 ) -> dict[str, int]:
@@ -215,28 +222,14 @@ def seed_shop(
     fake.seed_instance(seed)
     password_hash = make_password(customer_password)  # one hash: hashing per row would take hours
 
-    customers = []
-    for i in range(sizes.customers):
-        first, last = fake.first_name(), fake.last_name()
-        customers.append(
-            Customer(
-                name=f"{first} {last}",
-                email=f"{first}.{last}{i + 1}@example.com".lower(),
-                phone=fake.numerify("(###) ###-####"),
-                password=password_hash,
-            )
-        )
-    mechanics = []
-    for i in range(sizes.mechanics):
-        first, last = fake.first_name(), fake.last_name()
-        mechanics.append(
-            Mechanic(
-                name=f"{first} {last}",
-                email=f"{first}.{last}.{i + 1}@shop.example".lower(),
-                phone=fake.numerify("(###) ###-####"),
-                salary=Decimal(rng.randrange(3_800_000, 9_500_000)) / 100,
-            )
-        )
+    customers = [
+        Customer(name=name, email=email, phone=phone, password=password_hash)
+        for name, email, phone in _people(fake, sizes.customers, "{first}.{last}{n}@example.com")
+    ]
+    mechanics = [
+        Mechanic(name=name, email=email, phone=phone, salary=Decimal(rng.randrange(3_800_000, 9_500_000)) / 100)
+        for name, email, phone in _people(fake, sizes.mechanics, "{first}.{last}.{n}@shop.example")
+    ]
     names = [f"{base} ({variant})" for base in PART_NAMES for variant in PART_VARIANTS]
     rng.shuffle(names)
     items = [
