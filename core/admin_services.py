@@ -1,17 +1,34 @@
-"""Admin pages that write through the services, as the API does.
+"""Admin pages that write through the services, as the API does, and rows the admin only shows.
 
-`save_model` and `delete_model` call a service. The admin saves in one transaction, so a
-ServiceError the service raises undoes the whole save (inline rows included); the page is then
-shown again with the refusal as form errors (or, for a delete, as a message), never as a 500.
+`save_model` (through `save_through_service`) and `delete_model` call a service. The admin saves
+in one transaction, so a ServiceError the service raises undoes the whole save (inline rows
+included); the page is then shown again with the refusal as form errors (or, for a delete, as a
+message), never as a 500.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.db import models
 from django.http import HttpResponseRedirect
 
 from core.errors import ServiceError
 from core.limits import MAX_ID
+
+
+class ViewOnly:
+    """For an inline or a ModelAdmin whose rows are shown, never written here."""
+
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class BoundedAutocompleteSelect(AutocompleteSelect):
@@ -65,6 +82,17 @@ class ServiceModelAdmin(BoundedAutocomplete, admin.ModelAdmin):
             # with the refusal among the form's errors, which shows the page without saving.
             request.service_refusal = error
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_through_service(self, request, obj, form, change: bool) -> models.Model:
+        """Create (`change` false) or change the row through the app's service, from the form's
+        values; returns the row the service saved."""
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = self.save_through_service(request, obj, form, change)
+        # The admin goes on with `obj` (inline rows, the log, the redirect): it takes the saved values.
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

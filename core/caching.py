@@ -10,6 +10,14 @@ What `cache_page` cannot do alone is forget a page when the data behind it chang
 resource ("customers", "mechanics", "tickets") therefore has a generation number in the cache,
 part of the key prefix of its pages: a write bumps it (when it happens and after its transaction
 commits) and every page cached before is never looked up again; they expire on their own.
+
+Who bumps: the service that makes the write, explicitly, for each resource whose cached reads may
+show it (tickets.services bumps "tickets"; mechanics.services.mechanic_update "mechanics" and
+"tickets", whose pages show mechanics' names). Every write goes through a service, the admin's
+too; the bulk loads of the demo data bump every resource themselves. There are no signal
+receivers for it, so a write made around the services (a shell, raw SQL) shows when the cached
+pages expire. tests/test_caching.py walks every write path and fails on one that leaves a cached
+read stale.
 """
 
 import time

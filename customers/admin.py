@@ -3,12 +3,14 @@ from django.contrib import admin
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.db.models import Count
 
+from core.admin_services import ServiceModelAdmin
 from core.text import normalize_email
+from customers import services
 from customers.models import Customer
 
 
 class CustomerAdminForm(forms.ModelForm):
-    """Sets the password through Django's hashers; the stored hash is never shown."""
+    """Takes a new password (customers.services hashes it); the stored hash is never shown."""
 
     new_password = forms.CharField(
         label="New password",
@@ -40,21 +42,28 @@ class CustomerAdminForm(forms.ModelForm):
                 self.add_error("new_password", exc)
         return cleaned
 
-    def save(self, commit=True):
-        customer = super().save(commit=False)
-        if self.cleaned_data.get("new_password"):
-            customer.set_password(self.cleaned_data["new_password"])
-        if commit:
-            customer.save()
-        return customer
-
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ServiceModelAdmin):
+    """Customers are created, changed and deleted through customers.services, as in the API; a
+    customer with service history is kept."""
+
     form = CustomerAdminForm
+    service_field_names = {"password": "new_password"}
     list_display = ["id", "name", "email", "phone", "ticket_count"]
     search_fields = ["name", "email", "phone"]
     ordering = ["id"]
+
+    def save_through_service(self, request, obj, form, change) -> Customer:
+        fields = {name: getattr(obj, name) for name in ("name", "email", "phone")}  # as the model cleaned them
+        password = form.cleaned_data.get("new_password")
+        if not change:
+            return services.customer_create(**fields, password=password)
+        changes = {**fields, "password": password} if password else fields
+        return services.customer_update(customer_id=obj.pk, changes=changes)
+
+    def delete_model(self, request, obj) -> None:
+        services.customer_delete(customer_id=obj.pk)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(ticket_count=Count("tickets"))

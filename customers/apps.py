@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class CustomersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "customers"
-
-    def ready(self) -> None:
-        from customers import signals  # noqa: F401  (connects cache invalidation)

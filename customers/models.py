@@ -2,10 +2,10 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models.functions import Lower
 
-from core.text import normalize_email
+from core.text import NormalizedTextModel, normalize_email
 
 
-class Customer(models.Model):
+class Customer(NormalizedTextModel):
     """A customer of the shop, and the account behind a customer token. Not a Django user: see
     the README's "Customers and staff" for why."""
 
@@ -13,6 +13,8 @@ class Customer(models.Model):
     email = models.EmailField(max_length=255, unique=True)
     phone = models.CharField(max_length=32)
     password = models.CharField(max_length=255)
+
+    normalized_fields = {"email": normalize_email}
 
     # Lets DRF and Django treat a signed-in customer like an authenticated user object.
     is_authenticated = True
@@ -30,10 +32,6 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
-
-    def save(self, *args, **kwargs):
-        self.email = normalize_email(self.email)
-        super().save(*args, **kwargs)
 
     def set_password(self, raw_password: str) -> None:
         self.password = make_password(raw_password)

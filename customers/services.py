@@ -1,8 +1,10 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.caching import bump
+from core.errors import Conflict, InvalidInput
+from core.services import locked_row, save_unique
 from core.text import normalize_email
 from customers.models import Customer
 
@@ -17,20 +19,10 @@ def _set_password(customer: Customer, password: str) -> None:
     customer.set_password(password)
 
 
-def _save(customer: Customer) -> Customer:
-    try:
-        with transaction.atomic():
-            customer.save()
-    except IntegrityError as exc:
-        # Only the unique email can fail here: the serializer checked everything else.
-        raise InvalidInput("Invalid input.", {"email": [DUPLICATE_EMAIL]}) from exc
-    return customer
-
-
 def customer_create(*, name: str, email: str, phone: str, password: str) -> Customer:
     customer = Customer(name=name, email=normalize_email(email), phone=phone)
     _set_password(customer, password)
-    return _save(customer)
+    return save_unique(customer, field="email", message=DUPLICATE_EMAIL)
 
 
 @transaction.atomic
@@ -40,9 +32,7 @@ def customer_update(
     """Change a customer's name, email, phone or password. The owner changing their own password
     must give the current one; staff need not."""
     # Locked, so a concurrent delete cannot be undone by this save re-inserting the row.
-    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(f"Customer {customer_id} not found.")
+    customer = locked_row(Customer, customer_id)
     for field in ("name", "email", "phone"):
         if field in changes:
             setattr(customer, field, changes[field])
@@ -55,17 +45,18 @@ def customer_update(
             )
             raise InvalidInput("Invalid input.", {"current_password": [message]})
         _set_password(customer, password)
-    return _save(customer)
+    save_unique(customer, field="email", message=DUPLICATE_EMAIL)
+    bump("customers")
+    return customer
 
 
 @transaction.atomic
 def customer_delete(*, customer_id: int) -> None:
-    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(f"Customer {customer_id} not found.")
+    customer = locked_row(Customer, customer_id)
     if ticket_count := customer.tickets.count():
         raise Conflict(
             f"Customer {customer_id} has {ticket_count} service ticket(s); "
             "a customer with service history cannot be deleted."
         )
     customer.delete()
+    bump("customers")

@@ -32,6 +32,8 @@ from tickets.models import (
 from vehicles.models import Vehicle
 from vehicles.vin import check_digit
 
+# Every resource with cached reads (core.caching): a bulk load or flush changes them all.
+CACHED_RESOURCES = ("customers", "mechanics", "tickets")
 DEMO_STAFF_USERNAME = "admin"
 # Known passwords, for a development machine only (DEBUG on): see the seed_shop command.
 DEVELOPMENT_STAFF_PASSWORD = "shop-admin-demo"
@@ -120,11 +122,10 @@ def _batches(total: int, size: int) -> Iterator[range]:
 
 
 def flush_shop_data() -> None:
-    """Delete the shop's data. Tickets and their lines go with one DELETE per table: their only
-    signal receivers invalidate cached reads (done once below), and loading every ticket to send
-    its signals would cost more than the seeding (README "Demo data"). Customers are deleted
+    """Delete the shop's data. Tickets and their lines go with one DELETE per table: loading a
+    million tickets to delete each one took longer than seeding them. Customers are deleted
     through the ORM, so each leaves the tombstone that refuses its tokens at once
-    (accounts/signals.py)."""
+    (accounts/signals.py). Every cached read is made stale once, at the end."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             for model in (
@@ -142,7 +143,7 @@ def flush_shop_data() -> None:
         Customer.objects.all().delete()
         Mechanic.objects.all().delete()
         Inventory.objects.all().delete()
-    bump("customers", "mechanics", "tickets", "vehicles", "inventory")
+    bump(*CACHED_RESOURCES)
 
 
 def ensure_demo_staff(*, password: str) -> bool:
@@ -204,6 +205,13 @@ def _avoid_taken(rows: list[models.Model], field: str, taken: set[str], variant)
         setattr(row, field, candidate)
 
 
+def _people(fake: Faker, count: int, email: str) -> Iterator[tuple[str, str, str]]:
+    """`count` people's names, emails (`email` with their first and last name and number n) and phones."""
+    for n in range(1, count + 1):
+        first, last = fake.first_name(), fake.last_name()
+        yield f"{first} {last}", email.format(first=first, last=last, n=n).lower(), fake.numerify("(###) ###-####")
+
+
 def seed_shop(
     *, sizes: SeedSizes, seed: int, customer_password: str, batch_size: int = 5000, progress=None
 ) -> dict[str, int]:
@@ -214,28 +222,14 @@ def seed_shop(
     fake.seed_instance(seed)
     password_hash = make_password(customer_password)  # one Argon2 hash for all, not one per customer
 
-    customers = []
-    for i in range(sizes.customers):
-        first, last = fake.first_name(), fake.last_name()
-        customers.append(
-            Customer(
-                name=f"{first} {last}",
-                email=f"{first}.{last}{i + 1}@example.com".lower(),
-                phone=fake.numerify("(###) ###-####"),
-                password=password_hash,
-            )
-        )
-    mechanics = []
-    for i in range(sizes.mechanics):
-        first, last = fake.first_name(), fake.last_name()
-        mechanics.append(
-            Mechanic(
-                name=f"{first} {last}",
-                email=f"{first}.{last}.{i + 1}@shop.example".lower(),
-                phone=fake.numerify("(###) ###-####"),
-                salary=Decimal(rng.randrange(3_800_000, 9_500_000)) / 100,
-            )
-        )
+    customers = [
+        Customer(name=name, email=email, phone=phone, password=password_hash)
+        for name, email, phone in _people(fake, sizes.customers, "{first}.{last}{n}@example.com")
+    ]
+    mechanics = [
+        Mechanic(name=name, email=email, phone=phone, salary=Decimal(rng.randrange(3_800_000, 9_500_000)) / 100)
+        for name, email, phone in _people(fake, sizes.mechanics, "{first}.{last}.{n}@shop.example")
+    ]
     names = [f"{base} ({variant})" for base in PART_NAMES for variant in PART_VARIANTS]
     rng.shuffle(names)
     items = [
@@ -327,7 +321,7 @@ def seed_shop(
     refresh_planner_statistics(
         [Customer, Mechanic, Inventory, Vehicle, Ticket, TicketMechanic, TicketInventory, TicketLine]
     )
-    bump("customers", "mechanics", "tickets", "vehicles", "inventory")
+    bump(*CACHED_RESOURCES)
     return counts
 
 
@@ -516,17 +510,7 @@ def _history(rng: random.Random, ticket: Ticket, path: list[str]) -> list[Status
 def _invoice(ticket: Ticket, parts: list[TicketInventory], lines: list[TicketLine], *, issued_at) -> Invoice:
     """The invoice with its totals frozen, as tickets.workflow makes it."""
     charged = money.charges(part_lines=parts, lines=lines, tax_rate=settings.TAX_RATE)
-    return Invoice(
-        ticket_id=ticket.pk,
-        issued_at=issued_at,
-        tax_rate=charged.tax_rate,
-        parts=charged.parts,
-        labor=charged.labor,
-        fees=charged.fees,
-        subtotal=charged.subtotal,
-        tax=charged.tax,
-        total=charged.total,
-    )
+    return Invoice(ticket_id=ticket.pk, issued_at=issued_at, **charged.as_dict())
 
 
 def _payments(rng: random.Random, ticket: Ticket, total: Decimal, *, paid_in_full: bool) -> list[Payment]:

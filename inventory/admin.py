@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 
 from accounts.callers import actor_name
-from core.admin_services import ServiceModelAdmin
+from core.admin_services import ServiceModelAdmin, ViewOnly
 from core.errors import ServiceError
 from inventory import services, stock
 from inventory.models import Inventory, StockMovement
@@ -29,23 +29,13 @@ class StockFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StockMovementInline(admin.TabularInline):
+class StockMovementInline(ViewOnly, admin.TabularInline):
     """The ledger, as history: shown, never written here (stock changes through inventory.stock)."""
 
     model = StockMovement
     fields = readonly_fields = ["at", "kind", "quantity", "balance_after", "ticket_number", "by", "note"]
     extra = 0
-    can_delete = False
     verbose_name_plural = "stock ledger"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="ticket")
     def ticket_number(self, movement) -> int | None:
@@ -87,15 +77,11 @@ class InventoryAdmin(ServiceModelAdmin):
     inlines = [StockMovementInline]
     actions = ["receive_stock"]
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_through_service(self, request, obj, form, change) -> Inventory:
         fields = {name: form.cleaned_data[name] for name in ("name", "price", "reorder_point")}
         if change:
-            item = services.inventory_update(item_id=obj.pk, changes=fields)
-        else:
-            item = services.inventory_create(**fields, by=actor_name(request.user))
-        for field in Inventory._meta.concrete_fields:  # the admin goes on with `obj` (the log, the redirect)
-            setattr(obj, field.attname, getattr(item, field.attname))
-        obj._state.adding, obj._state.db = False, item._state.db
+            return services.inventory_update(item_id=obj.pk, changes=fields)
+        return services.inventory_create(**fields, by=actor_name(request.user))
 
     def delete_model(self, request, obj) -> None:
         services.inventory_delete(item_id=obj.pk)

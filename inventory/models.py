@@ -1,12 +1,12 @@
 from django.db import models
 from django.db.models.functions import Lower
 
-from core.text import normalize_text
+from core.text import NormalizedTextModel, normalize_text
 
 DUPLICATE_NAME = "An inventory item with this name already exists."
 
 
-class Inventory(models.Model):
+class Inventory(NormalizedTextModel):
     """A part or supply the shop puts on tickets."""
 
     name = models.CharField(max_length=360)
@@ -15,6 +15,8 @@ class Inventory(models.Model):
     # writes a StockMovement for every change.
     quantity_on_hand = models.IntegerField(null=True, blank=True, editable=False)
     reorder_point = models.PositiveIntegerField(default=0)
+
+    normalized_fields = {"name": normalize_text}
 
     class Meta:
         ordering = ["id"]
@@ -45,20 +47,6 @@ class Inventory(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs):
-        # Whatever writes the item (API, admin, a service, a script), its name is stored as the
-        # API compares names: NFKC, without invisible characters or surrounding spaces.
-        if isinstance(self.name, str):
-            self.name = normalize_text(self.name)
-        super().save(*args, **kwargs)
-
-    def clean(self) -> None:
-        # Before the admin's form checks the unique constraints: "Brake\u200b Pad" is the
-        # "Brake Pad" it looks like.
-        super().clean()
-        if isinstance(self.name, str):
-            self.name = normalize_text(self.name)
 
 
 class StockMovement(models.Model):

@@ -1,28 +1,14 @@
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.caching import bump
+from core.errors import Conflict
+from core.services import locked_row, save_unique
 from inventory import stock
 from inventory.models import DUPLICATE_NAME, Inventory
 
 __all__ = ["DUPLICATE_NAME", "inventory_create", "inventory_delete", "inventory_update"]
-
-
-def _save(item: Inventory) -> Inventory:
-    try:
-        with transaction.atomic():
-            item.save()
-    except IntegrityError as exc:
-        raise InvalidInput("Invalid input.", {"name": [DUPLICATE_NAME]}) from exc
-    return item
-
-
-def _locked(item_id: int) -> Inventory:
-    item = Inventory.objects.select_for_update().filter(pk=item_id).first()
-    if item is None:
-        raise NotFound(f"Inventory item {item_id} not found.")
-    return item
 
 
 @transaction.atomic
@@ -31,7 +17,8 @@ def inventory_create(
 ) -> Inventory:
     """A new item; with `quantity_on_hand` its stock is tracked from the start, recorded as its
     first receipt in the same transaction (None: the shop does not count it)."""
-    item = _save(Inventory(name=name, price=price, reorder_point=reorder_point))
+    item = Inventory(name=name, price=price, reorder_point=reorder_point)
+    save_unique(item, field="name", message=DUPLICATE_NAME)
     if quantity_on_hand is not None:
         stock.receive_initial_stock(item_id=item.pk, quantity=quantity_on_hand, by=by)
         item.quantity_on_hand = quantity_on_hand
@@ -41,16 +28,18 @@ def inventory_create(
 @transaction.atomic
 def inventory_update(*, item_id: int, changes: dict) -> Inventory:
     """Name, price and reorder point. Stock on hand changes only through inventory.stock."""
-    item = _locked(item_id)  # a concurrent delete must not be undone by this save
+    item = locked_row(Inventory, item_id)  # a concurrent delete must not be undone by this save
     for field in ("name", "price", "reorder_point"):
         if field in changes:
             setattr(item, field, changes[field])
-    return _save(item)
+    save_unique(item, field="name", message=DUPLICATE_NAME)
+    bump("tickets")  # tickets show their parts' names
+    return item
 
 
 @transaction.atomic
 def inventory_delete(*, item_id: int) -> None:
-    item = _locked(item_id)
+    item = locked_row(Inventory, item_id)
     if ticket_count := item.ticket_lines.count():
         raise Conflict(
             f"Inventory item {item_id} is used on {ticket_count} ticket(s); "

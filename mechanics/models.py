@@ -1,10 +1,10 @@
 from django.db import models
 from django.db.models.functions import Lower
 
-from core.text import normalize_email, normalize_text
+from core.text import NormalizedTextModel, normalize_email, normalize_text
 
 
-class Mechanic(models.Model):
+class Mechanic(NormalizedTextModel):
     name = models.CharField(max_length=255)
     email = models.EmailField(max_length=255, unique=True)
     phone = models.CharField(max_length=32)
@@ -12,6 +12,8 @@ class Mechanic(models.Model):
     # How many tickets the mechanic is on, kept by database triggers on the assignment table
     # (tickets/migrations/0002) so the ranking reads a few rows instead of counting them all.
     ticket_count = models.PositiveIntegerField(default=0, editable=False)
+
+    normalized_fields = {"name": normalize_text, "phone": normalize_text, "email": normalize_email}
 
     class Meta:
         ordering = ["id"]
@@ -27,23 +29,10 @@ class Mechanic(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.email = normalize_email(self.email)
-        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+        if self.pk is not None and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
             # The count changes only through atomic increments; saving a stale copy of it here
-            # (an admin form opened a minute ago) would undo assignments made meanwhile.
+            # (a row read before an assignment) would undo assignments made meanwhile.
             kwargs["update_fields"] = [
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "ticket_count"
             ]
         super().save(*args, **kwargs)
-
-    def clean(self) -> None:
-        # Normalised as the API normalises them, before the admin's form checks uniqueness and
-        # the constraints: "ADA@example.com" is then the duplicate of "ada@example.com" it is,
-        # not a violation of the lower-case constraint.
-        super().clean()
-        if isinstance(self.name, str):
-            self.name = normalize_text(self.name)
-        if isinstance(self.phone, str):
-            self.phone = normalize_text(self.phone)
-        if isinstance(self.email, str):
-            self.email = normalize_email(self.email)

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.callers import actor_name
-from core.admin_services import BoundedAutocomplete, ServiceModelAdmin
+from core.admin_services import BoundedAutocomplete, ServiceModelAdmin, ViewOnly
 from core.errors import ServiceError
 from core.text import normalize_text
 from mechanics.models import Mechanic
@@ -32,21 +32,6 @@ class FrozenTicketInline(BoundedAutocomplete):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._open(request, obj) and super().has_delete_permission(request, obj)
-
-
-class ViewOnly:
-    """Shown, never written here."""
-
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class TicketInventoryInline(ViewOnly, admin.TabularInline):
@@ -150,6 +135,42 @@ def _service_arguments(form: forms.ModelForm, names) -> dict:
     return arguments
 
 
+def _save_mechanic_rows(ticket_id: int, formset) -> None:
+    """One update_mechanics: a row deleted or changed removes its mechanic, a new or changed row
+    adds one."""
+    added, removed = set(), set()
+    for row in formset.forms:
+        existing = row.instance.pk is not None
+        if row in formset.deleted_forms:
+            if existing:
+                removed.add(row.initial["mechanic"])
+        elif row.has_changed():
+            if existing:
+                removed.add(row.initial["mechanic"])
+            added.add(row.cleaned_data["mechanic"].pk)
+    if added != removed:
+        services.update_mechanics(ticket_id=ticket_id, add_ids=added - removed, remove_ids=removed - added)
+
+
+def _save_line_rows(ticket_id: int, formset) -> None:
+    for line in formset.deleted_objects:
+        services.delete_line(ticket_id=ticket_id, line_id=line.pk)
+    for line, changed in formset.changed_objects:
+        changes = {name: getattr(line, name) for name in changed if name != "mechanic"}
+        if "mechanic" in changed:
+            changes["mechanic_id"] = line.mechanic_id
+        services.update_line(ticket_id=ticket_id, line_id=line.pk, changes=changes)
+    for line in formset.new_objects:
+        services.add_line(
+            ticket_id=ticket_id,
+            kind=line.kind,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            mechanic_id=line.mechanic_id,
+        )
+
+
 @admin.register(Ticket)
 class TicketAdmin(ServiceModelAdmin):
     """Tickets are created and changed through tickets.services, as in the API: the creation is
@@ -185,20 +206,25 @@ class TicketAdmin(ServiceModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_through_service(self, request, obj, form, change) -> Ticket:
         if change:
             # Called even without changes: ticket_update checks the lock under the ticket's row
             # lock, which then covers the inline rows saved after it in this transaction.
             changes = _service_arguments(form, form.changed_data)
             if changes.get("vin", "") is None:
                 del changes["vin"]  # emptied: the ticket keeps its VIN, or takes its vehicle's
-            ticket = services.ticket_update(ticket_id=obj.pk, changes=changes)
-        else:
-            ticket = services.ticket_create(**_service_arguments(form, form.fields), by=actor_name(request.user))
-        # The admin goes on with `obj` (inline rows, the log): it becomes the saved ticket.
-        for field in Ticket._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(ticket, field.attname))
-        obj._state.adding, obj._state.db = False, ticket._state.db
+            return services.ticket_update(ticket_id=obj.pk, changes=changes)
+        return services.ticket_create(**_service_arguments(form, form.fields), by=actor_name(request.user))
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """The mechanics and lines of the inlines are written through tickets.services too.
+        `save(commit=False)` writes nothing: it sorts the rows (and keeps them for the log)."""
+        formset.save(commit=False)
+        ticket_id = form.instance.pk
+        if formset.model is TicketMechanic:
+            _save_mechanic_rows(ticket_id, formset)
+        elif formset.model is TicketLine:
+            _save_line_rows(ticket_id, formset)
 
     def get_queryset(self, request):
         return (
@@ -244,7 +270,7 @@ class TicketInventoryAdmin(ViewOnly, admin.ModelAdmin):
     search_fields = ["ticket__vin", "inventory__name"]
 
 
-class VehicleTicketInline(admin.TabularInline):
+class VehicleTicketInline(ViewOnly, admin.TabularInline):
     """The vehicle's service history, newest first, read-only: tickets are edited on their own page."""
 
     model = Ticket
@@ -252,16 +278,9 @@ class VehicleTicketInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["-service_date", "-id"]
     extra = 0
-    can_delete = False
     show_change_link = False
     verbose_name = "service ticket"
     verbose_name_plural = "service history"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="ticket")
     def ticket_link(self, ticket) -> str:

@@ -7,7 +7,7 @@ closed) ticket shows the figures its Invoice froze; every other ticket is priced
 """
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -29,31 +29,33 @@ def line_amount(quantity: Decimal | int, unit_price: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True)
-class Totals:
+class Amounts:
+    """A ticket's lines summed by kind, their subtotal, the tax on it and the total."""
+
     parts: Decimal
     labor: Decimal
     fees: Decimal
     subtotal: Decimal
     tax: Decimal
     total: Decimal
-    paid: Decimal
-    balance: Decimal
 
     def as_dict(self) -> dict[str, Decimal]:
         return asdict(self)
 
 
 @dataclass(frozen=True)
-class Charges:
-    """What a ticket charges before payments: what an Invoice freezes."""
+class Charges(Amounts):
+    """What a ticket charges before payments: what an Invoice freezes (as_dict() gives its columns)."""
 
-    parts: Decimal
-    labor: Decimal
-    fees: Decimal
-    subtotal: Decimal
-    tax: Decimal
-    total: Decimal
     tax_rate: Decimal
+
+
+@dataclass(frozen=True)
+class Totals(Amounts):
+    """What a ticket shows: what it charges, what was paid and what is left to pay."""
+
+    paid: Decimal
+    balance: Decimal
 
 
 def charges(*, part_lines: Iterable, lines: Iterable, tax_rate: Decimal) -> Charges:
@@ -72,16 +74,8 @@ def charges(*, part_lines: Iterable, lines: Iterable, tax_rate: Decimal) -> Char
 
 def totals(*, charged: Charges | Invoice, paid: Decimal) -> Totals:
     paid = cents(paid)
-    return Totals(
-        charged.parts,
-        charged.labor,
-        charged.fees,
-        charged.subtotal,
-        charged.tax,
-        charged.total,
-        paid,
-        charged.total - paid,
-    )
+    amounts = {field.name: getattr(charged, field.name) for field in fields(Amounts)}
+    return Totals(**amounts, paid=paid, balance=charged.total - paid)
 
 
 def invoice_of(ticket: Ticket) -> Invoice | None:

@@ -1,24 +1,8 @@
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Prefetch, QuerySet, Sum
 
 from mechanics.models import Mechanic
-from tickets.models import Invoice, Payment, StatusChange, Ticket, TicketInventory, TicketLine, TicketStatusCount
+from tickets.models import Payment, StatusChange, Ticket, TicketInventory, TicketLine, TicketStatusCount
 from tickets.money import paid_subquery
-
-# A ticket's own columns, as ticket_detail() reads them, in the order of the model's fields
-# (Model.from_db takes values in that order).
-TICKET_COLUMNS = (
-    "id",
-    "vin",
-    "service_date",
-    "service_description",
-    "customer_id",
-    "status",
-    "vehicle_id",
-    "mileage_in",
-    "mileage_out",
-)
-INVOICE_COLUMNS = tuple(f.attname for f in Invoice._meta.concrete_fields)
 
 
 def part_lines() -> QuerySet[TicketInventory]:
@@ -68,40 +52,9 @@ def tickets_of_customer(*, customer_id: int) -> QuerySet[Ticket]:
 
 
 def ticket_detail(*, ticket_id: int) -> Ticket | None:
-    """One ticket with `mechanic_list`, `part_list`, `line_list`, `paid` and its invoice, as
-    ticket_list() gives them, in three queries instead of five: the ticket joined to its invoice,
-    its payments' sum and its mechanics (a row per mechanic, or one row with empty mechanic
-    columns), then its parts lines, then its labor and fee lines."""
-    invoice_columns = tuple(f"invoice__{name}" for name in INVOICE_COLUMNS)
-    rows = list(
-        Ticket.objects.filter(pk=ticket_id)
-        .annotate(paid=paid_subquery())
-        .order_by("mechanic_links__mechanic_id")
-        .values_list(
-            *TICKET_COLUMNS, "paid", *invoice_columns, "mechanic_links__mechanic_id", "mechanic_links__mechanic__name"
-        )
-    )
-    if not rows:
-        return None
-    width, invoice_width = len(TICKET_COLUMNS), len(INVOICE_COLUMNS)
-    first = rows[0]
-    # Model.from_db: Django's documented way to make an instance of values read from the database.
-    ticket = Ticket.from_db(DEFAULT_DB_ALIAS, TICKET_COLUMNS, first[:width])
-    ticket.paid = first[width]
-    invoice_values = first[width + 1 : width + 1 + invoice_width]
-    invoice = (
-        Invoice.from_db(DEFAULT_DB_ALIAS, INVOICE_COLUMNS, invoice_values) if invoice_values[0] is not None else None
-    )
-    Ticket.invoice.related.set_cached_value(ticket, invoice)  # None too: no query to find out there is none
-    mechanic_at = width + 1 + invoice_width
-    ticket.mechanic_list = [
-        Mechanic.from_db(DEFAULT_DB_ALIAS, ("id", "name"), row[mechanic_at:])
-        for row in rows
-        if row[mechanic_at] is not None
-    ]
-    ticket.part_list = list(part_lines().filter(ticket_id=ticket_id))
-    ticket.line_list = list(ticket_lines().filter(ticket_id=ticket_id))
-    return ticket
+    """One ticket as ticket_list() reads it, with the same queryset, so a ticket shows the same
+    in the list and on its own: four queries, or one when there is no such ticket."""
+    return ticket_list().filter(pk=ticket_id).first()
 
 
 def ticket_history(*, ticket_id: int) -> QuerySet[StatusChange]:

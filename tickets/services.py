@@ -4,7 +4,8 @@ payments. (Status changes are tickets.workflow's.)
 Multi-row changes run in one transaction that first locks the ticket row, so concurrent changes
 to the same ticket queue up instead of interleaving. A ticket that is invoiced, closed or
 cancelled is frozen (API.md says "locked"): every change but payments is refused, checked under
-that row lock so that no change can slip in beside a transition.
+that row lock so that no change can slip in beside a transition. Every change makes the cached
+ticket reads stale (core.caching.bump).
 """
 
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from core.caching import bump
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.services import locked_row
 from customers.models import Customer
 from inventory import stock
 from inventory.models import Inventory
@@ -45,13 +47,6 @@ def _customer_exists(customer_id: int) -> None:
         raise NotFound(f"Customer {customer_id} not found.")
 
 
-def _locked_ticket(ticket_id: int) -> Ticket:
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-    if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
-    return ticket
-
-
 class TicketFrozen(Conflict):
     """The ticket's status (FROZEN_STATUSES) keeps it from changing."""
 
@@ -61,7 +56,7 @@ class TicketFrozen(Conflict):
 
 def _editable_ticket(ticket_id: int) -> Ticket:
     """The ticket, locked, unless its status keeps it from changing (then a Conflict)."""
-    ticket = _locked_ticket(ticket_id)
+    ticket = locked_row(Ticket, ticket_id)
     if ticket.is_frozen:
         raise TicketFrozen(ticket)
     return ticket
@@ -70,10 +65,7 @@ def _editable_ticket(ticket_id: int) -> Ticket:
 def _mechanic(mechanic_id: int) -> Mechanic:
     # Locked first: the assignment's foreign-key check and the ticket_count trigger would
     # otherwise take the mechanic's row lock in two steps, and InnoDB deadlocks between them.
-    mechanic = Mechanic.objects.select_for_update().filter(pk=mechanic_id).first()
-    if mechanic is None:
-        raise NotFound(f"Mechanic {mechanic_id} not found.")
-    return mechanic
+    return locked_row(Mechanic, mechanic_id)
 
 
 def _vehicle_and_vin(*, customer_id: int, vehicle_id: int | None, vin: str | None) -> tuple[Vehicle | None, str]:
@@ -151,6 +143,7 @@ def ticket_create(
     StatusChange.objects.create(ticket=ticket, from_status=None, to_status=ticket.status, at=timezone.now(), by=by)
     if vehicle is not None:
         refresh_mileage(vehicle_ids={vehicle.pk})
+    bump("tickets")
     return ticket
 
 
@@ -161,7 +154,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     customer's vehicle of that VIN, or to none. The vehicles it leaves and joins get their
     mileage recomputed. A frozen ticket is a Conflict. `customer_id` is the calling customer's
     (None for staff): checked under the row lock, the ticket must still be theirs."""
-    ticket = _locked_ticket(ticket_id)
+    ticket = locked_row(Ticket, ticket_id)
     if customer_id is not None and ticket.customer_id != customer_id:
         raise Forbidden("Customers may only change their own tickets.")
     if ticket.is_frozen:
@@ -194,6 +187,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     ticket.save()
     if touched:
         refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
+    bump("tickets")
     return ticket
 
 
@@ -207,6 +201,8 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
             _, created = TicketMechanic.objects.get_or_create(ticket=ticket, mechanic=mechanic)
     except IntegrityError:  # the mechanic was deleted while we assigned them
         raise NotFound(f"Mechanic {mechanic_id} not found.") from None
+    if created:
+        bump("tickets")
     return created
 
 
@@ -217,6 +213,7 @@ def remove_mechanic(*, ticket_id: int, mechanic_id: int) -> None:
     deleted, _ = TicketMechanic.objects.filter(ticket=ticket, mechanic_id=mechanic_id).delete()
     if not deleted:
         raise NotFound(f"Mechanic {mechanic_id} is not assigned to ticket {ticket_id}.")
+    bump("tickets")
 
 
 def _missing(model, ids: set[int]) -> set[int]:
@@ -327,6 +324,24 @@ def add_line(
 
 
 @transaction.atomic
+def update_line(*, ticket_id: int, line_id: int, changes: dict) -> TicketLine:
+    """Change a labor or fee line's kind, description, quantity, unit_price or mechanic_id (an
+    unknown mechanic: NotFound)."""
+    _editable_ticket(ticket_id)
+    line = TicketLine.objects.filter(ticket_id=ticket_id, pk=line_id).first()
+    if line is None:
+        raise NotFound(f"Line {line_id} not found on ticket {ticket_id}.")
+    if changes.get("mechanic_id") is not None:
+        _mechanic(changes["mechanic_id"])  # locked, as add_line locks them
+    for field in ("kind", "description", "quantity", "unit_price", "mechanic_id"):
+        if field in changes:
+            setattr(line, field, changes[field])
+    line.save()
+    bump("tickets")
+    return line
+
+
+@transaction.atomic
 def delete_line(*, ticket_id: int, line_id: int) -> None:
     _editable_ticket(ticket_id)
     deleted, _ = TicketLine.objects.filter(ticket_id=ticket_id, pk=line_id).delete()
@@ -340,7 +355,7 @@ def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str 
     """A payment (amount > 0) up to the balance, or a refund (amount < 0) up to what was paid,
     on an invoiced ticket. The balance is read under the ticket's row lock, so payments racing
     for the last cent queue up and only the first finds a balance left."""
-    ticket = _locked_ticket(ticket_id)
+    ticket = locked_row(Ticket, ticket_id)
     if ticket.status != Status.INVOICED:
         raise Conflict(
             f"Payments are taken on invoiced tickets; ticket {ticket_id} is {ticket.status}.", status=ticket.status

@@ -111,8 +111,8 @@ class TicketViewSet(
         return selectors.ticket_list()
 
     def get_object(self):
-        """The ticket of the path as tickets.selectors.ticket_detail() reads it (fewer queries than
-        the list's prefetching), checked against the caller's permissions."""
+        """The ticket of the path as tickets.selectors.ticket_detail() reads it (as the list reads
+        tickets), checked against the caller's permissions."""
         ticket = selectors.ticket_detail(ticket_id=self.kwargs["pk"])
         if ticket is None:
             raise unknown_record_error(self.request, "No ticket matches the given query.")

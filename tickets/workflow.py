@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.caching import bump
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.services import locked_row
 from inventory import stock
 from tickets import money
 from tickets.models import Invoice, Status, StatusChange, Ticket, TicketInventory, TicketLine
@@ -51,9 +52,7 @@ def transition(*, ticket_id: int, to: str, by: str, note: str = "", customer_id:
     customer's (None for staff): a customer may only approve or decline their own estimate."""
     if to not in Status.values:
         raise InvalidInput("Invalid input.", {"to": [f"Not a status: {to!r}."]})
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-    if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
+    ticket = locked_row(Ticket, ticket_id)
     current = ticket.status
     if customer_id is not None:
         if ticket.customer_id != customer_id:
@@ -96,17 +95,7 @@ def _invoice(*, ticket_id: int, at) -> Invoice:
     )
     if charged.total >= INVOICE_LIMIT:  # beyond the invoice's columns: refused, not a database error
         raise Conflict(f"A total of {charged.total} is more than an invoice can hold.", status=Status.COMPLETED)
-    return Invoice.objects.create(
-        ticket_id=ticket_id,
-        issued_at=at,
-        tax_rate=charged.tax_rate,
-        parts=charged.parts,
-        labor=charged.labor,
-        fees=charged.fees,
-        subtotal=charged.subtotal,
-        tax=charged.tax,
-        total=charged.total,
-    )
+    return Invoice.objects.create(ticket_id=ticket_id, issued_at=at, **charged.as_dict())
 
 
 def _return_parts(*, ticket_id: int, by: str) -> None:

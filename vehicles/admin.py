@@ -32,19 +32,14 @@ class VehicleAdmin(ServiceModelAdmin):
     fields = ["customer", "vin", "year", "make", "model", "license_plate", "mileage"]
     ordering = ["-id"]
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_through_service(self, request, obj, form, change) -> Vehicle:
         data = {("customer_id" if name == "customer" else name): value for name, value in form.cleaned_data.items()}
         data["customer_id"] = data["customer_id"].pk
         if change:
-            vehicle = services.vehicle_update(
+            return services.vehicle_update(
                 vehicle_id=obj.pk, changes={name: data[name] for name in services.EDITABLE_FIELDS}
             )
-        else:
-            vehicle = services.vehicle_create(**data)
-        # The admin goes on with `obj` (the log, the redirect): it becomes the saved vehicle.
-        for field in Vehicle._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(vehicle, field.attname))
-        obj._state.adding, obj._state.db = False, vehicle._state.db
+        return services.vehicle_create(**data)
 
     def delete_model(self, request, obj) -> None:
         services.vehicle_delete(vehicle_id=obj.pk)

@@ -6,9 +6,10 @@ the mileage tickets.services recomputes after a ticket write sees the readings o
 committed before it.
 """
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden
+from core.services import locked_row, save_unique
 from customers.models import Customer
 from vehicles.models import Vehicle
 
@@ -18,28 +19,15 @@ EDITABLE_FIELDS = ("customer_id", "vin", "year", "make", "model", "license_plate
 
 def _lock_customer(customer_id: int) -> None:
     """The customer must exist, and stays until this transaction ends (customer_delete locks it too)."""
-    if not Customer.objects.select_for_update().filter(pk=customer_id).exists():
-        raise NotFound(f"Customer {customer_id} not found.")
+    locked_row(Customer, customer_id)
 
 
 def _locked(vehicle_id: int, customer_id: int | None = None) -> Vehicle:
     """The vehicle, locked; `customer_id` is the calling customer's (None for staff), checked
     under the lock: staff may have given the vehicle to someone else since the view's check."""
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
-    if vehicle is None:
-        raise NotFound(f"Vehicle {vehicle_id} not found.")
+    vehicle = locked_row(Vehicle, vehicle_id)
     if customer_id is not None and vehicle.customer_id != customer_id:
         raise Forbidden("Customers may only change their own vehicles.")
-    return vehicle
-
-
-def _save(vehicle: Vehicle) -> Vehicle:
-    try:
-        with transaction.atomic():
-            vehicle.save()
-    except IntegrityError as exc:
-        # The serializer checked the VIN is free; a concurrent request took it since.
-        raise InvalidInput("Invalid input.", {"vin": [DUPLICATE_VIN]}) from exc
     return vehicle
 
 
@@ -51,7 +39,7 @@ def vehicle_create(
     vehicle = Vehicle(
         customer_id=customer_id, vin=vin.upper(), year=year, make=make, model=model, license_plate=license_plate
     )
-    return _save(vehicle)
+    return save_unique(vehicle, field="vin", message=DUPLICATE_VIN)
 
 
 @transaction.atomic
@@ -74,7 +62,7 @@ def vehicle_update(*, vehicle_id: int, changes: dict, customer_id: int | None = 
     for field in EDITABLE_FIELDS:
         if field in changes:
             setattr(vehicle, field, changes[field])
-    return _save(vehicle)
+    return save_unique(vehicle, field="vin", message=DUPLICATE_VIN)
 
 
 @transaction.atomic

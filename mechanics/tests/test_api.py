@@ -9,6 +9,7 @@ import pytest
 
 from conftest import client_with_token
 from core.ratelimits import account_key
+from mechanics import services
 from mechanics.models import Mechanic
 from tests.asserts import assert_error
 
@@ -557,7 +558,9 @@ def test_an_api_write_is_visible_on_the_next_read(staff_client, make_mechanic, t
         pytest.param(lambda client, m: client.post("/mechanics", VALID, format="json"), id="create"),
         pytest.param(lambda client, m: client.put(f"/mechanics/{m.pk}", VALID, format="json"), id="put"),
         pytest.param(lambda client, m: client.delete(f"/mechanics/{m.pk}"), id="delete"),
-        pytest.param(lambda client, m: Mechanic.objects.filter(pk=m.pk).first().save(), id="orm-save"),
+        pytest.param(
+            lambda client, m: services.mechanic_update(mechanic_id=m.pk, changes={"name": "Renamed"}), id="service"
+        ),
     ],
 )
 def test_every_write_makes_the_list_fresh(staff_client, make_mechanic, throttling_off, write):

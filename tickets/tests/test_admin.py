@@ -377,6 +377,91 @@ def test_a_ticket_frozen_after_its_page_was_opened_is_refused_with_its_inlines(a
     assert not TicketLine.objects.exists()
 
 
+def test_inline_mechanics_and_lines_are_changed_through_the_services(
+    admin_browser, make_ticket, make_mechanic, monkeypatch
+):
+    """A row changed, one deleted and one added in each inline: the services do the writes (with
+    their locks, checks and cached-read bumps), and the ticket ends as the page said."""
+    m1, m2, m3 = make_mechanic(), make_mechanic(), make_mechanic()
+    ticket = make_ticket(mechanics=[m1, m2])
+    kept = services.add_line(ticket_id=ticket.pk, kind="labor", description="Brakes", quantity=1, unit_price=80)
+    dropped = services.add_line(ticket_id=ticket.pk, kind="fee", description="Disposal", quantity=1, unit_price=5)
+    called = []
+
+    def spy(name):
+        real = getattr(services, name)
+
+        def recorded(**kwargs):
+            called.append(name)
+            return real(**kwargs)
+
+        return recorded
+
+    for name in ("update_mechanics", "add_line", "update_line", "delete_line"):
+        monkeypatch.setattr(services, name, spy(name))
+    url = f"{LIST}{ticket.pk}/change/"
+    page = admin_browser.get(url)
+    rows = {  # (model, pk): the prefix of the row's form
+        (type(form.instance), form.instance.pk): form.prefix
+        for inline in page.context["inline_admin_formsets"]
+        for form in inline.formset.forms
+    }
+    links = dict(TicketMechanic.objects.filter(ticket=ticket).values_list("mechanic_id", "pk"))
+    data = page_data(page)
+    data.update(
+        {
+            f"{rows[TicketMechanic, links[m1.pk]]}-mechanic": m3.pk,
+            f"{rows[TicketMechanic, links[m2.pk]]}-DELETE": "on",
+            f"{rows[TicketLine, kept.pk]}-quantity": "1.50",
+            f"{rows[TicketLine, kept.pk]}-mechanic": m3.pk,
+            f"{rows[TicketLine, dropped.pk]}-DELETE": "on",
+            "lines-TOTAL_FORMS": 3,
+            "lines-2-kind": "fee",
+            "lines-2-description": "Shop supplies",
+            "lines-2-quantity": "1",
+            "lines-2-unit_price": "7.00",
+        }
+    )
+
+    response = admin_browser.post(url, data)
+
+    assert response.status_code == 302, form_errors(response)
+    assert sorted(called) == ["add_line", "delete_line", "update_line", "update_mechanics"]
+    assert list(ticket.mechanics.all()) == [m3]
+    lines = list(
+        TicketLine.objects.filter(ticket=ticket)
+        .order_by("pk")
+        .values_list("pk", "description", "quantity", "mechanic_id")
+    )
+    assert lines[0] == (kept.pk, "Brakes", Decimal("1.50"), m3.pk)
+    assert [line[1] for line in lines] == ["Brakes", "Shop supplies"]
+
+
+def test_a_refusal_of_an_inline_write_shows_on_the_page_and_saves_nothing(admin_browser, make_ticket, make_mechanic):
+    """Here the mechanic is deleted after the page was opened: update_mechanics refuses, and the
+    whole save, the ticket's own fields included, is undone."""
+    ticket = make_ticket()
+    gone = make_mechanic()
+    gone_id = gone.pk
+    url = f"{LIST}{ticket.pk}/change/"
+    data = page_data(admin_browser.get(url), service_description="Changed")
+    data.update({"mechanic_links-TOTAL_FORMS": 1, "mechanic_links-0-mechanic": gone_id})
+    real = services.update_mechanics
+
+    def deleted_meanwhile(**kwargs):
+        gone.delete()
+        return real(**kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services, "update_mechanics", deleted_meanwhile)
+        response = admin_browser.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [f"Mechanics not found: {gone_id}."]
+    assert Ticket.objects.get(pk=ticket.pk).service_description == ticket.service_description
+    assert not TicketMechanic.objects.exists()
+
+
 def test_tickets_are_never_deleted_in_the_admin(admin_browser, make_ticket):
     ticket = make_ticket()
     assert admin_browser.post(f"{LIST}{ticket.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -406,6 +406,30 @@ def test_add_and_delete_lines(make_ticket, make_mechanic):
     assert not TicketLine.objects.exists()
 
 
+def test_update_a_line(make_ticket, make_mechanic):
+    ticket, mechanic = make_ticket(), make_mechanic()
+    line = services.add_line(ticket_id=ticket.pk, kind="fee", description="Disposal", quantity=1, unit_price=5)
+
+    services.update_line(
+        ticket_id=ticket.pk,
+        line_id=line.pk,
+        changes={"kind": "labor", "quantity": Decimal("2.5"), "mechanic_id": mechanic.pk},
+    )
+
+    assert TicketLine.objects.values_list("kind", "description", "quantity", "unit_price", "mechanic_id").get() == (
+        "labor",
+        "Disposal",
+        Decimal("2.50"),
+        Decimal("5.00"),
+        mechanic.pk,
+    )
+    with pytest.raises(NotFound):
+        services.update_line(ticket_id=ticket.pk, line_id=line.pk, changes={"mechanic_id": 424242})
+    with pytest.raises(NotFound):
+        services.update_line(ticket_id=make_ticket().pk, line_id=line.pk, changes={"description": "x"})
+    assert TicketLine.objects.values_list("description", "mechanic_id").get() == ("Disposal", mechanic.pk)
+
+
 # --- locks ---------------------------------------------------------------------------------------------
 
 
@@ -424,6 +448,9 @@ def _writes(ticket, mechanic, item, line):
         "add_line": lambda: services.add_line(
             ticket_id=ticket.pk, kind="fee", description="x", quantity=1, unit_price=1
         ),
+        "update_line": lambda: services.update_line(
+            ticket_id=ticket.pk, line_id=line.pk, changes={"description": "Changed"}
+        ),
         "delete_line": lambda: services.delete_line(ticket_id=ticket.pk, line_id=line.pk),
     }
 
@@ -434,7 +461,7 @@ def _contents(ticket) -> tuple:
         Ticket.objects.filter(pk=ticket.pk).values_list("service_description", flat=True).get(),
         list(TicketMechanic.objects.filter(ticket=ticket).values_list("mechanic_id", flat=True)),
         list(TicketInventory.objects.filter(ticket=ticket).values_list("inventory_id", flat=True)),
-        list(TicketLine.objects.filter(ticket=ticket).values_list("id", flat=True)),
+        list(TicketLine.objects.filter(ticket=ticket).values_list("id", "description")),
     )
 
 
@@ -446,6 +473,7 @@ WRITES = [
     "add_parts",
     "remove_part",
     "add_line",
+    "update_line",
     "delete_line",
 ]
 

@@ -236,7 +236,7 @@ def test_a_customer_may_not_link_their_ticket_to_another_customers_vehicle(custo
     assert first.vehicle_id == car.pk
 
 
-def test_ticket_detail_shows_the_new_fields_in_two_queries(staff_client, car, visits, django_assert_num_queries):
+def test_ticket_detail_shows_the_new_fields_in_its_pinned_queries(staff_client, car, visits, django_assert_num_queries):
     from tickets.tests.test_query_counts import TICKET_DETAIL_QUERIES
 
     first, _ = visits

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tickets.services import recount_ticket_statuses
+from tickets import services
 
 
 class Command(BaseCommand):
@@ -11,6 +11,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        counts = recount_ticket_statuses()
+        counts = services.recount_ticket_statuses()
         summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items())) or "no tickets"
         self.stdout.write(f"Recounted {sum(counts.values())} tickets: {summary}.")
