@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from webhooks.models import Delivery, Subscription
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Webhooks are made through the API (POST /webhooks shows the secret once); here staff see
+    them and their health."""
+
+    list_display = ["id", "url", "active", "failing_since", "disabled_reason", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "description"]
+    ordering = ["id"]
+    fields = ["url", "events", "description", "active", "created_at", "failing_since", "disabled_reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "subscription", "event", "state", "attempt", "status_code", "at", "next_attempt_at"]
+    list_filter = ["state"]
+    list_select_related = ["subscription", "event"]
+    ordering = ["-id"]
+    readonly_fields = [
+        "subscription",
+        "event",
+        "state",
+        "attempt",
+        "failures",
+        "status_code",
+        "error",
+        "at",
+        "next_attempt_at",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
