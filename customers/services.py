@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.text import normalize_email
+from customers import events
 from customers.models import Customer
 
 DUPLICATE_EMAIL = "A customer with this email already exists."
@@ -27,10 +28,12 @@ def _save(customer: Customer) -> Customer:
     return customer
 
 
+@transaction.atomic
 def customer_create(*, name: str, email: str, phone: str, password: str) -> Customer:
     customer = Customer(name=name, email=normalize_email(email), phone=phone)
     _set_password(customer, password)
-    return _save(customer)
+    events.customer_created(_save(customer))
+    return customer
 
 
 @transaction.atomic

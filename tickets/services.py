@@ -22,7 +22,7 @@ from customers.models import Customer
 from inventory import stock
 from inventory.models import Inventory
 from mechanics.models import Mechanic
-from tickets import money
+from tickets import events, money
 from tickets.models import (
     Payment,
     Status,
@@ -130,6 +130,7 @@ def ticket_create(
     StatusChange.objects.create(ticket=ticket, from_status=None, to_status=ticket.status, at=timezone.now(), by=by)
     if vehicle is not None:
         vehicle_services.refresh_mileage(vehicle_ids={vehicle.pk})
+    events.ticket_changed(ticket.pk, events.EventType.TICKET_CREATED)
     return ticket
 
 
@@ -173,6 +174,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     ticket.save()
     if touched:
         vehicle_services.refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
+    events.ticket_changed(ticket.pk)
     return ticket
 
 
@@ -186,6 +188,8 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
             _, created = TicketMechanic.objects.get_or_create(ticket=ticket, mechanic=mechanic)
     except IntegrityError:  # the mechanic was deleted while we assigned them
         raise NotFound(f"Mechanic {mechanic_id} not found.") from None
+    if created:
+        events.ticket_changed(ticket.pk)
     return created
 
 
@@ -196,6 +200,7 @@ def remove_mechanic(*, ticket_id: int, mechanic_id: int) -> None:
     deleted, _ = TicketMechanic.objects.filter(ticket=ticket, mechanic_id=mechanic_id).delete()
     if not deleted:
         raise NotFound(f"Mechanic {mechanic_id} is not assigned to ticket {ticket_id}.")
+    events.ticket_changed(ticket.pk)
 
 
 def _missing(model, ids: set[int]) -> set[int]:
@@ -222,6 +227,7 @@ def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iter
     )
     ticket.mechanic_links.filter(mechanic_id__in=remove).delete()
     bump("tickets")
+    events.ticket_changed(ticket.pk)
     return ticket
 
 
@@ -260,6 +266,8 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
         ]
     )
     bump("tickets")
+    if new_ids:
+        events.ticket_changed(ticket.pk)
     return PartsResult(ticket.pk, new_ids, sorted(on_ticket))
 
 
@@ -277,6 +285,7 @@ def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
     )
     line.delete()
     bump("tickets")
+    events.ticket_changed(ticket_id)
 
 
 @transaction.atomic
@@ -302,6 +311,7 @@ def add_line(
         mechanic_id=mechanic_id,
     )
     bump("tickets")
+    events.ticket_changed(ticket.pk)
     return line
 
 
@@ -312,6 +322,7 @@ def delete_line(*, ticket_id: int, line_id: int) -> None:
     if not deleted:
         raise NotFound(f"Line {line_id} not found on ticket {ticket_id}.")
     bump("tickets")
+    events.ticket_changed(ticket_id)
 
 
 @transaction.atomic
@@ -334,6 +345,7 @@ def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str 
         raise InvalidInput("Invalid input.", {"amount": [f"A refund cannot exceed what was paid ({paid})."]})
     payment = Payment.objects.create(ticket=ticket, amount=amount, method=method, reference=reference, by=by)
     bump("tickets")
+    events.payment_received(payment)
     return payment
 
 

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from customers.models import Customer
 from tickets.models import Ticket
+from vehicles import events
 from vehicles.models import Vehicle
 
 DUPLICATE_VIN = "A vehicle with this VIN already exists."
@@ -53,7 +54,8 @@ def vehicle_create(
     vehicle = Vehicle(
         customer_id=customer_id, vin=vin.upper(), year=year, make=make, model=model, license_plate=license_plate
     )
-    return _save(vehicle)
+    events.vehicle_created(_save(vehicle))
+    return vehicle
 
 
 @transaction.atomic
