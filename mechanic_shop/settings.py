@@ -327,9 +327,14 @@ SPECTACULAR_SETTINGS = {
 # calls; what must be delivered is in the database (events.Event, webhooks.Delivery), and the
 # periodic sweeps find whatever a lost message left behind.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost/"
+# A task sent from a request (on commit) tries the broker once, for at most two seconds: a broker
+# that is down costs a write next to nothing, and the sweeps send what could not be sent. Workers
+# and beat reconnect on their own terms (CELERY_BROKER_CONNECTION_MAX_RETRIES, below).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / "var" / "celery")))
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(_broker_dir / "messages"),
         "data_folder_out": str(_broker_dir / "messages"),
         "control_folder": str(_broker_dir / "control"),
