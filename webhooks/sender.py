@@ -83,8 +83,6 @@ def _describe(exc: BaseException) -> str:
         return "The receiver closed the connection without answering."
     if isinstance(exc, ConnectionResetError | BrokenPipeError):
         return "The receiver reset the connection."
-    if isinstance(exc, TimeoutError):
-        return "Timed out."
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:500]
 
@@ -125,7 +123,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> O
         finally:
             connection.close()
     except (OSError, http.client.HTTPException) as exc:
-        if expired.is_set():
+        # The socket's own timeout (set to the time left) may fire a moment before the timer.
+        if expired.is_set() or isinstance(exc, TimeoutError):
             return Outcome(None, f"No answer within {timeout:g} s.")
         return Outcome(None, _describe(exc))
     finally:
