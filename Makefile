@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install env migrate seed serve bench clean
+.PHONY: run test install env migrate seed serve worker beat bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required") if sys.version_info < (3, 11) else None'
@@ -29,8 +29,13 @@ seed: migrate
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_shop --if-empty
 
 ## Set up, migrate, load demo data and serve the API on http://localhost:$(PORT)/ (development
-## server, this machine only; HOST=0.0.0.0 to serve the network).
+## server, this machine only; HOST=0.0.0.0 to serve the network), with a Celery worker (and its
+## beat) beside it that delivers webhooks. Without CELERY_BROKER_URL both use a broker folder
+## under var/ (kombu's filesystem transport): no other service is needed. Ctrl-C stops both.
 run: seed
+	@DEBUG=$${DEBUG:-true} $(BIN)/celery -A mechanic_shop worker --beat --concurrency 2 --loglevel INFO \
+	  --without-gossip --without-mingle --without-heartbeat & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Install and run the whole test suite (SQLite unless DATABASE_URL says otherwise).
@@ -43,6 +48,16 @@ serve: install
 	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py migrate --no-input
 	LOG_FORMAT=$${LOG_FORMAT:-json} PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py mechanic_shop.wsgi:application
+
+## A Celery worker (production: CELERY_BROKER_URL names the broker; start one per machine, as
+## many as needed, all on the same broker and database). WORKER_ARGS adds options, e.g.
+## WORKER_ARGS="--concurrency 8".
+worker: install env
+	$(BIN)/celery -A mechanic_shop worker --loglevel INFO $(WORKER_ARGS)
+
+## The periodic tasks (the sweeps and the pruning): exactly one beat per deployment.
+beat: install env
+	$(BIN)/celery -A mechanic_shop beat --loglevel INFO
 
 ## The load benchmark (needs wrk: apt-get install wrk).
 bench: install

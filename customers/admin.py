@@ -68,6 +68,17 @@ class CustomerAdmin(ServiceModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(ticket_count=Count("tickets"))
 
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A new customer through the service, as a sign-up through the API (customer.created).
+        customer = services.customer_create(
+            name=obj.name, email=obj.email, phone=obj.phone, password=form.cleaned_data["new_password"]
+        )
+        obj.pk = customer.pk
+        obj.password = customer.password
+        obj._state.adding, obj._state.db = False, customer._state.db
+
     @admin.display(ordering="ticket_count", description="tickets")
     def ticket_count(self, customer) -> int:
         return customer.ticket_count

@@ -6,6 +6,7 @@ from core.caching import bump
 from core.errors import Conflict, InvalidInput
 from core.services import locked_row, save_unique
 from core.text import normalize_email
+from customers import events
 from customers.models import Customer
 
 DUPLICATE_EMAIL = "A customer with this email already exists."
@@ -19,10 +20,13 @@ def _set_password(customer: Customer, password: str) -> None:
     customer.set_password(password)
 
 
+@transaction.atomic
 def customer_create(*, name: str, email: str, phone: str, password: str) -> Customer:
     customer = Customer(name=name, email=normalize_email(email), phone=phone)
     _set_password(customer, password)
-    return save_unique(customer, field="email", message=DUPLICATE_EMAIL)
+    customer = save_unique(customer, field="email", message=DUPLICATE_EMAIL)
+    events.customer_created(customer)
+    return customer
 
 
 @transaction.atomic

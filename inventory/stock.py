@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.limits import MAX_INT
+from inventory import events
 from inventory.models import Inventory, StockMovement
 
 # quantity_on_hand and the ledger's quantities are 32-bit integers on PostgreSQL and MariaDB:
@@ -98,6 +99,8 @@ def record_movement(*, item_id: int, kind: str, quantity: int, by: str, note: st
         if quantity > 0:
             raise Conflict(f"More than {MAX_ON_HAND} on hand cannot be recorded ({on_hand} on hand).", on_hand=on_hand)
         raise Conflict(f"This adjustment would leave less than zero on hand ({on_hand} on hand).", on_hand=on_hand)
+    if quantity < 0:
+        events.stock_fell(item_id=item_id, quantity=-quantity, balance=balance)
     return _record(item_id=item_id, kind=kind, quantity=quantity, balance_after=balance, by=by, note=note)
 
 
@@ -144,6 +147,7 @@ def consume_for_ticket(*, ticket_id: int, quantities: Mapping[int, int], by: str
                 by=by,
                 ticket_id=ticket_id,
             )
+            events.stock_fell(item_id=item_id, quantity=requested, balance=balance)
             continue
         on_hand = (
             Inventory.objects.select_for_update().filter(pk=item_id).values_list("quantity_on_hand", flat=True).first()

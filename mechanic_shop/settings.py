@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "inventory",
     "vehicles",
     "tickets",
+    "events",
+    "webhooks",
     "demo",
 ]
 
@@ -316,6 +318,92 @@ SPECTACULAR_SETTINGS = {
         "core.schema.integer_path_ids",
     ],
 }
+
+# --- Background work: Celery, the event outbox, webhooks --------------------------------------
+# Celery's Django layout (mechanic_shop/celery.py reads every CELERY_ setting below). Production
+# sets CELERY_BROKER_URL (redis://... or amqp://...). Without it the broker is kombu's filesystem
+# transport, a folder under var/ shared by the processes of one machine: `make run` starts a
+# worker on it beside runserver, so development needs no broker. The broker only carries wake-up
+# calls; what must be delivered is in the database (events.Event, webhooks.Delivery), and the
+# periodic sweeps find whatever a lost message left behind.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost/"
+# A task sent from a request (on commit) tries the broker once, for at most two seconds: a broker
+# that is down costs a write next to nothing, and the sweeps send what could not be sent. Workers
+# and beat reconnect on their own terms (CELERY_BROKER_CONNECTION_MAX_RETRIES, below).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = Path(env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / "var" / "celery")))
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(_broker_dir / "messages"),
+        "data_folder_out": str(_broker_dir / "messages"),
+        "control_folder": str(_broker_dir / "control"),
+    }
+    for _folder in ("messages", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+# One queue, named so that several deployments (or test runs) on one broker never take each
+# other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="mechanic_shop")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# Acknowledged after the task ran, and given back to the broker if the worker running it dies:
+# every task is safe to run twice (each claims its row in the database first).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# No result backend: nothing waits for a task's result.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 150
+# A worker outlives a broker outage: it reconnects for as long as it takes.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat"))
+
+# How often the sweeps run (seconds): events not yet dispatched (their on-commit task was lost,
+# or the broker was down), webhook deliveries that are due or whose worker died.
+EVENTS_SWEEP_SECONDS = env.float("EVENTS_SWEEP_SECONDS", default=30)
+# An event younger than this is left to the task its commit sent.
+EVENTS_DISPATCH_GRACE_SECONDS = env.float("EVENTS_DISPATCH_GRACE_SECONDS", default=10)
+# Events (and their delivery logs) are removed this many days after they happened.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=30)
+WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=15)
+CELERY_BEAT_SCHEDULE = {
+    "events-sweep": {
+        "task": "events.tasks.sweep",
+        "schedule": EVENTS_SWEEP_SECONDS,
+        "options": {"expires": EVENTS_SWEEP_SECONDS},  # no backlog of sweeps after an outage
+    },
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.sweep",
+        "schedule": WEBHOOK_SWEEP_SECONDS,
+        "options": {"expires": WEBHOOK_SWEEP_SECONDS},
+    },
+    "events-prune": {"task": "events.tasks.prune", "schedule": 3600, "options": {"expires": 3600}},
+}
+
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Seconds a receiver has to answer one delivery, from connecting to the status line.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10)
+# Seconds between a failed attempt and the next (Standard Webhooks' schedule); after the last,
+# the delivery is failed.
+WEBHOOK_RETRY_SCHEDULE = [
+    float(seconds)
+    for seconds in env.list("WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"])
+]
+# A subscription whose deliveries have failed for this long, with no success between, is disabled.
+WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5)
+# A delivery whose task was sent this long ago and has not run is sent again by the sweep (the
+# message was lost with a broker that restarted empty, or with a worker).
+WEBHOOK_REQUEUE_SECONDS = env.float("WEBHOOK_REQUEUE_SECONDS", default=120)
+WEBHOOK_MAX_SUBSCRIPTIONS = env.int("WEBHOOK_MAX_SUBSCRIPTIONS", default=20)
+# How host names are resolved (a dotted path): the system's resolver. The tests use
+# webhooks.addresses.offline_resolver, which answers IP addresses and localhost without DNS.
+WEBHOOK_RESOLVER = env.str("WEBHOOK_RESOLVER", default="webhooks.addresses.system_resolver")
 
 LOGGING = {
     "version": 1,

@@ -15,3 +15,14 @@ from mechanic_shop.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
+
+# Tasks run in the test's own process, at once (a test that needs a real worker and broker starts
+# them: tests/test_workers_live.py); nothing is written to a broker.
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Webhook receivers in tests are local servers; host names are never looked up in DNS.
+WEBHOOK_ALLOW_HTTP = True
+WEBHOOK_ALLOW_PRIVATE = True
+WEBHOOK_RESOLVER = "webhooks.addresses.offline_resolver"

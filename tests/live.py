@@ -269,6 +269,9 @@ def base_env(**overrides: str) -> dict[str, str]:
         "THROTTLING_ENABLED",
         "NUM_PROXIES",
         "JWT_SIGNING_KEY",
+        "CELERY_BROKER_URL",
+        "CELERY_BROKER_DIR",
+        "CELERY_QUEUE",
     }
     env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(
@@ -280,6 +283,10 @@ def base_env(**overrides: str) -> dict[str, str]:
         REQUEST_LOG_LEVEL="WARNING",
         LOG_LEVEL="WARNING",
         GUNICORN_LOG_LEVEL="warning",
+        # Tasks go nowhere unless the test runs workers (tests/workers.py names a broker), and
+        # webhook hosts are never looked up in DNS: no test sends a packet beyond this machine.
+        CELERY_BROKER_URL="memory://",
+        WEBHOOK_RESOLVER="webhooks.addresses.offline_resolver",
     )
     if "CACHE_URL" not in overrides and "CACHE_DIR" not in overrides:
         env["CACHE_DIR"] = temporary_directory("live-cache-")

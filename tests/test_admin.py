@@ -7,12 +7,15 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from accounts.tokens import tokens_for_staff
 from customers.models import Customer
+from events.services import record_event
 from vehicles.models import Vehicle
+from webhooks.models import Delivery, Subscription
 
 
 @pytest.fixture
@@ -29,6 +32,12 @@ def shop(make_ticket, make_mechanic, make_item, make_customer, superuser):
     # A record of every other registered model, so every change form has one to show.
     Group.objects.create(name="Front desk")
     tokens_for_staff(superuser).blacklist()
+    with transaction.atomic():
+        event = record_event(type="customer.created", data={"id": customer.pk})
+    subscription = Subscription.objects.create(
+        url="https://hooks.example.com/in", url_digest="0" * 64, events=["*"], secret="whsec_0"
+    )
+    Delivery.objects.create(subscription=subscription, event=event)
     return {"mechanic": mechanic, "item": item, "customer": customer, "ticket": ticket}
 
 

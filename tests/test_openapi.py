@@ -41,6 +41,10 @@ API_PATHS = {
     "/inventory/{id}": {"get", "put", "patch", "delete"},
     "/inventory/{id}/movements": {"get", "post"},
     "/inventory/low-stock": {"get"},
+    "/webhooks": {"get", "post"},
+    "/webhooks/{id}": {"get", "patch", "delete"},
+    "/webhooks/{id}/deliveries": {"get"},
+    "/webhooks/{id}/deliveries/{delivery_id}/redeliver": {"post"},
     "/healthz": {"get"},
 }
 

@@ -25,7 +25,7 @@ from customers.models import Customer
 from inventory import stock
 from inventory.models import Inventory
 from mechanics.models import Mechanic
-from tickets import money
+from tickets import events, money
 from tickets.models import (
     Payment,
     Status,
@@ -144,6 +144,7 @@ def ticket_create(
     if vehicle is not None:
         refresh_mileage(vehicle_ids={vehicle.pk})
     bump("tickets")
+    events.ticket_changed(ticket.pk, events.EventType.TICKET_CREATED)
     return ticket
 
 
@@ -188,6 +189,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     if touched:
         refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
     bump("tickets")
+    events.ticket_changed(ticket.pk)
     return ticket
 
 
@@ -203,6 +205,7 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
         raise NotFound(f"Mechanic {mechanic_id} not found.") from None
     if created:
         bump("tickets")
+        events.ticket_changed(ticket.pk)
     return created
 
 
@@ -214,6 +217,7 @@ def remove_mechanic(*, ticket_id: int, mechanic_id: int) -> None:
     if not deleted:
         raise NotFound(f"Mechanic {mechanic_id} is not assigned to ticket {ticket_id}.")
     bump("tickets")
+    events.ticket_changed(ticket.pk)
 
 
 def _missing(model, ids: set[int]) -> set[int]:
@@ -240,6 +244,7 @@ def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iter
     )
     ticket.mechanic_links.filter(mechanic_id__in=remove).delete()
     bump("tickets")
+    events.ticket_changed(ticket.pk)
     return ticket
 
 
@@ -278,6 +283,8 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
         ]
     )
     bump("tickets")
+    if new_ids:
+        events.ticket_changed(ticket.pk)
     return PartsResult(ticket.pk, new_ids, sorted(on_ticket))
 
 
@@ -295,6 +302,7 @@ def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
     )
     line.delete()
     bump("tickets")
+    events.ticket_changed(ticket_id)
 
 
 @transaction.atomic
@@ -320,6 +328,7 @@ def add_line(
         mechanic_id=mechanic_id,
     )
     bump("tickets")
+    events.ticket_changed(ticket.pk)
     return line
 
 
@@ -338,6 +347,7 @@ def update_line(*, ticket_id: int, line_id: int, changes: dict) -> TicketLine:
             setattr(line, field, changes[field])
     line.save()
     bump("tickets")
+    events.ticket_changed(ticket_id)
     return line
 
 
@@ -348,6 +358,7 @@ def delete_line(*, ticket_id: int, line_id: int) -> None:
     if not deleted:
         raise NotFound(f"Line {line_id} not found on ticket {ticket_id}.")
     bump("tickets")
+    events.ticket_changed(ticket_id)
 
 
 @transaction.atomic
@@ -370,6 +381,7 @@ def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str 
         raise InvalidInput("Invalid input.", {"amount": [f"A refund cannot exceed what was paid ({paid})."]})
     payment = Payment.objects.create(ticket=ticket, amount=amount, method=method, reference=reference, by=by)
     bump("tickets")
+    events.payment_received(payment)
     return payment
 
 

@@ -19,7 +19,7 @@ from core.caching import bump
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.services import locked_row
 from inventory import stock
-from tickets import money
+from tickets import events, money
 from tickets.models import Invoice, Status, StatusChange, Ticket, TicketInventory, TicketLine
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -75,6 +75,7 @@ def transition(*, ticket_id: int, to: str, by: str, note: str = "", customer_id:
     elif to == Status.CANCELLED:
         _return_parts(ticket_id=ticket_id, by=by)
     bump("tickets")  # a queryset update sends no post_save
+    events.status_changed(ticket_id, from_status=current, to_status=to)
     ticket.status = to
     return ticket
 

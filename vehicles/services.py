@@ -11,6 +11,7 @@ from django.db import transaction
 from core.errors import Conflict, Forbidden
 from core.services import locked_row, save_unique
 from customers.models import Customer
+from vehicles import events
 from vehicles.models import Vehicle
 
 DUPLICATE_VIN = "A vehicle with this VIN already exists."
@@ -39,7 +40,9 @@ def vehicle_create(
     vehicle = Vehicle(
         customer_id=customer_id, vin=vin.upper(), year=year, make=make, model=model, license_plate=license_plate
     )
-    return save_unique(vehicle, field="vin", message=DUPLICATE_VIN)
+    vehicle = save_unique(vehicle, field="vin", message=DUPLICATE_VIN)
+    events.vehicle_created(vehicle)
+    return vehicle
 
 
 @transaction.atomic

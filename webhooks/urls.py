@@ -1,0 +1,6 @@
+from core.routers import OptionalSlashRouter
+from webhooks.views import WebhookViewSet
+
+router = OptionalSlashRouter()
+router.register("webhooks", WebhookViewSet, basename="webhook")
+urlpatterns = router.urls
