@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("mechanics.urls")),
     path("", include("inventory.urls")),
     path("", include("tickets.urls")),
+    path("", include("documents.urls")),
     path("", include("vehicles.urls")),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
