@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "vehicles",
     "tickets",
     "documents",
+    "reports",
     "demo",
 ]
 

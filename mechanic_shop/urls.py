@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("inventory.urls")),
     path("", include("tickets.urls")),
     path("", include("documents.urls")),
+    path("", include("reports.urls")),
     path("", include("vehicles.urls")),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),

@@ -43,6 +43,10 @@ API_PATHS = {
     "/inventory/{id}": {"get", "put", "patch", "delete"},
     "/inventory/{id}/movements": {"get", "post"},
     "/inventory/low-stock": {"get"},
+    "/reports/sales": {"get"},
+    "/reports/payments": {"get"},
+    "/reports/mechanics": {"get"},
+    "/reports/receivables": {"get"},
     "/healthz": {"get"},
 }
 
