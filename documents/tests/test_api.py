@@ -308,3 +308,32 @@ def test_a_document_is_read_in_a_fixed_number_of_queries(
 
     with django_assert_num_queries(queries):
         get_pdf(client, f"/tickets/{invoiced.pk}/{kind}.pdf")
+
+
+# --- the deployment check ------------------------------------------------------------------------
+
+
+def test_the_deployment_check_passes_where_weasyprint_loads():
+    from documents.checks import weasyprint_loads
+
+    assert weasyprint_loads(None) == []
+
+
+def test_the_deployment_check_names_the_missing_libraries(monkeypatch):
+    import builtins
+
+    from documents.checks import weasyprint_loads
+
+    real_import = builtins.__import__
+
+    def without_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_pango)
+
+    (error,) = weasyprint_loads(None)
+
+    assert error.id == "documents.E001" and "libpango-1.0-0" in error.msg
+    assert "apt-get install libpango-1.0-0" in error.hint
