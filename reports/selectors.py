@@ -92,7 +92,7 @@ def sales_report(*, first: date, last: date, group: str) -> list[SalesRow]:
     """Invoices issued on the shop's days first..last, per day or month (`group`), only periods
     with invoices, and a last row ("total") summing them. The figures are the invoices' frozen
     ones: the tax of a period is the sum of its invoices' tax."""
-    label = date.isoformat if group == "day" else (lambda day: day.strftime("%Y-%m"))
+    label = date.isoformat if group == "day" else (lambda day: day.isoformat()[:7])
     rows = [SalesRow(period=label(day), **sums) for day, sums in _sales_by_period(first=first, last=last, group=group)]
     total = SalesRow(
         period="total",
