@@ -126,7 +126,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     with connection.cursor() as cursor:
-        if args.reload or Ticket.objects.count() != args.tickets or not Invoice.objects.exists():
+        # (The 60-line ticket measured below comes after the loaded ones.)
+        loaded = Ticket.objects.filter(pk__lte=args.tickets).count() == args.tickets and Invoice.objects.exists()
+        if args.reload or not loaded:
             started = time.perf_counter()
             cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             sizes = {"customers": CUSTOMERS, "vehicles": VEHICLES, "mechanics": MECHANICS, "tickets": args.tickets}
