@@ -1,4 +1,7 @@
+from datetime import UTC
+
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from core.errors import Unavailable
@@ -86,3 +89,18 @@ class ContentLengthRequiredMiddleware:
                 status=411,
             )
         return self.get_response(request)
+
+
+class UtcApiMiddleware:
+    """The API writes every timestamp in UTC (API.md), whatever the shop's TIME_ZONE: DRF renders a
+    datetime in the active time zone, so the API's requests run with UTC active. The admin keeps
+    the shop's time zone; reports and documents name the shop's zone themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/admin/"):
+            return self.get_response(request)
+        with timezone.override(UTC):
+            return self.get_response(request)

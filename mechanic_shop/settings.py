@@ -7,6 +7,7 @@ Every setting that differs between machines is read from the environment (or an 
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "tickets",
     "events",
     "webhooks",
+    "documents",
+    "reports",
     "demo",
 ]
 
@@ -66,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.PrivateApiResponseMiddleware",
+    "core.middleware.UtcApiMiddleware",
 ]
 
 ROOT_URLCONF = "mechanic_shop.urls"
@@ -182,7 +186,15 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The shop's time zone: the admin's clock, and the day an invoice or payment belongs to in reports
+# and on documents. The API itself writes every timestamp in UTC (core.middleware.UtcApiMiddleware).
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must be an IANA time zone such as America/Chicago, not {TIME_ZONE!r}."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -278,6 +290,18 @@ except InvalidOperation:
     raise ImproperlyConfigured(f"TAX_RATE must be a decimal fraction such as 0.0825, not {TAX_RATE!r}.") from None
 if not TAX_RATE.is_finite() or not Decimal(0) <= TAX_RATE < Decimal(1):
     raise ImproperlyConfigured(f"TAX_RATE must be at least 0 and below 1, not {TAX_RATE}.")
+
+# The shop on documents (and emails): demo values until the environment names the real shop.
+# SHOP_ADDRESS may hold line breaks, written \n in the environment.
+SHOP_NAME = env.str("SHOP_NAME", default="Demo Auto Repair")
+SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="1200 Main Street\nSpringfield, IL 62701", multiline=True)
+SHOP_PHONE = env.str("SHOP_PHONE", default="(555) 010-4200")
+SHOP_TAX_ID = env.str("SHOP_TAX_ID", default="EIN 00-0000000")
+# The paper estimates and invoices are printed on.
+_PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
+PAPER_SIZE = _PAPER_SIZES.get(env.str("PAPER_SIZE", default="A4").strip().lower(), "")
+if not PAPER_SIZE:
+    raise ImproperlyConfigured(f"PAPER_SIZE must be A4 or Letter, not {env.str('PAPER_SIZE')!r}.")
 
 JWT_ACCESS_TOKEN_LIFETIME = env.int("JWT_ACCESS_TOKEN_LIFETIME", default=3600)
 SIMPLE_JWT = {
@@ -418,6 +442,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # WeasyPrint narrates each step of laying out a PDF at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
         # One line per request; REQUEST_LOG_LEVEL=WARNING silences it (benchmarks).
         "mechanic_shop.requests": {
             "handlers": ["console"],

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("mechanics.urls")),
     path("", include("inventory.urls")),
     path("", include("tickets.urls")),
+    path("", include("documents.urls")),
+    path("", include("reports.urls")),
     path("", include("vehicles.urls")),
     path("", include("webhooks.urls")),
     path("", include("core.urls")),

@@ -34,6 +34,8 @@ API_PATHS = {
     "/tickets/{id}/lines": {"post"},
     "/tickets/{id}/lines/{line_id}": {"delete"},
     "/tickets/{id}/payments": {"get", "post"},
+    "/tickets/{id}/estimate.pdf": {"get"},
+    "/tickets/{id}/invoice.pdf": {"get"},
     "/vehicles": {"get", "post"},
     "/vehicles/{id}": {"get", "put", "patch", "delete"},
     "/vehicles/{id}/tickets": {"get"},
@@ -45,6 +47,10 @@ API_PATHS = {
     "/webhooks/{id}": {"get", "patch", "delete"},
     "/webhooks/{id}/deliveries": {"get"},
     "/webhooks/{id}/deliveries/{delivery_id}/redeliver": {"post"},
+    "/reports/sales": {"get"},
+    "/reports/payments": {"get"},
+    "/reports/mechanics": {"get"},
+    "/reports/receivables": {"get"},
     "/healthz": {"get"},
 }
 
@@ -95,7 +101,7 @@ def routed_operations() -> dict[str, set[str]]:
             if route.startswith(UNDOCUMENTED_PREFIXES):
                 continue
             path = "/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: "{id}" if m[1] == "pk" else f"{{{m[1]}}}", route)
-            path = path.replace("/?", "").rstrip("/") or "/"
+            path = path.replace("/?", "").replace("\\.", ".").rstrip("/") or "/"
             callback = pattern.callback
             view = callback.cls
             if getattr(callback, "actions", None):  # a ViewSet route: its action map

@@ -1,5 +1,5 @@
 """The role table of API.md ("Who may call what"), one row per endpoint and caller, for the
-endpoints that exist today (customers, mechanics, tickets, vehicles, inventory).
+endpoints that exist today (customers, mechanics, tickets, vehicles, inventory, documents, reports).
 
 Callers: anonymous, a customer ("me"), and staff. Paths name either my records or another
 customer's, so every "own only, else 403" cell is checked from both sides. A method a path does
@@ -281,6 +281,16 @@ ENDPOINTS = [
     E("get", "/tickets/{other_invoiced_ticket}/payments", None, 401, 403, 200),
     E("post", "/tickets/{my_invoiced_ticket}/payments", lambda w: {"amount": 40, "method": "card"}, 401, 403, 201),
     E("post", "/tickets/{other_invoiced_ticket}/payments", lambda w: {"amount": 40, "method": "cash"}, 401, 403, 201),
+    # --- documents: a ticket's own customer prints them, as they read the ticket
+    E("get", "/tickets/{my_invoiced_ticket}/estimate.pdf", None, 401, 200, 200),
+    E("get", "/tickets/{other_invoiced_ticket}/estimate.pdf", None, 401, 403, 200),
+    E("get", "/tickets/{my_invoiced_ticket}/invoice.pdf", None, 401, 200, 200),
+    E("get", "/tickets/{other_invoiced_ticket}/invoice.pdf", None, 401, 403, 200),
+    # --- reports: staff only
+    E("get", "/reports/sales", None, 401, 403, 200),
+    E("get", "/reports/payments", None, 401, 403, 200),
+    E("get", "/reports/mechanics", None, 401, 403, 200),
+    E("get", "/reports/receivables", None, 401, 403, 200),
     # --- vehicles
     E("get", "/vehicles", None, 401, 403, 200),
     E("post", "/vehicles", vehicle_body(customer_id=my_id), 401, 201, 201),
@@ -338,6 +348,10 @@ NOT_ALLOWED = [
     E("get", "/tickets/{my_ticket}/lines", None, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/lines/{my_line}", None, 401, 405, 405),
     E("delete", "/tickets/{my_invoiced_ticket}/payments", None, 401, 405, 405),
+    E("post", "/tickets/{my_invoiced_ticket}/invoice.pdf", None, 401, 405, 405),
+    E("delete", "/tickets/{my_ticket}/estimate.pdf", None, 401, 405, 405),
+    E("post", "/reports/sales", None, 401, 405, 405),
+    E("delete", "/reports/receivables", None, 401, 405, 405),
     E("put", "/vehicles", vehicle_body(), 401, 405, 405),
     E("delete", "/vehicles", None, 401, 405, 405),
     E("post", "/vehicles/{my_vehicle}", vehicle_body(), 401, 405, 405),
@@ -404,13 +418,16 @@ def test_matrix_has_a_row_for_every_routed_action():
     from django.urls import resolve
 
     from customers.urls import router as customers_router
+    from documents.urls import router as documents_router
     from inventory.urls import router as inventory_router
     from mechanics.urls import router as mechanics_router
+    from reports.urls import router as reports_router
     from tickets.urls import router as tickets_router
     from vehicles.urls import router as vehicles_router
 
+    routers = (customers_router, inventory_router, mechanics_router, tickets_router, vehicles_router)
     routed = set()
-    for router in (customers_router, inventory_router, mechanics_router, tickets_router, vehicles_router):
+    for router in (*routers, documents_router, reports_router):
         for url in router.urls:
             viewset = url.callback.cls
             for method, action in url.callback.actions.items():
@@ -507,6 +524,8 @@ OWN_ONLY_BY_ID = [
     ("post", "/tickets/{id}/transition", {"to": "approved"}),
     ("get", "/tickets/{id}/history", None),
     ("get", "/tickets/{id}/payments", None),
+    ("get", "/tickets/{id}/estimate.pdf", None),
+    ("get", "/tickets/{id}/invoice.pdf", None),
     ("get", "/vehicles/{id}", None),
     ("patch", "/vehicles/{id}", {"make": "Honda"}),
     ("delete", "/vehicles/{id}", None),

@@ -35,6 +35,12 @@ CONFIGURATION = [
     "JWT_SIGNING_KEY",
     "ALLOWED_HOSTS",
     "NUM_PROXIES",
+    "TIME_ZONE",
+    "PAPER_SIZE",
+    "SHOP_NAME",
+    "SHOP_ADDRESS",
+    "SHOP_PHONE",
+    "SHOP_TAX_ID",
 ]
 
 
@@ -157,6 +163,35 @@ def test_jwt_access_token_lifetime_is_read_in_seconds(load_settings):
         ].total_seconds()
         == 900
     )
+
+
+def test_the_shop_on_documents_has_demo_defaults_and_is_read_from_the_environment(load_settings):
+    defaults = load_settings(SECRET_KEY=KEY)
+    shop = load_settings(
+        SECRET_KEY=KEY,
+        SHOP_NAME="Northside Brake & Tire",
+        SHOP_ADDRESS="48 Foundry Road\\nMillbrook, NY 12545",
+        SHOP_PHONE="(845) 555-0137",
+        SHOP_TAX_ID="EIN 12-3456789",
+        TIME_ZONE="America/Chicago",
+        PAPER_SIZE="letter",
+    )
+
+    assert all(defaults[name] for name in ("SHOP_NAME", "SHOP_ADDRESS", "SHOP_PHONE", "SHOP_TAX_ID"))
+    assert (defaults["TIME_ZONE"], defaults["PAPER_SIZE"]) == ("UTC", "A4")
+    assert shop["SHOP_NAME"] == "Northside Brake & Tire"
+    assert shop["SHOP_ADDRESS"] == "48 Foundry Road\nMillbrook, NY 12545"  # \n in the environment: a new line
+    assert (shop["SHOP_PHONE"], shop["SHOP_TAX_ID"]) == ("(845) 555-0137", "EIN 12-3456789")
+    assert (shop["TIME_ZONE"], shop["PAPER_SIZE"]) == ("America/Chicago", "Letter")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TIME_ZONE", "Mars/Olympus_Mons"), ("TIME_ZONE", "../../etc/passwd"), ("PAPER_SIZE", "A5"), ("PAPER_SIZE", "")],
+)
+def test_an_unknown_time_zone_or_paper_size_stops_startup(load_settings, name, value):
+    with pytest.raises(ImproperlyConfigured, match=name):
+        load_settings(SECRET_KEY=KEY, **{name: value})
 
 
 # --- THROTTLE_RATES validation (core/apps.py, at startup) ------------------------------------------

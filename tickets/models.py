@@ -179,6 +179,8 @@ class Invoice(models.Model):
                 condition=models.Q(tax_rate__gte=0) & models.Q(tax_rate__lt=1), name="invoice_tax_rate_fraction"
             ),
         ]
+        # Reports select invoices by date (the range of one month, a day...).
+        indexes = [models.Index(fields=["issued_at"], name="invoice_issued_at_idx")]
 
     def __str__(self) -> str:
         return f"Invoice {self.pk} (ticket {self.ticket_id})"
@@ -208,7 +210,10 @@ class Payment(models.Model):
                 condition=models.Q(method__in=["cash", "card", "check", "other"]), name="payment_method_valid"
             ),
         ]
-        indexes = [models.Index(fields=["ticket", "id"], name="payment_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "id"], name="payment_ticket_idx"),
+            models.Index(fields=["at"], name="payment_at_idx"),  # the payments report, by date
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} by {self.method} on ticket {self.ticket_id}"
