@@ -284,6 +284,8 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # SimpleJWT's tokens, accepted only with the claims the server writes (accounts/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
     "UPDATE_LAST_LOGIN": False,
     # Every token carries a fingerprint of its account's password hash: a password change
     # (API or admin) ends every token issued before it.
