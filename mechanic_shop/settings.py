@@ -227,6 +227,7 @@ DEFAULT_THROTTLE_RATES = {
     "tickets_list": "5/hour",
     "tickets_remove_mechanic": "20/hour",
     "signup": "10/hour",
+    "customer_writes": "30/hour",  # POST /tickets and POST /vehicles by a customer
     "login": "10/minute",  # per client address, and per account from one address
     "login_account": "100/hour",  # per account over all addresses
 }
