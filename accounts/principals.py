@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.core.cache import caches
 from django.db import models
 
-from accounts.tokens import password_fingerprint
+from accounts.tokens import account_id, password_fingerprint
 from core.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -62,17 +62,6 @@ def forget(model: type[models.Model], pk, created: bool = False) -> None:
         raise Unavailable(
             "Accounts cannot be changed while the shared cache is unavailable; try again shortly."
         ) from exc
-
-
-def account_id(claim) -> int | None:
-    """The id a token's claim names, accepted only as the server writes it: a positive integer,
-    or its decimal digits without a leading zero. `True`, "007", " 7" or 7.0 would name an
-    account too under int(), but under a cache key that no save of that account clears."""
-    if isinstance(claim, str) and claim.isascii() and claim.isdigit() and not claim.startswith("0"):
-        claim = int(claim)
-    if type(claim) is not int or not 0 < claim < 2**63:
-        return None
-    return claim
 
 
 def _from_database(model: type[models.Model], pk: int) -> Principal | None:

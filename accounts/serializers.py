@@ -7,16 +7,16 @@
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import serializers as jwt
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.authentication import account_for_token
-from accounts.tokens import tokens_for_customer, tokens_for_staff
+from accounts.tokens import RefreshToken, tokens_for_customer, tokens_for_staff
 from core.ratelimits import SignInGuard
 
 
@@ -95,12 +95,17 @@ class RefreshSerializer(jwt.TokenRefreshSerializer):
 
     refresh = None  # the contract names the field refresh_token
     refresh_token = serializers.CharField(max_length=4096)
+    token_class = RefreshToken
 
     def validate(self, attrs: dict) -> dict:
         refresh = self.token_class(attrs["refresh_token"])
         account_for_token(refresh)
-        with spending(refresh):
-            data = super().validate({"refresh": attrs["refresh_token"]})
+        try:
+            with spending(refresh):
+                data = super().validate({"refresh": attrs["refresh_token"]})
+        except get_user_model().DoesNotExist as exc:
+            # SimpleJWT looks the staff user up again (objects.get): deleted since the check above.
+            raise AuthenticationFailed("The account of this token no longer exists.", "user_not_found") from exc
         return {
             "auth_token": data["access"],
             "refresh_token": data["refresh"],
@@ -112,6 +117,7 @@ class RefreshSerializer(jwt.TokenRefreshSerializer):
 class LogoutSerializer(jwt.TokenBlacklistSerializer):
     refresh = None
     refresh_token = serializers.CharField(max_length=4096, write_only=True)
+    token_class = RefreshToken
 
     def validate(self, attrs: dict) -> dict:
         with spending(self.token_class(attrs["refresh_token"])):

@@ -28,6 +28,7 @@ IPv6 clients are counted per /64 network, the block one subscriber usually holds
 import hashlib
 import ipaddress
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -180,10 +181,19 @@ class ScopedRateThrottle(throttling.BaseThrottle):
 # - per account from one address, failures (`login`, 10/minute);
 # - per account over all addresses, failures (`login_account`, 100/hour): only many addresses
 #   together reach it, and it never applies on an address the account has signed in from before
-#   (its owner's own), so other people's failures cannot lock the owner out there.
+#   (its owner's own), so other people's failures cannot lock the owner out there. Elsewhere they
+#   can, for the rest of the hour (README "Security"): `clear_sign_in_failures`, called when the
+#   owner completes a password reset, lifts it.
 # Tokens already issued keep working when the cache is unavailable.
+#
+# Both things kept per account, the addresses it signed in from and its failure counters, are
+# named under a generation of the account's: a new generation forgets every address, or clears
+# every failure counter, at once, without knowing which addresses there were.
 
 KNOWN_ADDRESS_SECONDS = 30 * 86400
+# A generation outlives every flag and counter made under the one before it (the longest is a
+# known address's), so one that expires falls back to a default nothing is kept under any more.
+GENERATION_SECONDS = KNOWN_ADDRESS_SECONDS
 
 
 class SignInUnavailable(APIException):
@@ -197,18 +207,33 @@ class TooManySignIns(Throttled):
     default_detail = "Too many sign-in attempts. Try again later."
 
 
-def _generation_key(account: str) -> str:
-    return f"login:known-generation:{hashlib.sha256(account.encode()).hexdigest()}"
+KNOWN, FAILURES = "known", "failures"
+
+
+def _generation_key(kind: str, account: str) -> str:
+    return f"login:{kind}-generation:{hashlib.sha256(account.encode()).hexdigest()}"
+
+
+def _new_generation(kind: str, account: str) -> None:
+    # Random, not a counter: a counter that expired would start again at 1 and could come back
+    # to a generation whose flags or counters still live.
+    key = _generation_key(kind, normalize_email(account))
+    caches["limits"].set(key, secrets.token_hex(8), timeout=GENERATION_SECONDS)
 
 
 def forget_known_addresses(account: str) -> None:
     """After a change to an account (a new password above all), no address counts as its
     owner's own until the account signs in from it again."""
-    cache, key = caches["limits"], _generation_key(normalize_email(account))
-    try:
-        cache.incr(key)
-    except ValueError:  # never signed in, or expired: start a generation
-        cache.set(key, 1, timeout=KNOWN_ADDRESS_SECONDS)
+    _new_generation(KNOWN, account)
+
+
+def clear_sign_in_failures(account: str) -> None:
+    """Clear the account's sign-in failure counts: per account over all addresses, and per
+    account from each address. For a completed password reset: whoever chose the new password
+    reads the account's email, so the failures of people guessing the old one no longer stand
+    between the owner and their account. The per-address limits are not the account's and stay.
+    Raises what the limits' cache raises when it fails."""
+    _new_generation(FAILURES, account)
 
 
 class SignInGuard:
@@ -230,21 +255,38 @@ class SignInGuard:
             logger.warning("rate-limit store unavailable; refusing sign-in: %s", exc)
             raise SignInUnavailable() from exc
 
-    def _known_key(self) -> str:
-        generation = caches["limits"].get(_generation_key(self.account), 0)
+    def _generations(self) -> dict[str, str | None]:
+        """The account's current generations (None: it never had one of that kind). Read again
+        at each step: a sign-in that saves the account (the admin's, recording last_login) starts
+        a new generation of known addresses between check() and succeeded()."""
+        keys = {kind: _generation_key(kind, self.account) for kind in (KNOWN, FAILURES)}
+        try:
+            found = caches["limits"].get_many(list(keys.values()))
+        except Exception as exc:
+            raise SignInUnavailable() from exc
+        return {kind: found.get(key) for kind, key in keys.items()}
+
+    def _known_key(self, generations: dict[str, str | None]) -> str:
+        generation = generations[KNOWN] or 0
         digest = hashlib.sha256(f"{self.account}|{self.address}|{generation}".encode()).hexdigest()
         return f"login:known:{digest}"
 
-    def _is_known_address(self) -> bool:
+    def _is_known_address(self, generations: dict[str, str | None]) -> bool:
         try:
-            return bool(caches["limits"].get(self._known_key()))
+            return bool(caches["limits"].get(self._known_key(generations)))
         except Exception as exc:
             raise SignInUnavailable() from exc
 
     def _failure_counters(self) -> Sequence[tuple[str, str, str]]:
-        counters = [("login:account-address", f"{self.account}|{self.address}", settings.THROTTLE_RATES["login"])]
-        if not self._is_known_address():
-            counters.append(("login:account", self.account, settings.THROTTLE_RATES["login_account"]))
+        generations = self._generations()
+        # The generation goes into the group, not the counted value: django-ratelimit places an
+        # account's windows by the counted value, which clearing must not move.
+        suffix = "" if generations[FAILURES] is None else f":{generations[FAILURES]}"
+        counters = [
+            (f"login:account-address{suffix}", f"{self.account}|{self.address}", settings.THROTTLE_RATES["login"])
+        ]
+        if not self._is_known_address(generations):
+            counters.append((f"login:account{suffix}", self.account, settings.THROTTLE_RATES["login_account"]))
         return counters
 
     def check(self) -> None:
@@ -271,6 +313,6 @@ class SignInGuard:
     def succeeded(self) -> None:
         if self.enabled:
             try:
-                caches["limits"].set(self._known_key(), True, timeout=KNOWN_ADDRESS_SECONDS)
+                caches["limits"].set(self._known_key(self._generations()), True, timeout=KNOWN_ADDRESS_SECONDS)
             except Exception as exc:
                 raise SignInUnavailable() from exc

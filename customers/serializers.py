@@ -19,7 +19,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         max_length=128,
         trim_whitespace=False,
         style={"input_type": "password"},
-        help_text="Needed when customers change their own password.",
+        help_text="Needed when customers change their own password or email.",
     )
 
     class Meta:
@@ -27,6 +27,10 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "email", "phone", "password", "current_password"]
 
     def validate_email(self, value: str) -> str:
+        if self.instance is not None and isinstance(self.context["request"].user, Customer):
+            # The owner's new email is checked after their current password, by the service
+            # (save_unique): answering "taken" first would tell a mere token holder who has an account.
+            return value
         if selectors.email_taken(email=value, exclude_id=self.instance.pk if self.instance else None):
             raise serializers.ValidationError(DUPLICATE_EMAIL)
         return value

@@ -29,25 +29,42 @@ def customer_create(*, name: str, email: str, phone: str, password: str) -> Cust
     return customer
 
 
+def needs_current_password(*, customer: Customer, changes: dict) -> bool:
+    """Whether these changes, made by the customer themselves, need their current password: a
+    new password or a new email (either hands the account to whoever makes the change)."""
+    new_email = "email" in changes and normalize_email(changes["email"]) != customer.email
+    return new_email or changes.get("password") is not None
+
+
+def _check_current_password(customer: Customer, changes: dict, current_password: str | None) -> None:
+    if current_password is None:
+        message = (
+            "Give your current password to set a new one."
+            if changes.get("password") is not None
+            else "Give your current password to change your email."
+        )
+    elif not customer.check_password(current_password):
+        message = "The current password is not correct."
+    else:
+        return
+    raise InvalidInput("Invalid input.", {"current_password": [message]})
+
+
 @transaction.atomic
 def customer_update(
     *, customer_id: int, changes: dict, current_password: str | None = None, by_owner: bool = False
 ) -> Customer:
     """Change a customer's name, email, phone or password. The owner changing their own password
-    must give the current one; staff need not."""
+    or email must give the current password, checked before anything else (the new email's
+    uniqueness above all: its answer would tell a token holder who has an account); staff need not."""
     # Locked, so a concurrent delete cannot be undone by this save re-inserting the row.
     customer = locked_row(Customer, customer_id)
+    if by_owner and needs_current_password(customer=customer, changes=changes):
+        _check_current_password(customer, changes, current_password)
     for field in ("name", "email", "phone"):
         if field in changes:
             setattr(customer, field, changes[field])
     if (password := changes.get("password")) is not None:
-        if by_owner and (current_password is None or not customer.check_password(current_password)):
-            message = (
-                "Give your current password to set a new one."
-                if current_password is None
-                else "The current password is not correct."
-            )
-            raise InvalidInput("Invalid input.", {"current_password": [message]})
         _set_password(customer, password)
     save_unique(customer, field="email", message=DUPLICATE_EMAIL)
     bump("customers")

@@ -66,7 +66,7 @@ class CustomerViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
         current_password = changes.pop("current_password", None)
         by_owner = isinstance(self.request.user, Customer)
         guard = None
-        if by_owner and changes.get("password") is not None:
+        if by_owner and services.needs_current_password(customer=serializer.instance, changes=changes):
             # Checking current_password is a password guess like a sign-in: counted under the
             # same limits, so a stolen access token is no unlimited oracle for the password.
             guard = SignInGuard(self.request, self.request.user.email)

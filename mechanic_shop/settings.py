@@ -4,6 +4,8 @@ Every setting that differs between machines is read from the environment (or an 
 `.env` file beside `manage.py`) with django-environ; see the configuration table in README.md.
 """
 
+import hashlib
+import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -141,7 +143,22 @@ else:
         "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
         "OPTIONS": {"size_limit": 2**30},
     }
-_cache.setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="mechanic_shop"))
+
+
+def _database_cache_prefix(database: dict) -> str:
+    """A cache key prefix of the database's own (its engine, host, port and name), so two
+    deployments sharing one Redis never read each other's cached accounts or counters: the
+    database's name, readable, and a digest of all four, unique."""
+    name = str(database.get("NAME") or "")
+    if database["ENGINE"] == "django.db.backends.sqlite3" and name != ":memory:":
+        name = str(Path(name).resolve())  # the same file however the URL spells its path
+    identity = "|".join([database["ENGINE"], str(database.get("HOST") or ""), str(database.get("PORT") or ""), name])
+    label = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name).name)[:40] or "db"
+    return f"{label}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
+
+
+# An empty variable counts as unset, as DATABASE_URL's does; a CACHE_URL's own key_prefix wins.
+_cache.setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="") or _database_cache_prefix(_db))
 _cache.setdefault("TIMEOUT", 300)
 if _cache["BACKEND"] == "django_redis.cache.RedisCache":
     # A Redis that is down or stalled must cost a request little, not the operating system's
@@ -241,6 +258,7 @@ DEFAULT_THROTTLE_RATES = {
     "tickets_list": "5/hour",
     "tickets_remove_mechanic": "20/hour",
     "signup": "10/hour",
+    "customer_writes": "30/hour",  # POST /tickets and POST /vehicles by a customer
     "login": "10/minute",  # per client address, and per account from one address
     "login_account": "100/hour",  # per account over all addresses
 }
@@ -310,6 +328,8 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # SimpleJWT's tokens, accepted only with the claims the server writes (accounts/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
     "UPDATE_LAST_LOGIN": False,
     # Every token carries a fingerprint of its account's password hash: a password change
     # (API or admin) ends every token issued before it.

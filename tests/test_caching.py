@@ -32,7 +32,7 @@ from django.core.management import call_command, get_commands
 from django.http import JsonResponse
 from django.test import Client, RequestFactory
 
-from conftest import access_token_for, client_with_token
+from conftest import CUSTOMER_PASSWORD, access_token_for, client_with_token
 from core import caching
 from inventory import stock
 from mechanics import services as mechanic_services
@@ -272,9 +272,11 @@ WRITE_PATHS = [
     ),
     WritePath(
         "PATCH customer email by its owner",
-        lambda w: ok(w.owner.patch(f"/customers/{w.c.pk}", {"email": "moved@example.com"})),
+        lambda w: ok(
+            w.owner.patch(f"/customers/{w.c.pk}", {"email": "moved@example.com", "current_password": CUSTOMER_PASSWORD})
+        ),
         customer_url,
-        (f"{CUSTOMERS}.customer_update",),
+        (f"{CUSTOMERS}.customer_update", f"{CUSTOMERS}.needs_current_password"),
     ),
     WritePath(
         "DELETE customer",

@@ -145,7 +145,13 @@ def new_customer_body(w):
 
 
 def customer_replacement_body(w):
-    return {"name": "Renamed", "email": "renamed@example.com", "phone": "555-7001"}
+    # current_password: a customer replacing their own record changes its email (staff need none).
+    return {
+        "name": "Renamed",
+        "email": "renamed@example.com",
+        "phone": "555-7001",
+        "current_password": CUSTOMER_PASSWORD,
+    }
 
 
 def mechanic_body(w):

@@ -137,6 +137,60 @@ def test_cache_url_puts_both_caches_on_redis(load_settings):
         assert cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] <= 0.5 and cache["OPTIONS"]["SOCKET_TIMEOUT"] <= 0.5
 
 
+# --- CACHE_KEY_PREFIX -------------------------------------------------------------------------------
+
+
+def cache_prefixes(loaded: dict) -> dict[str, str]:
+    return {alias: cache["KEY_PREFIX"] for alias, cache in loaded["CACHES"].items()}
+
+
+REDIS = "redis://127.0.0.1:6379/3"  # named, never connected to
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        pytest.param("postgres://shop@db.example:5432/shop_a", "postgres://shop@db.example:5432/shop_b", id="name"),
+        pytest.param("postgres://shop@db1.example:5432/shop", "postgres://shop@db2.example:5432/shop", id="host"),
+        pytest.param("postgres://shop@db.example:5432/shop", "postgres://shop@db.example:5433/shop", id="port"),
+        pytest.param("postgres://shop@db.example:3306/shop", "mysql://shop@db.example:3306/shop", id="engine"),
+        pytest.param("sqlite:////srv/a/db.sqlite3", "sqlite:////srv/b/db.sqlite3", id="sqlite-file"),
+    ],
+)
+def test_two_databases_get_two_cache_prefixes(load_settings, one, other):
+    """Two deployments sharing one Redis with the default prefix share no key: not a cached
+    account, not a rate-limit counter."""
+    first = cache_prefixes(load_settings(SECRET_KEY=KEY, CACHE_URL=REDIS, DATABASE_URL=one))
+    second = cache_prefixes(load_settings(SECRET_KEY=KEY, CACHE_URL=REDIS, DATABASE_URL=other))
+
+    for alias in ("default", "limits", "accounts"):
+        assert first[alias] != second[alias]
+        assert not second[alias].startswith(first["default"] + ":")  # no alias of one inside the other's keys
+
+
+def test_one_database_gets_the_same_cache_prefix_every_time(load_settings, tmp_path, monkeypatch):
+    """Every server and worker of one deployment shares its cache: the prefix depends on the
+    database alone, however a SQLite path is spelt."""
+    url = "postgres://shop@db.example:5432/shop"
+    prefixes = [cache_prefixes(load_settings(SECRET_KEY=KEY, CACHE_URL=REDIS, DATABASE_URL=url)) for _ in range(2)]
+    monkeypatch.chdir(tmp_path)
+    by_path = [
+        load_settings(SECRET_KEY=KEY, DATABASE_URL=url)["CACHES"]["default"]["KEY_PREFIX"]
+        for url in (f"sqlite:///{tmp_path}/db.sqlite3", "sqlite:///db.sqlite3", "sqlite:///./x/../db.sqlite3")
+    ]
+
+    assert prefixes[0] == prefixes[1]
+    assert prefixes[0]["default"].startswith("shop-")  # readable in the Redis keys
+    assert len(set(prefixes[0].values())) == 3
+    assert len(set(by_path)) == 1
+
+
+def test_an_explicit_cache_key_prefix_wins(load_settings):
+    for url in ("postgres://shop@db.example:5432/shop_a", "postgres://shop@db.example:5432/shop_b"):
+        loaded = load_settings(SECRET_KEY=KEY, CACHE_URL=REDIS, DATABASE_URL=url, CACHE_KEY_PREFIX="blue")
+        assert cache_prefixes(loaded) == {"default": "blue", "limits": "blue:limits", "accounts": "blue:accounts"}
+
+
 def test_throttle_rates_override_only_what_they_name(load_settings):
     loaded = load_settings(SECRET_KEY=KEY, THROTTLE_RATES=" tickets_list = 100/hour ,login=5/minute")
 

@@ -24,7 +24,9 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from conftest import RATE_LIMIT_EPOCH, access_token_for, client_with_token
 from core.ratelimits import ScopedRateThrottle, account_key, client_address, count
-from tickets.models import TicketMechanic
+from tickets.models import Ticket, TicketMechanic
+from vehicles.models import Vehicle
+from vehicles.tests.factories import make_vin
 
 HOUR = 3600
 # 100 s into an hour (and 40 s into a minute): Retry-After of an hourly window is then 3500.
@@ -100,13 +102,15 @@ def test_scope_allows_exactly_its_default_limit_then_answers_429(
 
 
 def test_the_defaults_are_the_documented_ones(settings):
-    assert {scope: settings.THROTTLE_RATES[scope] for scope in [*SCOPE_IDS, "signup", "login", "login_account"]} == {
+    scopes = [*SCOPE_IDS, "signup", "customer_writes", "login", "login_account"]
+    assert {scope: settings.THROTTLE_RATES[scope] for scope in scopes} == {
         "customers_list": "15/hour",
         "mechanics_list": "5/hour",
         "mechanics_delete": "1/hour",
         "tickets_list": "5/hour",
         "tickets_remove_mechanic": "20/hour",
         "signup": "10/hour",
+        "customer_writes": "30/hour",
         "login": "10/minute",
         "login_account": "100/hour",
     }
@@ -214,6 +218,72 @@ def test_throttling_disabled_lifts_every_limit(
     settings.THROTTLING_ENABLED = False
 
     assert 429 not in exhaust(staff_client, method, path(shop), limit + 5)
+
+
+# --- customer_writes: what a customer creates ------------------------------------------------
+
+
+def new_ticket_body(n: int) -> dict:
+    return {"VIN": "1HGCM82633A004352", "service_date": "2026-11-25", "service_description": f"Visit {n}"}
+
+
+def new_vehicle_body(n: int) -> dict:
+    return {"vin": make_vin(n), "year": 2018, "make": "Honda", "model": "Civic"}
+
+
+def customer_write(client, n: int):
+    """The n-th write of a caller: tickets and vehicles by turns."""
+    if n % 2:
+        return client.post("/vehicles", new_vehicle_body(n), format="json")
+    return client.post("/tickets", new_ticket_body(n), format="json")
+
+
+@pytest.fixture
+def customer_clock(ratelimit_clock, customer):
+    """Stopped 100 s into an hourly window of the customer's counters."""
+    ratelimit_clock.set_into_window(account_key(customer), INTO_WINDOW)
+    return ratelimit_clock
+
+
+def test_a_customer_creates_30_tickets_and_vehicles_an_hour_then_gets_429(customer, customer_client, customer_clock):
+    statuses = [customer_write(customer_client, n).status_code for n in range(30)]
+    tickets, vehicles = Ticket.objects.count(), Vehicle.objects.count()
+
+    over = [customer_write(customer_client, n) for n in (30, 31)]  # a ticket, then a vehicle
+
+    assert statuses == [201] * 30
+    for response in over:
+        assert response.status_code == 429
+        assert response.json().keys() == {"error"}
+        assert response["Retry-After"] == str(HOUR - INTO_WINDOW)
+    assert (Ticket.objects.count(), Vehicle.objects.count()) == (tickets, vehicles)
+    # Reading, and changing what exists, is not limited by it.
+    assert customer_client.get("/tickets/my-tickets").status_code == 200
+
+
+def test_customer_writes_count_per_customer(customer, customer_client, make_customer, client_for, customer_clock):
+    for n in range(30):
+        customer_write(customer_client, n)
+    assert customer_write(customer_client, 30).status_code == 429
+
+    assert customer_write(client_for(make_customer()), 40).status_code == 201
+
+
+def test_staff_creating_tickets_and_vehicles_are_not_counted(staff_client, customer, staff_clock):
+    bodies = [{**new_ticket_body(n), "customer_id": customer.pk} for n in range(16)]
+    statuses = [staff_client.post("/tickets", body, format="json").status_code for body in bodies]
+    bodies = [{**new_vehicle_body(n), "customer_id": customer.pk} for n in range(16)]
+    statuses += [staff_client.post("/vehicles", body, format="json").status_code for body in bodies]
+
+    assert statuses == [201] * 32
+
+
+def test_the_customer_writes_rate_is_configurable(settings, customer_client, customer_clock):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "customer_writes": "2/minute"}
+
+    statuses = [customer_write(customer_client, n).status_code for n in range(3)]
+
+    assert statuses == [201, 201, 429]
 
 
 # --- the caller's identity -------------------------------------------------------------------

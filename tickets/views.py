@@ -9,7 +9,7 @@ from accounts.callers import actor_name, calling_customer_id, owner_for_caller, 
 from core.caching import cache_read
 from core.filters import LIST_FILTERS, BoundedSearchFilter
 from core.pagination import HeaderPagination
-from core.ratelimits import ScopedRateThrottle
+from core.ratelimits import RateLimit, ScopedRateThrottle, caller_unless_staff
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
 from tickets import selectors, services, workflow
@@ -71,7 +71,7 @@ class TicketPagination(HeaderPagination):
     create=extend_schema(
         summary="Open a ticket (a customer opens their own)",
         examples=[TICKET_EXAMPLE],
-        responses={201: TicketSerializer, **errors(*CREATE, 404)},
+        responses={201: TicketSerializer, **errors(*CREATE, 404, 429)},
     ),
     update=extend_schema(
         summary="Replace a ticket", examples=[TICKET_EXAMPLE], responses={200: TicketSerializer, **errors(*UPDATE)}
@@ -95,7 +95,12 @@ class TicketViewSet(
     permission_classes = [TicketAccess]
     pagination_class = TicketPagination
     throttle_classes = [ScopedRateThrottle]
-    throttle_scopes = {"list": "tickets_list", "remove_mechanic": "tickets_remove_mechanic"}
+    throttle_scopes = {
+        "list": "tickets_list",
+        "remove_mechanic": "tickets_remove_mechanic",
+        # One budget with POST /vehicles: what a customer may create in an hour. Staff are not counted.
+        "create": RateLimit("customer_writes", key=caller_unless_staff),
+    }
     lookup_value_regex = r"[0-9]{1,19}"
     filter_backends = LIST_FILTERS
     filterset_class = TicketFilterSet

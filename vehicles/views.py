@@ -6,6 +6,7 @@ from rest_framework.exceptions import ValidationError
 from accounts.callers import calling_customer_id, owner_for_caller, unknown_record_error
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
+from core.ratelimits import RateLimit, ScopedRateThrottle, caller_unless_staff
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
 from vehicles import selectors, services
@@ -54,7 +55,7 @@ class VehicleLookupMixin:
     create=extend_schema(
         summary="Add a vehicle (a customer adds their own)",
         examples=[VEHICLE_EXAMPLE],
-        responses={201: VehicleSerializer, **errors(*CREATE, 404)},
+        responses={201: VehicleSerializer, **errors(*CREATE, 404, 429)},
     ),
     update=extend_schema(
         summary="Replace a vehicle", examples=[VEHICLE_EXAMPLE], responses={200: VehicleSerializer, **errors(*UPDATE)}
@@ -76,6 +77,9 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, VehicleLookupMixin, viewsets.Mo
     filterset_class = VehicleFilterSet
     search_fields = ["vin", "make", "model", "license_plate"]
     ordering_fields = ["id", "year", "make"]
+    throttle_classes = [ScopedRateThrottle]
+    # One budget with POST /tickets: what a customer may create in an hour. Staff are not counted.
+    throttle_scopes = {"create": RateLimit("customer_writes", key=caller_unless_staff)}
 
     def perform_create(self, serializer):
         data = serializer.validated_data

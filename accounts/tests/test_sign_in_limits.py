@@ -7,6 +7,7 @@ on a customer's current_password check:
   an address the account has signed in from before: other people's failures must not lock a
   customer out of their own account from their own address (API.md "Roles and tokens");
 - IPv6 clients are counted per /64 network, an IPv4-mapped address as the IPv4 address;
+- `clear_sign_in_failures` (for a completed password reset) clears the account's failure counts;
 - when the limits' store fails, sign-in fails closed (503 with Retry-After).
 
 django-ratelimit's clock is frozen (and moved by the tests), so no window ends mid-test. Its
@@ -22,7 +23,8 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, access_token_for, client_with_token
-from core.ratelimits import client_address
+from core import ratelimits
+from core.ratelimits import clear_sign_in_failures, client_address, forget_known_addresses
 from customers.models import Customer
 
 MINUTE, HOUR = 60, 3600
@@ -224,6 +226,19 @@ def test_a_password_change_forgets_the_addresses_signed_in_from(api_client, make
     assert_account_limited(customer_login(api_client, VICTIM, "A-New-Password-42", address=HOME))
 
 
+def test_guesses_spread_over_one_64_count_as_one_address_against_the_account(
+    api_client, make_customer, login_clock, settings
+):
+    """An attacker holding a /64 (2^64 addresses) gets the tries of one address against an
+    account, not one address's tries per address."""
+    make_customer(email=VICTIM)
+    for n, address in enumerate(IN_ONE_64):
+        assert customer_login(api_client, VICTIM, WRONG, address=address).status_code == 401, n
+
+    assert_rate_limited(customer_login(api_client, VICTIM, address="2001:db8:1:2:abcd::1"))
+    assert customer_login(api_client, VICTIM, address="2001:db8:1:3::1").status_code == 200
+
+
 # --- per account ----------------------------------------------------------------------------------
 
 
@@ -303,6 +318,94 @@ def test_spellings_of_one_email_share_the_account_limit(api_client, make_custome
 
     assert_rate_limited(customer_login(api_client, spellings[3], address="198.51.100.200"), window=HOUR)
     assert victim.email == VICTIM
+
+
+# --- clearing an account's failures (a completed password reset) ---------------------------------
+
+
+def distributed_failures(api_client, email: str, addresses: int, first: int = 0) -> None:
+    """One failure for `email` from each of `addresses` addresses never used before."""
+    for n in range(first, first + addresses):
+        assert customer_login(api_client, email, WRONG, address=f"198.51.100.{n}").status_code == 401, n
+
+
+def test_clearing_the_failures_lifts_the_per_account_limit(api_client, make_customer, login_clock, settings):
+    login_account_rate(settings, "10/hour")
+    login_clock.now = just_after_window_start(VICTIM, HOUR)
+    make_customer(email=VICTIM)
+    distributed_failures(api_client, VICTIM, 10)
+    assert_account_limited(customer_login(api_client, VICTIM, address=NEVER_SEEN))
+
+    clear_sign_in_failures(VICTIM)
+
+    assert customer_login(api_client, VICTIM, address=NEVER_SEEN).status_code == 200
+
+
+def test_failures_count_again_from_nothing_after_clearing(api_client, make_customer, login_clock, settings):
+    login_account_rate(settings, "10/hour")
+    login_clock.now = just_after_window_start(VICTIM, HOUR)
+    make_customer(email=VICTIM)
+    distributed_failures(api_client, VICTIM, 10)
+    clear_sign_in_failures(VICTIM)
+
+    distributed_failures(api_client, VICTIM, 9, first=10)
+    assert customer_login(api_client, VICTIM, address=NEVER_SEEN).status_code == 200
+    distributed_failures(api_client, VICTIM, 1, first=19)
+
+    assert_account_limited(customer_login(api_client, VICTIM, address="198.51.100.251"))
+
+
+def test_clearing_the_failures_reopens_the_address_the_owner_failed_from(api_client, make_customer, ratelimit_clock):
+    """The owner who forgot their password fails ten times from home: that address is closed to
+    the account for the minute, until the reset clears the account's counters. (The clock is put
+    where the home address's own minute ends before the account's minute from it, so only the
+    account's counter can refuse.)"""
+    make_customer(email=VICTIM)
+    ratelimit_clock.set_into_window(f"{VICTIM}|{HOME}", 1, period=MINUTE)
+    for _ in range(10):
+        assert customer_login(api_client, VICTIM, WRONG, address=HOME).status_code == 401
+    ratelimit_clock.now = ratelimit_clock.next_window(HOME, period=MINUTE)
+    assert ratelimit_clock.now < ratelimit_clock.next_window(f"{VICTIM}|{HOME}", period=MINUTE)
+    assert_rate_limited(customer_login(api_client, VICTIM, address=HOME))
+
+    clear_sign_in_failures(VICTIM)
+
+    assert customer_login(api_client, VICTIM, address=HOME).status_code == 200
+
+
+def test_clearing_leaves_other_accounts_and_the_address_limits_alone(api_client, make_customer, login_clock, settings):
+    login_account_rate(settings, "10/hour")
+    login_clock.now = just_after_window_start(VICTIM, HOUR)
+    make_customer(email=VICTIM)
+    other = make_customer(email="other@example.com")
+    distributed_failures(api_client, VICTIM, 10)
+    distributed_failures(api_client, other.email, 10, first=20)
+    for n in range(10):
+        customer_login(api_client, f"guess{n}@example.com", WRONG, address=ADDRESS)
+
+    clear_sign_in_failures("Victim@Example.com")  # in any spelling sign-in accepts
+
+    assert customer_login(api_client, VICTIM, address=NEVER_SEEN).status_code == 200
+    assert_rate_limited(customer_login(api_client, other.email, address="198.51.100.252"), window=HOUR)
+    assert_rate_limited(customer_login(api_client, VICTIM, address=ADDRESS))  # that address's own minute
+
+
+def test_a_forgotten_address_stays_forgotten_after_its_generation_expires(
+    api_client, make_customer, login_clock, settings
+):
+    """Forgetting the known addresses twice, the record of it expiring, and forgetting them
+    again must not bring back an address known in between."""
+    login_account_rate(settings, "3/hour")
+    login_clock.now = just_after_window_start(VICTIM, HOUR)
+    make_customer(email=VICTIM)
+    forget_known_addresses(VICTIM)
+    assert customer_login(api_client, VICTIM, address=HOME).status_code == 200  # HOME known
+    forget_known_addresses(VICTIM)  # a password change: HOME forgotten
+    caches["limits"].delete(ratelimits._generation_key(ratelimits.KNOWN, VICTIM))  # the record expires
+    forget_known_addresses(VICTIM)  # another change
+    distributed_failures(api_client, VICTIM, 3)
+
+    assert_account_limited(customer_login(api_client, VICTIM, address=HOME))
 
 
 # --- a customer's current_password is a sign-in attempt ------------------------------------------

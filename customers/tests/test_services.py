@@ -99,6 +99,59 @@ def test_the_owner_without_the_right_current_password_changes_nothing(customer, 
     assert customer.check_password(CUSTOMER_PASSWORD)
 
 
+@pytest.mark.parametrize(
+    ("current", "message"),
+    [
+        (None, "Give your current password to change your email."),
+        ("Wrong-Password-1", "The current password is not correct."),
+    ],
+)
+@pytest.mark.parametrize("email", ["taken@example.com", "free@example.com"])
+def test_the_owner_changing_their_email_gives_the_password_before_uniqueness_is_checked(
+    make_customer, current, message, email
+):
+    make_customer(email="taken@example.com")
+    customer = make_customer(email="mine@example.com")
+
+    with pytest.raises(InvalidInput) as raised:
+        services.customer_update(
+            customer_id=customer.pk, changes={"email": email}, current_password=current, by_owner=True
+        )
+
+    assert raised.value.fields == {"current_password": [message]}
+    customer.refresh_from_db()
+    assert customer.email == "mine@example.com"
+
+
+def test_the_owner_changes_their_email_with_the_current_password(customer):
+    services.customer_update(
+        customer_id=customer.pk,
+        changes={"email": "Mine@Example.com"},
+        current_password=CUSTOMER_PASSWORD,
+        by_owner=True,
+    )
+
+    customer.refresh_from_db()
+    assert customer.email == "mine@example.com"
+
+
+@pytest.mark.parametrize(
+    ("changes", "needed"),
+    [
+        ({"name": "Renamed", "phone": "555-0199"}, False),
+        ({"email": "ann@example.com"}, False),
+        ({"email": "ANN@Example.com"}, False),
+        ({"email": "anna@example.com"}, True),
+        ({"password": NEW_PASSWORD}, True),
+        ({"password": None}, False),
+    ],
+)
+def test_which_changes_need_the_current_password(make_customer, changes, needed):
+    customer = make_customer(email="ann@example.com")
+
+    assert services.needs_current_password(customer=customer, changes=changes) is needed
+
+
 def test_update_refuses_a_weak_password_and_changes_nothing(customer):
     with pytest.raises(InvalidInput) as raised:
         services.customer_update(customer_id=customer.pk, changes={"name": "Renamed", "password": "123"})
