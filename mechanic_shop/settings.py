@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "core.middleware.JsonErrorMiddleware",
     "core.middleware.ContentLengthRequiredMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
