@@ -57,7 +57,7 @@ class MovementRequestSerializer(serializers.Serializer):
         help_text="receipt: stock received (quantity > 0); adjustment: a correction, either way (quantity != 0).",
     )
     quantity = serializers.IntegerField(min_value=-MAX_ON_HAND, max_value=MAX_ON_HAND)
-    note = NormalizedCharField(max_length=1000, required=False, allow_blank=True, default="")
+    note = NormalizedCharField(max_length=1000, multiline=True, required=False, allow_blank=True, default="")
 
     def validate(self, data):
         kind, quantity = data["kind"], data["quantity"]

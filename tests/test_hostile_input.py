@@ -129,8 +129,10 @@ TEXT_FIELDS = [
 MODEL_FIELD = {"service_description": "service_description", "name": "name", "phone": "phone"}
 
 # Only these are changed by the normalisation; every other string must come back as it was sent.
-# (Joiners go too, so an emoji ZWJ sequence such as the woman mechanic falls apart.)
-NORMALISED = {"rtl-override", "zero-width", "astral-plane", "combining", "emoji"}
+# (Joiners go too, so an emoji ZWJ sequence such as the woman mechanic falls apart; one-line text
+# has its line break made a space.)
+NORMALISED = {"rtl-override", "zero-width", "astral-plane", "combining", "emoji", "crlf"}
+MULTILINE_FIELDS = {"service_description"}
 
 INJECTION_CASES = [
     pytest.param(collection, field, model, value, id=f"{collection[1:]}.{field}-{name}")
@@ -160,9 +162,9 @@ def assert_tables_intact() -> None:
 @pytest.mark.parametrize(("collection", "field", "model", "value"), INJECTION_CASES)
 def test_injection_strings_are_stored_and_returned_literally(staff, make_customer, collection, field, model, value):
     created = staff.post(collection, body_for(collection, field, value, make_customer), format="json")
-    # What people type is normalised first (core/text.py: NFKC, no invisible format characters,
-    # no surrounding blanks); nothing else is done to it.
-    value = normalize_text(value)
+    # What people type is normalised first (core/text.py: NFKC, no invisible characters, no
+    # surrounding blanks, one-line text with single spaces); nothing else is done to it.
+    value = normalize_text(value, multiline=field in MULTILINE_FIELDS)
 
     assert created.status_code == 201, created.content
     # Byte for byte: the stored text comes back exactly as JSON encodes it, nothing escaped
@@ -180,13 +182,14 @@ def test_injection_strings_are_stored_and_returned_literally(staff, make_custome
 @pytest.mark.parametrize("name", list(INJECTIONS))
 def test_normalisation_leaves_injection_strings_alone(name):
     assert (normalize_text(INJECTIONS[name]) == INJECTIONS[name]) is (name not in NORMALISED)
+    assert (normalize_text(INJECTIONS[name], multiline=True) == INJECTIONS[name]) is (name not in NORMALISED - {"crlf"})
 
 
 @pytest.mark.parametrize(("collection", "field"), [(c, f) for c, f, _, _ in TEXT_FIELDS])
 def test_injection_string_survives_a_patch_and_the_list(staff, make_customer, collection, field):
     sent = "x'); DROP TABLE t;-- <b>🚗👩‍🔧"  # fits every field, phone (32) included
     assert len(sent) <= 32
-    value = normalize_text(sent)
+    value = normalize_text(sent, multiline=field in MULTILINE_FIELDS)
     record_id = staff.post(collection, body_for(collection, field, "plain", make_customer), format="json").json()["id"]
 
     patched = staff.patch(f"{collection}/{record_id}", {field: sent}, format="json")
@@ -204,6 +207,84 @@ def test_vin_refuses_injection_strings(staff, make_customer, value):
 
     assert_json_error(response, 400, "VIN")
     assert not Ticket.objects.exists()
+
+
+# Characters that draw nothing but are no format character, each after "Oil Filter" (issue #23),
+# and whitespace that only looks like one space.
+LOOK_ALIKE_SUFFIXES = {
+    "hangul-filler": "\u3164",
+    "combining-grapheme-joiner": "\u034f",
+    "variation-selector-16": "\ufe0f",
+    "mongolian-free-variation-selector": "\u180b",
+    "khmer-vowel-inherent-aq": "\u17b4",
+    "hangul-choseong-filler": "\u115f",
+    "braille-blank": "\u2800",
+    "halfwidth-hangul-filler": "\uffa0",
+    "trailing-tab": "\t",
+}
+UNIQUE_TEXTS = [
+    ("/inventory", "name", "Oil Filter"),
+    ("/customers", "email", "oil@filter.example"),
+    ("/mechanics", "email", "oil@filter.example"),
+]
+
+
+def _look_alike(text: str, suffix: str) -> str:
+    if suffix == "\t":  # and every space doubled
+        return text.replace(" ", "  ") + suffix
+    # In an email, after the domain and inside it (a local part takes only ASCII).
+    return text.replace("@filter", f"@filter{suffix}") + suffix
+
+
+@pytest.mark.parametrize("suffix", list(LOOK_ALIKE_SUFFIXES.values()), ids=list(LOOK_ALIKE_SUFFIXES))
+@pytest.mark.parametrize(("collection", "field", "text"), UNIQUE_TEXTS)
+def test_a_look_alike_of_a_unique_text_is_a_duplicate(staff, make_customer, collection, field, text, suffix):
+    model = {"/inventory": Inventory, "/customers": Customer, "/mechanics": Mechanic}[collection]
+    first = staff.post(collection, body_for(collection, field, text, make_customer), format="json")
+    assert first.status_code == 201, first.content
+
+    second = staff.post(
+        collection, body_for(collection, field, _look_alike(text, suffix), make_customer), format="json"
+    )
+
+    body = assert_json_error(second, 400, field)
+    assert "already exists" in body["fields"][field][0]
+    assert list(model.objects.values_list(field, flat=True)) == [text]
+
+
+@pytest.mark.parametrize("suffix", list(LOOK_ALIKE_SUFFIXES.values()), ids=list(LOOK_ALIKE_SUFFIXES))
+@pytest.mark.parametrize(("collection", "field", "text"), UNIQUE_TEXTS)
+def test_renaming_to_a_look_alike_is_a_duplicate(staff, make_customer, collection, field, text, suffix):
+    staff.post(collection, body_for(collection, field, text, make_customer), format="json")
+    other = staff.post(collection, body_for(collection, field, f"x{text}", make_customer), format="json").json()["id"]
+
+    response = staff.patch(f"{collection}/{other}", {field: _look_alike(text, suffix)}, format="json")
+
+    body = assert_json_error(response, 400, field)
+    assert "already exists" in body["fields"][field][0]
+
+
+@pytest.mark.parametrize(
+    ("collection", "field"), [("/inventory", "name"), ("/customers", "name"), ("/mechanics", "phone")]
+)
+def test_one_line_text_is_stored_with_single_spaces(staff, make_customer, collection, field):
+    response = staff.post(
+        collection, body_for(collection, field, " A\u2800 \t B\n\u3164C ", make_customer), format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()[field] == "A B C"
+
+
+def test_a_service_description_keeps_its_lines(staff, make_customer):
+    description = "Front pads.\n\n- rotors:\tcheck\u2800"
+
+    response = staff.post(
+        "/tickets", new_ticket_body("service_description", description, make_customer().pk), format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["service_description"] == "Front pads.\n\n- rotors:\tcheck"
 
 
 @pytest.mark.parametrize(("first", "second"), [("100%", "100x"), ("a_c", "abc"), ("50%_", "50%x"), ("x\\%", "x\\y")])

@@ -71,7 +71,7 @@ class TicketSerializer(serializers.Serializer):
     # Required, unless the ticket names its vehicle (whose VIN it then takes): see validate().
     VIN = NormalizedCharField(source="vin", max_length=17, required=False)
     service_date = serializers.DateField()
-    service_description = NormalizedCharField(max_length=1000)
+    service_description = NormalizedCharField(max_length=1000, multiline=True)
     customer_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     vehicle_id = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="A vehicle of the ticket's customer."
@@ -115,7 +115,7 @@ class TicketSerializer(serializers.Serializer):
 
 class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Status.choices)
-    note = NormalizedCharField(max_length=1000, required=False, allow_blank=True, default="")
+    note = NormalizedCharField(max_length=1000, multiline=True, required=False, allow_blank=True, default="")
 
 
 class StatusChangeSerializer(serializers.Serializer):
