@@ -18,19 +18,21 @@ What brings each status:
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from core.serializers import StrictDecimalField, StrictIntegerField
+
 
 class ShortageSerializer(serializers.Serializer):
-    inventory_id = serializers.IntegerField()
-    requested = serializers.IntegerField()
-    on_hand = serializers.IntegerField()
+    inventory_id = StrictIntegerField()
+    requested = StrictIntegerField()
+    on_hand = StrictIntegerField()
 
 
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-    missing_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    missing_ids = serializers.ListField(child=StrictIntegerField(), required=False)
     # Stock conflicts (409): what is on hand now, and each item short when adding parts to a ticket.
-    on_hand = serializers.IntegerField(required=False)
+    on_hand = StrictIntegerField(required=False)
     shortages = ShortageSerializer(many=True, required=False)
     # Ticket conflicts (409): the ticket's status; for a refused transition the moves it allows, for
     # closing with money owed the balance.
@@ -40,7 +42,7 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="The statuses the ticket may move to (a refused transition).",
     )
-    balance = serializers.DecimalField(
+    balance = StrictDecimalField(
         max_digits=16,
         decimal_places=2,
         required=False,

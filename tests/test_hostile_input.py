@@ -20,9 +20,11 @@ from conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, access_token_for
 from core.exceptions import flatten_errors
 from core.text import normalize_text
 from customers.models import Customer
-from inventory.models import Inventory
+from inventory.models import Inventory, StockMovement
 from mechanics.models import Mechanic
-from tickets.models import Ticket, TicketInventory, TicketMechanic
+from tickets import workflow
+from tickets.models import Payment, Ticket, TicketInventory, TicketLine, TicketMechanic
+from vehicles.models import Vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -1015,6 +1017,318 @@ def test_negative_zero_salary_is_a_plain_zero(staff, make_mechanic, method, lite
     assert response.status_code in (200, 201), response.content
     assert b'"salary":0.0' in response.content
     assert str(Mechanic.objects.get(pk=response.json()["id"]).salary) in ("0", "0.00")
+
+
+# --- strict numbers and dates (API.md "Numbers are strict") -------------------------------------
+# Each was read as 10 (or 100, or 0.00) before: Python's int() and Decimal() take underscores,
+# other scripts' digits and exponents, and a JSON number went through a binary float.
+
+LAX_NUMBER_STRINGS = {
+    "underscore": '"1_0"',
+    "arabic-indic": '"\u0661\u0660"',
+    "fullwidth": '"\uff11\uff10"',
+    "exponent-string": '"1e2"',
+    "devanagari": '"\u0967\u0966"',
+    "leading-plus": '"+10"',
+    "surrounding-blanks": '" 10 "',
+    "comma": '"1,0"',
+    "trailing-point": '"10."',
+    "leading-point": '".5"',
+    "nan-string": '"NaN"',
+    "infinity-string": '"Infinity"',
+}
+JSON_LITERALS = {
+    "tiny-negative": "-1e-400",
+    "nan": "NaN",
+    "infinity": "Infinity",
+    "minus-infinity": "-Infinity",
+    "boolean": "true",
+}
+
+
+# (method, path, body with the value in it, the field the error names)
+NUMBER_FIELDS = {
+    "inventory.price": ("POST", "/inventory", lambda v, ids: {"name": "Wiper", "price": v}, "price"),
+    "inventory.price-patch": ("PATCH", "/inventory/{item}", lambda v, ids: {"price": v}, "price"),
+    "inventory.quantity_on_hand": (
+        "POST",
+        "/inventory",
+        lambda v, ids: {"name": "Wiper", "price": 1, "quantity_on_hand": v},
+        "quantity_on_hand",
+    ),
+    "inventory.reorder_point": (
+        "POST",
+        "/inventory",
+        lambda v, ids: {"name": "Wiper", "price": 1, "reorder_point": v},
+        "reorder_point",
+    ),
+    "mechanics.salary": ("POST", "/mechanics", lambda v, ids: new_mechanic_body("salary", v), "salary"),
+    "payments.amount": (
+        "POST",
+        "/tickets/{invoiced}/payments",
+        lambda v, ids: {"amount": v, "method": "cash"},
+        "amount",
+    ),
+    "lines.quantity": (
+        "POST",
+        "/tickets/{ticket}/lines",
+        lambda v, ids: {"kind": "labor", "description": "Brakes", "quantity": v, "unit_price": 50},
+        "quantity",
+    ),
+    "lines.unit_price": (
+        "POST",
+        "/tickets/{ticket}/lines",
+        lambda v, ids: {"kind": "labor", "description": "Brakes", "quantity": 1, "unit_price": v},
+        "unit_price",
+    ),
+    "lines.mechanic_id": (
+        "POST",
+        "/tickets/{ticket}/lines",
+        lambda v, ids: {"kind": "labor", "description": "Brakes", "quantity": 1, "unit_price": 5, "mechanic_id": v},
+        "mechanic_id",
+    ),
+    "parts.quantity": (
+        "POST",
+        "/tickets/{ticket}/inventory",
+        lambda v, ids: {"add_inventory_items": [{"inventory_id": ids["item"], "quantity": v}]},
+        "add_inventory_items.0.quantity",
+    ),
+    "parts.inventory_id": (
+        "POST",
+        "/tickets/{ticket}/inventory",
+        lambda v, ids: {"add_inventory_items": [{"inventory_id": v}]},
+        "add_inventory_items.0.inventory_id",
+    ),
+    "movements.quantity": (
+        "POST",
+        "/inventory/{item}/movements",
+        lambda v, ids: {"kind": "receipt", "quantity": v},
+        "quantity",
+    ),
+    "tickets.customer_id": (
+        "POST",
+        "/tickets",
+        lambda v, ids: new_ticket_body("customer_id", v, 0),
+        "customer_id",
+    ),
+    "tickets.mileage_in": ("PATCH", "/tickets/{ticket}", lambda v, ids: {"mileage_in": v}, "mileage_in"),
+    "tickets.mileage_out": ("PATCH", "/tickets/{ticket}", lambda v, ids: {"mileage_out": v}, "mileage_out"),
+    "tickets.vehicle_id": ("PATCH", "/tickets/{ticket}", lambda v, ids: {"vehicle_id": v}, "vehicle_id"),
+    "update-mechanics.add_mechanic_ids": (
+        "PUT",
+        "/tickets/{ticket}/update-mechanics",
+        lambda v, ids: {"add_mechanic_ids": [v]},
+        "add_mechanic_ids.0",
+    ),
+    "vehicles.year": (
+        "POST",
+        "/vehicles",
+        lambda v, ids: {
+            "customer_id": ids["customer"],
+            "vin": "1HGCM82633A004352",
+            "make": "Honda",
+            "model": "Accord",
+            "year": v,
+        },
+        "year",
+    ),
+    "vehicles.customer_id": (
+        "POST",
+        "/vehicles",
+        lambda v, ids: {"customer_id": v, "vin": "1HGCM82633A004352", "make": "Honda", "model": "Accord", "year": 2003},
+        "customer_id",
+    ),
+}
+DECIMAL_FIELDS = {
+    "inventory.price",
+    "inventory.price-patch",
+    "mechanics.salary",
+    "payments.amount",
+    "lines.quantity",
+    "lines.unit_price",
+}
+INTEGER_FIELDS = set(NUMBER_FIELDS) - DECIMAL_FIELDS
+
+
+@pytest.fixture
+def number_targets(make_ticket, make_item, make_mechanic):
+    invoiced = make_ticket()
+    TicketLine.objects.create(ticket=invoiced, kind="fee", description="Inspection", quantity=1, unit_price=100)
+    for status in ("approved", "in_progress", "completed", "invoiced"):
+        workflow.transition(ticket_id=invoiced.pk, to=status, by="staff")
+    make_mechanic(pk=10)
+    ticket = make_ticket()
+    return {"ticket": ticket.pk, "invoiced": invoiced.pk, "item": make_item(pk=10).pk, "customer": ticket.customer_id}
+
+
+def send_number(client, targets, field: str, literal: str):
+    """Send `field`'s request with the raw JSON `literal` as its value."""
+    method, path, body, _ = NUMBER_FIELDS[field]
+    raw = json.dumps(body("__VALUE__", targets)).replace('"__VALUE__"', literal)
+    return post_raw(client, path.format(**targets), raw.encode(), method)
+
+
+def snapshot() -> tuple:
+    rows = [
+        Customer,
+        Mechanic,
+        Inventory,
+        Ticket,
+        TicketMechanic,
+        TicketInventory,
+        TicketLine,
+        Payment,
+        StockMovement,
+        Vehicle,
+    ]
+    return (
+        counts(),
+        tuple(model.objects.count() for model in rows),
+        tuple(Inventory.objects.values_list("price", "reorder_point", "quantity_on_hand").order_by("pk")),
+        tuple(Ticket.objects.values_list("mileage_in", "mileage_out", "vehicle_id").order_by("pk")),
+    )
+
+
+@pytest.mark.parametrize(
+    "literal",
+    list(LAX_NUMBER_STRINGS.values()) + list(JSON_LITERALS.values()),
+    ids=list(LAX_NUMBER_STRINGS) + list(JSON_LITERALS),
+)
+@pytest.mark.parametrize("field", list(NUMBER_FIELDS))
+def test_numbers_the_contract_does_not_allow_are_400(staff, number_targets, field, literal):
+    before = snapshot()
+
+    response = send_number(staff, number_targets, field, literal)
+
+    body = assert_json_error(response, 400)
+    if literal in ("NaN", "Infinity", "-Infinity"):  # JSON has no such literals
+        assert body["error"].startswith("JSON parse error"), body
+    else:
+        assert NUMBER_FIELDS[field][3] in body.get("fields", {}), body
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("literal", ["10.0", "1e1", "1E+1", '"10.0"', '"1e1"', "10.5", '"10.5"'])
+@pytest.mark.parametrize("field", sorted(INTEGER_FIELDS))
+def test_an_integer_field_takes_no_fraction_or_exponent(staff, number_targets, field, literal):
+    before = snapshot()
+
+    body = assert_json_error(send_number(staff, number_targets, field, literal), 400)
+
+    assert NUMBER_FIELDS[field][3] in body["fields"], body
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("literal", ["10", '"10"'])
+@pytest.mark.parametrize(
+    "field",
+    sorted(INTEGER_FIELDS - {"vehicles.year", "vehicles.customer_id", "tickets.customer_id", "tickets.vehicle_id"}),
+)
+def test_an_integer_field_takes_a_json_integer_or_ascii_digits(staff, number_targets, field, literal):
+    response = send_number(staff, number_targets, field, literal)
+
+    assert response.status_code in (200, 201), (field, response.content)
+
+
+@pytest.mark.parametrize(
+    ("literal", "stored"),
+    [
+        ("19.99", "19.99"),
+        ('"19.99"', "19.99"),
+        ("0.1", "0.10"),
+        ("12.500", "12.50"),
+        ('"12.500"', "12.50"),
+        ("1e2", "100.00"),
+        ("1.2345e3", "1234.50"),
+        ("-0.00", "0.00"),
+        ('"007"', "7.00"),
+        ("99999999.99", "99999999.99"),
+    ],
+)
+def test_a_price_is_the_exact_decimal_sent(staff, literal, stored):
+    raw = json.dumps({"name": "Wiper", "price": "__VALUE__"}).replace('"__VALUE__"', literal)
+
+    response = post_raw(staff, "/inventory", raw.encode())
+
+    assert response.status_code == 201, response.content
+    assert str(Inventory.objects.get().price) == stored
+    assert f'"price":{stored}'.encode() in response.content
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["12.505", "0.001", "1e-3", "-1e-400", "1e-400", "123456789.01", "1e8", "0.1000000000000000055511151231257827"],
+)
+def test_a_price_that_does_not_fit_two_decimals_is_400_not_rounded(staff, literal):
+    raw = json.dumps({"name": "Wiper", "price": "__VALUE__"}).replace('"__VALUE__"', literal)
+
+    body = assert_json_error(post_raw(staff, "/inventory", raw.encode()), 400, "price")
+
+    assert body["fields"]["price"]
+    assert not Inventory.objects.exists()
+
+
+def test_a_line_quantity_and_price_are_exact(staff, number_targets):
+    raw = b'{"kind": "labor", "description": "Brakes", "quantity": 0.1, "unit_price": "0.30"}'
+
+    response = post_raw(staff, f"/tickets/{number_targets['ticket']}/lines", raw)
+
+    assert response.status_code == 201, response.content
+    line = response.json()
+    assert (line["quantity"], line["unit_price"], line["amount"]) == (0.1, 0.3, 0.03)
+
+
+LAX_DATES = {
+    "arabic-indic": "\u0662\u0660\u0662\u0666-\u0660\u0661-\u0661\u0665",
+    "arabic-indic-year": "\u0662\u0660\u0662\u0666-01-15",
+    "fullwidth": "\uff12\uff10\uff12\uff16-\uff10\uff11-\uff11\uff15",
+    "basic-format": "20260115",
+    "week-date": "2026-W03-4",
+    "one-digit-month": "2026-1-15",
+    "with-time": "2026-01-15T00:00:00",
+    "surrounding-blanks": " 2026-01-15 ",
+    "not-a-day": "2026-02-30",
+}
+
+
+@pytest.mark.parametrize("value", list(LAX_DATES.values()), ids=list(LAX_DATES))
+def test_a_service_date_in_a_body_is_ascii_yyyy_mm_dd(staff, make_customer, value):
+    response = staff.post("/tickets", new_ticket_body("service_date", value, make_customer().pk), format="json")
+
+    assert_json_error(response, 400, "service_date")
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize("value", list(LAX_DATES.values()), ids=list(LAX_DATES))
+@pytest.mark.parametrize("parameter", ["service_date_after", "service_date_before"])
+def test_a_date_filter_is_ascii_yyyy_mm_dd(staff, make_ticket, parameter, value):
+    make_ticket()
+
+    response = staff.get("/tickets", {parameter: value})
+
+    assert_json_error(response, 400, parameter)
+
+
+@pytest.mark.parametrize("value", [v for k, v in LAX_NUMBER_STRINGS.items() if k != "nan-string"] + ["10.0", "1e1"])
+@pytest.mark.parametrize(
+    ("collection", "parameter"),
+    [("/tickets", "customer_id"), ("/tickets", "mechanic_id"), ("/vehicles", "year"), ("/vehicles", "customer_id")],
+)
+def test_an_integer_filter_is_ascii_digits(staff, make_ticket, collection, parameter, value):
+    make_ticket()
+
+    response = staff.get(collection, {parameter: json.loads(value) if value.startswith('"') else value})
+
+    assert_json_error(response, 400, parameter)
+
+
+def test_strict_filters_still_take_ascii_values(staff, make_ticket):
+    ticket = make_ticket(service_date="2026-01-15")
+
+    response = staff.get("/tickets", {"customer_id": str(ticket.customer_id), "service_date_after": "2026-01-15"})
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()] == [ticket.pk]
 
 
 # --- tokens: the malformed kinds accounts/tests/test_api.py does not send ------------------------------
