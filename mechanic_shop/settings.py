@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver (`make run`) leaves /static/ to WhiteNoise, as in production, instead of serving it
+    # itself before any middleware (a path climbing out of a static folder was a 500 there).
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
