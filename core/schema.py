@@ -2,7 +2,8 @@
 
 Each operation documents exactly the error statuses it can answer with; `errors(...)` builds them.
 What brings each status:
-- 400: a body or query parameter that fails validation, or a body that is not valid JSON;
+- 400: a body or query parameter that fails validation, or a body that is not valid JSON; on every
+  operation, a control character in the path or query string (`control_characters_are_400`);
 - 401: a missing, invalid or expired token where one is needed, a bad token sent anywhere
   else, and wrong credentials on the sign-in endpoints;
 - 403: a signed-in caller whose role may not do this;
@@ -14,6 +15,8 @@ What brings each status:
 - 429: the operation's rate limit;
 - 503: the database (for sign-in, also the rate-limit store) does not answer.
 """
+
+import copy
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -55,7 +58,10 @@ def _error(description: str) -> OpenApiResponse:
 
 
 ERROR_RESPONSES = {
-    400: _error("Invalid input: `error`, and `fields` with a list of messages per field."),
+    400: _error(
+        "Invalid input: `error`, and `fields` with a list of messages per field; or a control character in "
+        "the path or query string."
+    ),
     401: _error("Missing, invalid or expired token (or, when signing in, wrong credentials)."),
     403: _error("Signed in, but not allowed to do this."),
     404: _error("Unknown id; `missing_ids` when some of several ids are unknown."),
@@ -105,4 +111,22 @@ def integer_path_ids(result, generator, request, public):
                     {"type": "integer"},
                 ):
                     parameter["schema"] = {"type": "integer", "minimum": 1}
+    return result
+
+
+CONTROL_CHARACTER_400 = {
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    "description": "A control character in the path or query string.",
+}
+
+
+def control_characters_are_400(result, generator, request, public):
+    """Every operation may answer 400: a path or query string holding a control character is
+    refused before any view runs (core.middleware.ControlCharacterMiddleware)."""
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "400" not in responses:
+                responses["400"] = copy.deepcopy(CONTROL_CHARACTER_400)
+                operation["responses"] = dict(sorted(responses.items()))
     return result

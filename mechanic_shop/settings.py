@@ -318,6 +318,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.strip_trailing_slashes",
         "core.schema.integer_path_ids",
+        "core.schema.control_characters_are_400",
     ],
 }
 
