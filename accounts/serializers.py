@@ -18,6 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.authentication import account_for_token
 from accounts.tokens import RefreshToken, tokens_for_customer, tokens_for_staff
 from core.ratelimits import SignInGuard
+from core.serializers import StrictIntegerField
 
 
 def token_pair_body(refresh: RefreshToken) -> dict:
@@ -141,7 +142,7 @@ class AccessTokenResponseSerializer(serializers.Serializer):
     auth_token = serializers.CharField()
     refresh_token = serializers.CharField()
     token_type = serializers.CharField()
-    expires_in = serializers.IntegerField()
+    expires_in = StrictIntegerField()
 
 
 class SignInResponseSerializer(AccessTokenResponseSerializer):

@@ -1,4 +1,5 @@
-"""Admin pages that write through the services, as the API does, and rows the admin only shows.
+"""Admin pages that write through the services, as the API does, rows the admin only shows, and
+changelists that never filter on a secret.
 
 `save_model` (through `save_through_service`) and `delete_model` call a service. The admin saves
 in one transaction, so a ServiceError the service raises undoes the whole save (inline rows
@@ -9,11 +10,42 @@ message), never as a 500.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseRedirect
 
 from core.errors import ServiceError
 from core.limits import MAX_ID
+
+# Fields no changelist may filter on, on their model or across a relation: a filter such as
+# `?password__startswith=argon2` reads a hash a character at a time from the result counts.
+SECRET_FIELD_NAMES = frozenset({"password", "secret"})
+
+
+def reaches_secret_field(model: type[models.Model], lookup: str) -> bool:
+    """Whether the lookup (`customer__password__startswith`) names a secret field of `model` or of
+    a model it reaches through relations."""
+    for part in lookup.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False  # a lookup or transform (`startswith`), or no field at all
+        if field.name in SECRET_FIELD_NAMES:
+            return True
+        if not field.is_relation or field.related_model is None:
+            return False
+        model = field.related_model
+    return False
+
+
+class NoSecretLookups:
+    """For every ModelAdmin (tests/test_admin.py checks each registered one): a changelist lookup
+    that reaches a secret field is not allowed, which Django answers with
+    DisallowedModelAdminLookup, a 400."""
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        return not reaches_secret_field(self.model, lookup) and super().lookup_allowed(lookup, value, request)
 
 
 class ViewOnly:
@@ -70,7 +102,7 @@ def _with_refusal(
     return Refused
 
 
-class ServiceModelAdmin(BoundedAutocomplete, admin.ModelAdmin):
+class ServiceModelAdmin(NoSecretLookups, BoundedAutocomplete, admin.ModelAdmin):
     # The services' field names that differ from the form's (services use the API's names).
     service_field_names: dict[str, str] = {}
 

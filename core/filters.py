@@ -5,7 +5,8 @@ Each app declares a django-filter FilterSet in its `filters.py` and names its `s
 are the backends that read them. They apply to lists only (not to `get_object()`), break ordering
 ties by id, and, above all, answer a query parameter they own that they cannot use with a `400` in
 the contract's error shape, never ignoring it and never failing with a `500`:
-- a filter value that does not validate (django-filter's own behaviour, kept: `raise_exception`);
+- a filter value that does not validate (django-filter's own behaviour, kept: `raise_exception`),
+  numbers and dates read as strictly as in bodies: ASCII digits, dates `YYYY-MM-DD` (core/serializers.py);
 - a filter, `search` or `ordering` parameter given more than once (which value wins would be a guess);
 - an `ordering` naming an unknown field, a field twice, or an empty term (`-`, `id,`);
 - a `search` longer than MAX_SEARCH_LENGTH characters or of more than MAX_SEARCH_TERMS words: each
@@ -24,11 +25,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter, search_smart_split
 
 from core.limits import MAX_ID
+from core.serializers import ASCII_INTEGER, ISO_DATE
 from core.text import normalize_text
 
 MAX_SEARCH_LENGTH = 100
 MAX_SEARCH_TERMS = 5
-ISO_DATE = ["%Y-%m-%d"]
+ISO_DATE_FORMATS = ["%Y-%m-%d"]
 
 
 def _single_value(request, name: str) -> str | None:
@@ -39,10 +41,37 @@ def _single_value(request, name: str) -> str | None:
     return values[0] if values else None
 
 
-class IntegerFilter(django_filters.Filter):
-    """A whole number (django-filter's NumberFilter takes decimals and exponents: `1e9`)."""
+class AsciiIntegerField(forms.IntegerField):
+    """ASCII digits with an optional leading `-`: Django's IntegerField reads with `int()`, which
+    also takes `1_0`, other scripts' digits (`١٠`, `１０`) and surrounding blanks."""
 
-    field_class = forms.IntegerField
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not ASCII_INTEGER.fullmatch(value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IsoDateField(forms.DateField):
+    """A day written `YYYY-MM-DD` in ASCII digits (strptime's `%Y` takes other scripts' digits)."""
+
+    def __init__(self, **kwargs):
+        kwargs["input_formats"] = ISO_DATE_FORMATS
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IntegerFilter(django_filters.Filter):
+    """A whole number in ASCII digits (django-filter's NumberFilter takes decimals and exponents: `1e9`)."""
+
+    field_class = AsciiIntegerField
 
 
 class IdFilter(IntegerFilter):
@@ -58,11 +87,10 @@ class IdFilter(IntegerFilter):
 
 
 class IsoDateFilter(django_filters.DateFilter):
-    """A date written YYYY-MM-DD, as every date of the API (not Django's other input formats)."""
+    """A date written YYYY-MM-DD in ASCII digits, as every date of the API (not Django's other input
+    formats)."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("input_formats", ISO_DATE)
-        super().__init__(*args, **kwargs)
+    field_class = IsoDateField
 
 
 class UpperCaseFilter(django_filters.CharFilter):

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC
 
 from django.http import HttpResponse, JsonResponse
@@ -9,6 +10,14 @@ from core.exceptions import ServiceUnavailable, database_failure_exception
 
 # Pages meant for people in a browser keep their HTML errors.
 _HTML_PREFIXES = ("/admin/", "/api/docs", "/api/redoc", "/static/")
+
+
+def error_response(request, message: str, status: int) -> HttpResponse:
+    """An error answered outside the API's views: the API's JSON shape, or plain text on the
+    pages people open in a browser (the admin, the API docs, static files)."""
+    if request.path.startswith(_HTML_PREFIXES):
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    return JsonResponse({"error": message}, status=status)
 
 
 class JsonErrorMiddleware:
@@ -42,12 +51,7 @@ class JsonErrorMiddleware:
             error = database_failure_exception(exception)
         if error is None:
             return None  # Django's handler500
-        if request.path.startswith(_HTML_PREFIXES):
-            response = HttpResponse(
-                str(error.detail), status=error.status_code, content_type="text/plain; charset=utf-8"
-            )
-        else:
-            response = JsonResponse({"error": str(error.detail)}, status=error.status_code)
+        response = error_response(request, str(error.detail), error.status_code)
         if (wait := getattr(error, "wait", None)) is not None:
             response["Retry-After"] = str(wait)
         return response
@@ -104,3 +108,30 @@ class UtcApiMiddleware:
             return self.get_response(request)
         with timezone.override(UTC):
             return self.get_response(request)
+
+
+# Unicode's control characters (category Cc): C0 (U+0000-U+001F, tab and line breaks included),
+# DEL (U+007F) and C1 (U+0080-U+009F).
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class ControlCharacterMiddleware:
+    """A path or query string holding a control character is refused with 400 before any view
+    reads it. No URL of the API or the admin needs one, and some databases refuse them in a
+    query (PostgreSQL: "A string literal cannot contain NUL characters"), which would otherwise
+    be a 500 wherever a view filters on a parameter (the admin's changelists on every field).
+
+    Both are checked as Django decodes them: the path after percent-decoding, the query string's
+    names and values after percent-decoding as UTF-8 (so `%C2%85` is the C1 control U+0085, while
+    the euro sign's bytes E2 82 AC are no control)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _CONTROL_CHARACTER.search(request.path) or any(
+            _CONTROL_CHARACTER.search(name) or any(_CONTROL_CHARACTER.search(value) for value in values)
+            for name, values in request.GET.lists()
+        ):
+            return error_response(request, "The URL holds a control character.", 400)
+        return self.get_response(request)

@@ -2,7 +2,8 @@
 
 Each operation documents exactly the error statuses it can answer with; `errors(...)` builds them.
 What brings each status:
-- 400: a body or query parameter that fails validation, or a body that is not valid JSON;
+- 400: a body or query parameter that fails validation, or a body that is not valid JSON; on every
+  operation, a control character in the path or query string (`control_characters_are_400`);
 - 401: a missing, invalid or expired token where one is needed, a bad token sent anywhere
   else, and wrong credentials on the sign-in endpoints;
 - 403: a signed-in caller whose role may not do this;
@@ -15,22 +16,26 @@ What brings each status:
 - 503: the database (for sign-in, also the rate-limit store) does not answer.
 """
 
+import copy
+
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from core.serializers import StrictDecimalField, StrictIntegerField
+
 
 class ShortageSerializer(serializers.Serializer):
-    inventory_id = serializers.IntegerField()
-    requested = serializers.IntegerField()
-    on_hand = serializers.IntegerField()
+    inventory_id = StrictIntegerField()
+    requested = StrictIntegerField()
+    on_hand = StrictIntegerField()
 
 
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-    missing_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    missing_ids = serializers.ListField(child=StrictIntegerField(), required=False)
     # Stock conflicts (409): what is on hand now, and each item short when adding parts to a ticket.
-    on_hand = serializers.IntegerField(required=False)
+    on_hand = StrictIntegerField(required=False)
     shortages = ShortageSerializer(many=True, required=False)
     # Ticket conflicts (409): the ticket's status; for a refused transition the moves it allows, for
     # closing with money owed the balance.
@@ -40,7 +45,7 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="The statuses the ticket may move to (a refused transition).",
     )
-    balance = serializers.DecimalField(
+    balance = StrictDecimalField(
         max_digits=16,
         decimal_places=2,
         required=False,
@@ -53,7 +58,10 @@ def _error(description: str) -> OpenApiResponse:
 
 
 ERROR_RESPONSES = {
-    400: _error("Invalid input: `error`, and `fields` with a list of messages per field."),
+    400: _error(
+        "Invalid input: `error`, and `fields` with a list of messages per field; or a control character in "
+        "the path or query string."
+    ),
     401: _error("Missing, invalid or expired token (or, when signing in, wrong credentials)."),
     403: _error("Signed in, but not allowed to do this."),
     404: _error("Unknown id; `missing_ids` when some of several ids are unknown."),
@@ -103,4 +111,22 @@ def integer_path_ids(result, generator, request, public):
                     {"type": "integer"},
                 ):
                     parameter["schema"] = {"type": "integer", "minimum": 1}
+    return result
+
+
+CONTROL_CHARACTER_400 = {
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    "description": "A control character in the path or query string.",
+}
+
+
+def control_characters_are_400(result, generator, request, public):
+    """Every operation may answer 400: a path or query string holding a control character is
+    refused before any view runs (core.middleware.ControlCharacterMiddleware)."""
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "400" not in responses:
+                responses["400"] = copy.deepcopy(CONTROL_CHARACTER_400)
+                operation["responses"] = dict(sorted(responses.items()))
     return result

@@ -1,22 +1,40 @@
 """Normalising what people type, before it is validated or compared for uniqueness.
 
-NFKC folds compatibility characters (full-width letters, ligatures) into their plain forms,
-format characters (zero-width spaces and joiners, direction marks: Unicode category Cf) are
-dropped, and surrounding whitespace is stripped. Without it "Oil filter\\u200b" and
-"Oil filter" would be two distinct inventory items that look the same.
+Every text is folded with NFKC (full-width letters, ligatures and compatibility spaces into their
+plain forms), loses every character that draws nothing, and is stripped of surrounding whitespace.
+One-line text (names, emails, phones, VINs: every text that must be unique) also has each run of
+whitespace, line breaks included, made one space. Without it "Oil Filter" followed by a Hangul
+filler, a variation selector or a zero-width space, or "Oil  Filter", would be distinct inventory
+items that look like "Oil Filter".
+
+The characters that draw nothing are Unicode's Default_Ignorable_Code_Point property (zero-width
+spaces and joiners, direction marks, variation selectors, the combining grapheme joiner, the Hangul
+fillers U+115F, U+1160, U+3164 and U+FFA0, ...) as the `regex` package knows it from the Unicode
+data, every other format character (category Cf), and the Braille blank U+2800, a symbol that
+prints as nothing. The fillers are named as well, in case a Unicode version ever drops them from
+the property. Removing joiners and selectors takes emoji sequences apart (a woman mechanic becomes
+a woman and a wrench); text loses nothing a reader can see.
 """
 
 import unicodedata
 from collections.abc import Callable
 from typing import ClassVar
 
+import regex
 from django.db import models
 from rest_framework import serializers
 
+_INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}\u115F\u1160\u3164\uFFA0\u2800]+")
 
-def normalize_text(value: str) -> str:
+
+def normalize_text(value: str, *, multiline: bool = False) -> str:
+    """NFKC, no invisible characters, no surrounding whitespace, and (unless `multiline`, for
+    descriptions and notes, whose line breaks are kept) each run of whitespace one space."""
+    value = _INVISIBLE.sub("", unicodedata.normalize("NFKC", value))
+    # Once the invisible characters between them are gone, a letter and its combining accent
+    # compose ("e", U+034F, U+0301 is the "é" it shows).
     value = unicodedata.normalize("NFKC", value)
-    return "".join(char for char in value if unicodedata.category(char) != "Cf").strip()
+    return value.strip() if multiline else " ".join(value.split())
 
 
 def normalize_email(value: str) -> str:
@@ -25,11 +43,16 @@ def normalize_email(value: str) -> str:
 
 class NormalizedCharField(serializers.CharField):
     """A CharField that normalises its input (normalize_text) before any validation, so a
-    value of nothing but invisible characters is blank and lengths count what is kept."""
+    value of nothing but invisible characters is blank and lengths count what is kept.
+    `multiline=True` keeps line breaks and inner whitespace (descriptions, notes)."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        super().__init__(**kwargs)
 
     def run_validation(self, data=serializers.empty):
         if isinstance(data, str):
-            data = normalize_text(data)
+            data = normalize_text(data, multiline=self.multiline)
         return super().run_validation(data)
 
 

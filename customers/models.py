@@ -2,7 +2,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models.functions import Lower
 
-from core.text import NormalizedTextModel, normalize_email
+from core.text import NormalizedTextModel, normalize_email, normalize_text
 
 
 class Customer(NormalizedTextModel):
@@ -14,7 +14,7 @@ class Customer(NormalizedTextModel):
     phone = models.CharField(max_length=32)
     password = models.CharField(max_length=255)
 
-    normalized_fields = {"email": normalize_email}
+    normalized_fields = {"name": normalize_text, "phone": normalize_text, "email": normalize_email}
 
     # Lets DRF and Django treat a signed-in customer like an authenticated user object.
     is_authenticated = True

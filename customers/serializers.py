@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer
 from core.text import NormalizedCharField, NormalizedEmailField
 from customers import selectors
 from customers.models import Customer
 from customers.services import DUPLICATE_EMAIL
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     name = NormalizedCharField(max_length=255)
     email = NormalizedEmailField(max_length=255)
     phone = NormalizedCharField(max_length=32)

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from core.admin_services import NoSecretLookups, ViewOnly
 from events.models import Event
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(NoSecretLookups, ViewOnly, admin.ModelAdmin):
     """The outbox, read only: events are written by the services, with the change they tell of."""
 
     list_display = ["id", "type", "created_at", "dispatched_at"]
@@ -12,12 +13,3 @@ class EventAdmin(admin.ModelAdmin):
     search_fields = ["=id"]
     ordering = ["-created_at"]
     readonly_fields = ["id", "type", "created_at", "dispatched_at", "payload"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

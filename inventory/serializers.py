@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, StrictDecimalField, StrictIntegerField
 from core.text import NormalizedCharField
 from inventory import selectors
 from inventory.models import Inventory, StockMovement
@@ -7,18 +8,18 @@ from inventory.services import DUPLICATE_NAME
 from inventory.stock import MAX_ON_HAND
 
 
-class InventorySerializer(serializers.ModelSerializer):
+class InventorySerializer(ModelSerializer):
     # Declared, so ModelSerializer adds no case-sensitive UniqueValidator from the model's
     # constraints: validate_name checks uniqueness ignoring case, with the API's message.
     name = NormalizedCharField(max_length=360)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
-    quantity_on_hand = serializers.IntegerField(
+    price = StrictDecimalField(max_digits=10, decimal_places=2, min_value=0)
+    quantity_on_hand = StrictIntegerField(
         read_only=True,
         allow_null=True,
         help_text="Units in stock; null when the shop does not count this item. Set only on creation; "
         "afterwards it changes through stock movements, and a value sent on update is ignored.",
     )
-    reorder_point = serializers.IntegerField(
+    reorder_point = StrictIntegerField(
         min_value=0,
         max_value=MAX_ON_HAND,
         required=False,
@@ -40,7 +41,7 @@ class InventorySerializer(serializers.ModelSerializer):
 
 
 class InventoryCreateSerializer(InventorySerializer):
-    quantity_on_hand = serializers.IntegerField(
+    quantity_on_hand = StrictIntegerField(
         min_value=0,
         max_value=MAX_ON_HAND,
         allow_null=True,
@@ -56,8 +57,8 @@ class MovementRequestSerializer(serializers.Serializer):
         choices=[StockMovement.Kind.RECEIPT.value, StockMovement.Kind.ADJUSTMENT.value],
         help_text="receipt: stock received (quantity > 0); adjustment: a correction, either way (quantity != 0).",
     )
-    quantity = serializers.IntegerField(min_value=-MAX_ON_HAND, max_value=MAX_ON_HAND)
-    note = NormalizedCharField(max_length=1000, required=False, allow_blank=True, default="")
+    quantity = StrictIntegerField(min_value=-MAX_ON_HAND, max_value=MAX_ON_HAND)
+    note = NormalizedCharField(max_length=1000, multiline=True, required=False, allow_blank=True, default="")
 
     def validate(self, data):
         kind, quantity = data["kind"], data["quantity"]
@@ -68,8 +69,8 @@ class MovementRequestSerializer(serializers.Serializer):
         return data
 
 
-class MovementSerializer(serializers.ModelSerializer):
-    ticket_id = serializers.IntegerField(allow_null=True, read_only=True)
+class MovementSerializer(ModelSerializer):
+    ticket_id = StrictIntegerField(allow_null=True, read_only=True)
 
     class Meta:
         model = StockMovement

@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver (`make run`) leaves /static/ to WhiteNoise, as in production, instead of serving it
+    # itself before any middleware (a path climbing out of a static folder was a 500 there).
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
@@ -63,6 +66,7 @@ MIDDLEWARE = [
     "core.middleware.JsonErrorMiddleware",
     "core.middleware.ContentLengthRequiredMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -360,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.strip_trailing_slashes",
         "core.schema.integer_path_ids",
+        "core.schema.control_characters_are_400",
     ],
 }
 

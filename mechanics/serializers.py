@@ -1,16 +1,17 @@
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, StrictDecimalField, StrictIntegerField
 from core.text import NormalizedCharField, NormalizedEmailField
 from mechanics import selectors
 from mechanics.models import Mechanic
 from mechanics.services import DUPLICATE_EMAIL
 
 
-class MechanicSerializer(serializers.ModelSerializer):
+class MechanicSerializer(ModelSerializer):
     name = NormalizedCharField(max_length=255)
     email = NormalizedEmailField(max_length=255)
     phone = NormalizedCharField(max_length=32)
-    salary = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    salary = StrictDecimalField(max_digits=12, decimal_places=2, min_value=0)
 
     class Meta:
         model = Mechanic
@@ -27,7 +28,7 @@ class MechanicSerializer(serializers.ModelSerializer):
 
 
 class TopMechanicSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     name = serializers.CharField()
     email = serializers.EmailField()
-    ticket_count = serializers.IntegerField()
+    ticket_count = StrictIntegerField()

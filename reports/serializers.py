@@ -1,25 +1,13 @@
-import re
-from datetime import date
-
 from rest_framework import serializers
 
+from core.serializers import StrictDateField
 from reports.selectors import AGE_BUCKETS, GROUPS
 
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 FORMATS = ("json", "csv")
 
 
-class IsoDateField(serializers.DateField):
-    """A date written YYYY-MM-DD in ASCII digits, as every date of the API."""
-
-    def to_internal_value(self, value) -> date:
-        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return super().to_internal_value(value)
-
-
-def _date(help_text: str) -> IsoDateField:
-    return IsoDateField(required=False, input_formats=["%Y-%m-%d"], help_text=help_text)
+def _date(help_text: str) -> StrictDateField:
+    return StrictDateField(required=False, input_formats=["%Y-%m-%d"], help_text=help_text)
 
 
 class ReportQuerySerializer(serializers.Serializer):
@@ -58,13 +46,16 @@ class ReceivablesQuerySerializer(ReportQuerySerializer):
     last_help = "The last invoice day (YYYY-MM-DD), included. Default: today."
 
 
+# The rows are answers, never read from a request: every field is read-only.
 def _money(help_text: str = "") -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=20, decimal_places=2, help_text=help_text)
+    return serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True, help_text=help_text)
 
 
 class SalesRowSerializer(serializers.Serializer):
-    period = serializers.CharField(help_text='"YYYY-MM-DD" (group=day), "YYYY-MM" (group=month), or "total".')
-    invoices = serializers.IntegerField()
+    period = serializers.CharField(
+        read_only=True, help_text='"YYYY-MM-DD" (group=day), "YYYY-MM" (group=month), or "total".'
+    )
+    invoices = serializers.IntegerField(read_only=True)
     parts = _money()
     labor = _money()
     fees = _money()
@@ -74,26 +65,28 @@ class SalesRowSerializer(serializers.Serializer):
 
 
 class PaymentsRowSerializer(serializers.Serializer):
-    date = serializers.DateField()
-    method = serializers.CharField()
-    count = serializers.IntegerField()
+    date = serializers.DateField(read_only=True)
+    method = serializers.CharField(read_only=True)
+    count = serializers.IntegerField(read_only=True)
     amount = _money("Payments less refunds.")
 
 
 class MechanicRowSerializer(serializers.Serializer):
-    mechanic_id = serializers.IntegerField()
-    name = serializers.CharField()
-    labor_hours = serializers.DecimalField(max_digits=20, decimal_places=2)
+    mechanic_id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    labor_hours = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
     labor_amount = _money()
-    tickets = serializers.IntegerField()
+    tickets = serializers.IntegerField(read_only=True)
 
 
 class ReceivableRowSerializer(serializers.Serializer):
-    ticket_id = serializers.IntegerField()
-    invoice_number = serializers.IntegerField()
-    customer_id = serializers.IntegerField()
-    invoiced_at = serializers.DateTimeField()
+    ticket_id = serializers.IntegerField(read_only=True)
+    invoice_number = serializers.IntegerField(read_only=True)
+    customer_id = serializers.IntegerField(read_only=True)
+    invoiced_at = serializers.DateTimeField(read_only=True)
     total = _money()
     balance = _money()
-    age_days = serializers.IntegerField(help_text="Days since the invoice's day, in the shop's calendar.")
-    bucket = serializers.ChoiceField(choices=[name for name, _ in AGE_BUCKETS])
+    age_days = serializers.IntegerField(
+        help_text="Days since the invoice's day, in the shop's calendar.", read_only=True
+    )
+    bucket = serializers.ChoiceField(choices=[name for name, _ in AGE_BUCKETS], read_only=True)

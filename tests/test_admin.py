@@ -8,12 +8,14 @@ from django.contrib import admin
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.tokens import tokens_for_staff
+from core.admin_services import SECRET_FIELD_NAMES, NoSecretLookups
 from customers.models import Customer
 from events.services import record_event
+from tickets.models import TicketInventory
 from vehicles.models import Vehicle
 from webhooks.models import Delivery, Subscription
 
@@ -217,3 +219,71 @@ def test_admin_index_needs_a_signed_in_staff_user(db, make_staff, make_customer)
     not_staff = Client()
     not_staff.force_login(make_staff(username="plain-user", is_staff=False))
     assert not_staff.get(reverse("admin:index")).status_code == 302
+
+
+# --- no changelist filters on a password -----------------------------------------------------------
+# A filter on a password (`?password__startswith=argon2`) would let staff read every hash a character
+# at a time from the result counts. Django refuses a lookup its ModelAdmin does not allow with
+# DisallowedModelAdminLookup, a 400.
+
+
+@pytest.mark.parametrize(
+    ("model", "query"),
+    [
+        ("customers/customer", "password__startswith=argon2"),
+        ("customers/customer", "password=x"),
+        ("customers/customer", "password__regex=%5Eargon"),
+        ("customers/customer", "password__gt=m"),
+        ("customers/customer", "password__contains=%24"),
+        ("auth/user", "password__startswith=md5"),
+        ("auth/group", "user__password__startswith=md5"),
+        ("tickets/ticket", "customer__password__startswith=argon2"),
+        ("vehicles/vehicle", "customer__password__startswith=argon2"),
+        ("tickets/ticketmechanic", "ticket__customer__password__startswith=argon2"),
+        ("tickets/ticketinventory", "ticket__customer__password__startswith=argon2"),
+    ],
+)
+def test_a_changelist_filter_on_a_password_is_400(admin_browser, shop, model, query):
+    response = admin_browser.get(f"/admin/{model}/?{query}")
+
+    assert response.status_code == 400
+    assert "argon2" not in response.content.decode()
+
+
+def test_the_customers_changelist_still_filters_on_other_fields(admin_browser, shop):
+    response = admin_browser.get("/admin/customers/customer/?email__startswith=ada")
+
+    assert response.status_code == 200
+    assert "ada@example.com" in response.content.decode()
+
+
+def _paths_to_secrets(model, depth: int = 3, prefix: str = "") -> list[str]:
+    """Every lookup path from `model` to a secret field, following at most `depth` relations."""
+    paths = []
+    for field in model._meta.get_fields():
+        if field.name in SECRET_FIELD_NAMES:
+            paths.append(prefix + field.name)
+        elif field.is_relation and field.related_model is not None and depth:
+            paths += _paths_to_secrets(field.related_model, depth - 1, f"{prefix}{field.name}__")
+    return paths
+
+
+ADMINS = [pytest.param(model, id=f"{model._meta.app_label}/{model._meta.model_name}") for model in admin.site._registry]
+
+
+@pytest.mark.parametrize("model", ADMINS)
+def test_every_admin_page_refuses_filters_that_reach_a_secret(superuser, model):
+    model_admin = admin.site.get_model_admin(model)
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+    paths = _paths_to_secrets(model)
+
+    assert isinstance(model_admin, NoSecretLookups)
+    assert [path for path in paths if model_admin.lookup_allowed(f"{path}__startswith", "a", request)] == []
+    assert model_admin.lookup_allowed("pk", "1", request)
+
+
+def test_the_walk_finds_the_secrets_it_guards():
+    assert "password" in _paths_to_secrets(Customer)
+    assert "customer__password" in _paths_to_secrets(Vehicle)
+    assert "ticket__customer__password" in _paths_to_secrets(TicketInventory)

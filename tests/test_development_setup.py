@@ -5,8 +5,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from wsgiref.util import setup_testing_defaults
 
 import pytest
+from django.core.management import get_commands, load_command_class
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -53,3 +55,62 @@ def test_make_run_serves_this_machine_only_by_default():
 
     assert re.search(r"^HOST \?= 127\.0\.0\.1$", makefile, re.M)
     assert "runserver $(HOST):$(PORT)" in makefile
+
+
+# --- static files under `make run` (runserver with DEBUG on) ---------------------------------------
+# Django's runserver serves /static/ itself, before any middleware: a path that climbs out of a
+# static folder was a 500 (SuspiciousFileOperation) and an unknown file Django's DEBUG page.
+# whitenoise.runserver_nostatic leaves /static/ to WhiteNoise, as in production.
+
+
+def wsgi_get(application, path: str) -> tuple[int, dict[str, str], bytes]:
+    """GET `path` (exactly as written: no "..", no %2e folded) from a WSGI application, as a
+    server hands it the request."""
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    environ.update(PATH_INFO=path, HTTP_HOST="127.0.0.1")
+    started = {}
+
+    def start_response(status, headers, exc_info=None):
+        started.update(status=int(status.split()[0]), headers={name.lower(): value for name, value in headers})
+
+    body = b"".join(application(environ, start_response))
+    return started["status"], started["headers"], body
+
+
+@pytest.fixture
+def runserver_application(settings):
+    """The WSGI application `manage.py runserver` serves, with its default options and DEBUG on."""
+    settings.DEBUG = True
+    command = load_command_class(get_commands()["runserver"], "runserver")
+    options = command.create_parser("manage.py", "runserver").parse_args([])
+    return command.get_handler(**vars(options))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../mechanic_shop/settings.py",
+        "/static/admin/../../mechanic_shop/settings.py",
+        "/static/../../../../etc/passwd",
+        "/static/nonexistent.js",
+        "/static/admin/css/nonexistent.css",
+        "/static/",
+    ],
+)
+@pytest.mark.django_db
+def test_runserver_answers_unknown_and_climbing_static_paths_with_a_plain_404(runserver_application, path):
+    status, headers, body = wsgi_get(runserver_application, path)
+
+    assert status == 404
+    assert headers["content-type"].startswith("text/plain")
+    assert body == b"Not found."
+
+
+@pytest.mark.django_db
+def test_runserver_still_serves_static_files(runserver_application):
+    status, headers, body = wsgi_get(runserver_application, "/static/admin/css/base.css")
+
+    assert status == 200
+    assert headers["content-type"].startswith("text/css")
+    assert body

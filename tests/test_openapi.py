@@ -193,3 +193,16 @@ def test_swagger_assets_are_served(api_client):
     html = api_client.get("/api/docs/").content.decode()
     script = next(src for src in re.findall(r'src="([^"]+)"', html) if "swagger-ui" in src)
     assert api_client.get(script).status_code == 200
+
+
+def test_every_operation_documents_the_400_of_a_control_character_in_its_url(schema):
+    # core.middleware.ControlCharacterMiddleware refuses one on every path, before any view.
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "400" not in operation["responses"]
+    ]
+    assert missing == []
+    retrieve = schema["paths"]["/customers/{id}"]["get"]["responses"]
+    assert retrieve["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")

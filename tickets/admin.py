@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.callers import actor_name
-from core.admin_services import BoundedAutocomplete, ServiceModelAdmin, ViewOnly
+from core.admin_services import BoundedAutocomplete, NoSecretLookups, ServiceModelAdmin, ViewOnly
 from core.errors import ServiceError
 from core.text import normalize_text
 from mechanics.models import Mechanic
@@ -249,7 +249,7 @@ class TicketAdmin(ServiceModelAdmin):
 
 
 @admin.register(TicketMechanic)
-class TicketMechanicAdmin(ViewOnly, admin.ModelAdmin):
+class TicketMechanicAdmin(ViewOnly, NoSecretLookups, admin.ModelAdmin):
     """Shown only: mechanics are put on and taken off a ticket on its own page (unless it is
     frozen) or through the API."""
 
@@ -260,7 +260,7 @@ class TicketMechanicAdmin(ViewOnly, admin.ModelAdmin):
 
 
 @admin.register(TicketInventory)
-class TicketInventoryAdmin(ViewOnly, admin.ModelAdmin):
+class TicketInventoryAdmin(ViewOnly, NoSecretLookups, admin.ModelAdmin):
     """Shown only: parts lines are added and removed through the API, which prices them and
     takes the parts from stock or returns them."""
 

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.limits import MAX_ID, MAX_INT
+from core.serializers import StrictDateField, StrictDecimalField, StrictIntegerField
 from core.text import NormalizedCharField
 from tickets import money
 from tickets.models import Payment, Status, TicketLine
@@ -16,40 +17,40 @@ MAX_MILEAGE = MAX_INT  # the largest value of the mileage columns
 
 
 class TicketMechanicSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     name = serializers.CharField()
 
 
 class TicketPartSerializer(serializers.Serializer):
-    inventory_id = serializers.IntegerField()
+    inventory_id = StrictIntegerField()
     name = serializers.CharField(source="inventory.name")
     # The unit price the part had when it was put on the ticket.
-    price = serializers.DecimalField(source="unit_price", max_digits=10, decimal_places=2)
-    quantity = serializers.IntegerField()
+    price = StrictDecimalField(source="unit_price", max_digits=10, decimal_places=2)
+    quantity = StrictIntegerField()
 
 
 class TicketLineSerializer(serializers.Serializer):
     """A labor or fee line, as shown and as sent (`POST /tickets/<id>/lines`)."""
 
-    id = serializers.IntegerField(read_only=True)
+    id = StrictIntegerField(read_only=True)
     kind = serializers.ChoiceField(choices=TicketLine.Kind.choices)
     description = NormalizedCharField(max_length=255)
-    quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
-    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal(0))
+    quantity = StrictDecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+    unit_price = StrictDecimalField(max_digits=10, decimal_places=2, min_value=Decimal(0))
     amount = serializers.SerializerMethodField()
-    mechanic_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None)
+    mechanic_id = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None)
 
     def validate_unit_price(self, value: Decimal) -> Decimal:
         # min_value=0 has refused every negative but -0, which abs() turns into a plain 0.
         return abs(value)
 
-    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
+    @extend_schema_field(StrictDecimalField(max_digits=16, decimal_places=2))
     def get_amount(self, line) -> Decimal:
         return money.line_amount(line.quantity, line.unit_price)
 
 
 def _money() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    return StrictDecimalField(max_digits=16, decimal_places=2, read_only=True)
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -67,17 +68,17 @@ class TicketSerializer(serializers.Serializer):
     """A ticket as the API shows it, and the fields a client may send. Reads expect a ticket from
     tickets.selectors (with `mechanic_list` and `part_list`); writes go through tickets.services."""
 
-    id = serializers.IntegerField(read_only=True)
+    id = StrictIntegerField(read_only=True)
     # Required, unless the ticket names its vehicle (whose VIN it then takes): see validate().
     VIN = NormalizedCharField(source="vin", max_length=17, required=False)
-    service_date = serializers.DateField()
-    service_description = NormalizedCharField(max_length=1000)
-    customer_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    vehicle_id = serializers.IntegerField(
+    service_date = StrictDateField()
+    service_description = NormalizedCharField(max_length=1000, multiline=True)
+    customer_id = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+    vehicle_id = StrictIntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="A vehicle of the ticket's customer."
     )
-    mileage_in = serializers.IntegerField(min_value=0, max_value=MAX_MILEAGE, required=False, allow_null=True)
-    mileage_out = serializers.IntegerField(
+    mileage_in = StrictIntegerField(min_value=0, max_value=MAX_MILEAGE, required=False, allow_null=True)
+    mileage_out = StrictIntegerField(
         min_value=0, max_value=MAX_MILEAGE, required=False, allow_null=True, help_text="At least mileage_in."
     )
     mechanics = TicketMechanicSerializer(source="mechanic_list", many=True, read_only=True)
@@ -93,7 +94,7 @@ class TicketSerializer(serializers.Serializer):
         # DecimalField would re-quantize them and fail on an unusually large total.
         return money.ticket_totals(ticket).as_dict()
 
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    @extend_schema_field(StrictIntegerField(allow_null=True))
     def get_invoice_number(self, ticket) -> int | None:
         invoice = money.invoice_of(ticket)
         return None if invoice is None else invoice.pk
@@ -115,13 +116,13 @@ class TicketSerializer(serializers.Serializer):
 
 class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Status.choices)
-    note = NormalizedCharField(max_length=1000, required=False, allow_blank=True, default="")
+    note = NormalizedCharField(max_length=1000, multiline=True, required=False, allow_blank=True, default="")
 
 
 class StatusChangeSerializer(serializers.Serializer):
     from_status = serializers.ChoiceField(source="from_status", choices=Status.choices, allow_null=True)
     to = serializers.ChoiceField(source="to_status", choices=Status.choices)
-    at = serializers.DateTimeField()
+    at = serializers.DateTimeField(read_only=True)
     by = serializers.CharField()
     note = serializers.CharField()
 
@@ -132,8 +133,8 @@ class StatusChangeSerializer(serializers.Serializer):
 
 
 class PaymentSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    id = StrictIntegerField(read_only=True)
+    amount = StrictDecimalField(max_digits=14, decimal_places=2)
     method = serializers.ChoiceField(choices=Payment.Method.choices)
     reference = NormalizedCharField(max_length=255, required=False, allow_blank=True, default="")
     at = serializers.DateTimeField(read_only=True)
@@ -146,13 +147,13 @@ class PaymentSerializer(serializers.Serializer):
 
 class MechanicAssignmentSerializer(serializers.Serializer):
     message = serializers.CharField()
-    ticket_id = serializers.IntegerField()
-    mechanic_id = serializers.IntegerField()
+    ticket_id = StrictIntegerField()
+    mechanic_id = StrictIntegerField()
 
 
 def _id_list() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list, max_length=1000
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID), required=False, default=list, max_length=1000
     )
 
 
@@ -162,8 +163,8 @@ class UpdateMechanicsSerializer(serializers.Serializer):
 
 
 class PartRequestSerializer(serializers.Serializer):
-    inventory_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=1)
+    inventory_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_INT, default=1)
 
 
 class AddPartsSerializer(serializers.Serializer):
@@ -181,10 +182,10 @@ class AddPartsSerializer(serializers.Serializer):
 
 
 class AddPartsResultSerializer(serializers.Serializer):
-    ticket_id = serializers.IntegerField()
-    added_inventory_ids = serializers.ListField(child=serializers.IntegerField())
-    duplicate_inventory_ids = serializers.ListField(child=serializers.IntegerField())
-    requested_count = serializers.IntegerField()
+    ticket_id = StrictIntegerField()
+    added_inventory_ids = serializers.ListField(child=StrictIntegerField())
+    duplicate_inventory_ids = serializers.ListField(child=StrictIntegerField())
+    requested_count = StrictIntegerField()
     added_count = serializers.SerializerMethodField()
     duplicate_count = serializers.SerializerMethodField()
 

@@ -2,6 +2,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.limits import MAX_ID
+from core.serializers import ModelSerializer, StrictIntegerField
 from core.text import NormalizedCharField
 from vehicles import selectors
 from vehicles.models import Vehicle
@@ -11,8 +12,8 @@ from vehicles.vin import vin_problem
 FIRST_MODEL_YEAR = 1886  # the Benz Patent-Motorwagen
 
 
-class VehicleSerializer(serializers.ModelSerializer):
-    customer_id = serializers.IntegerField(
+class VehicleSerializer(ModelSerializer):
+    customer_id = StrictIntegerField(
         min_value=1,
         max_value=MAX_ID,
         required=False,
@@ -21,14 +22,14 @@ class VehicleSerializer(serializers.ModelSerializer):
     vin = NormalizedCharField(
         max_length=50, help_text="17 letters and digits without I, O or Q, with a valid check digit; stored upper-case."
     )
-    year = serializers.IntegerField(
+    year = StrictIntegerField(
         min_value=FIRST_MODEL_YEAR,
         help_text="Model year, up to next year's models. Null only for vehicles made from older tickets.",
     )
     make = NormalizedCharField(max_length=100)
     model = NormalizedCharField(max_length=100)
     license_plate = NormalizedCharField(max_length=16, required=False, allow_blank=True, default="")
-    mileage = serializers.IntegerField(
+    mileage = StrictIntegerField(
         read_only=True, allow_null=True, help_text="The highest odometer reading of the vehicle's tickets."
     )
 

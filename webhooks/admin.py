@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin_services import ServiceModelAdmin, ViewOnly
+from core.admin_services import NoSecretLookups, ServiceModelAdmin, ViewOnly
 from webhooks import services
 from webhooks.models import Delivery, Subscription
 
@@ -28,7 +28,7 @@ class SubscriptionAdmin(ServiceModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ViewOnly, admin.ModelAdmin):
+class DeliveryAdmin(NoSecretLookups, ViewOnly, admin.ModelAdmin):
     list_display = ["id", "subscription", "event", "state", "attempt", "status_code", "at", "next_attempt_at"]
     list_filter = ["state"]
     list_select_related = ["subscription", "event"]

@@ -30,12 +30,14 @@ class SubscriptionCreatedSerializer(SubscriptionSerializer):
 
 
 class DeliverySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    event_id = serializers.UUIDField()
-    event_type = serializers.ChoiceField(source="event.type", choices=EventType.choices)
-    attempt = serializers.IntegerField(help_text="Attempts made so far.")
-    status_code = serializers.IntegerField(allow_null=True, help_text="The receiver's answer to the last attempt.")
-    error = serializers.CharField(help_text="Why the last attempt failed; empty when it did not.")
-    at = serializers.DateTimeField(allow_null=True, help_text="When the last attempt ended.")
-    next_attempt_at = serializers.DateTimeField(allow_null=True)
-    state = serializers.ChoiceField(choices=Delivery.State.choices)
+    id = serializers.IntegerField(read_only=True)
+    event_id = serializers.UUIDField(read_only=True)
+    event_type = serializers.ChoiceField(source="event.type", choices=EventType.choices, read_only=True)
+    attempt = serializers.IntegerField(help_text="Attempts made so far.", read_only=True)
+    status_code = serializers.IntegerField(
+        allow_null=True, help_text="The receiver's answer to the last attempt.", read_only=True
+    )
+    error = serializers.CharField(help_text="Why the last attempt failed; empty when it did not.", read_only=True)
+    at = serializers.DateTimeField(allow_null=True, help_text="When the last attempt ended.", read_only=True)
+    next_attempt_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    state = serializers.ChoiceField(choices=Delivery.State.choices, read_only=True)

@@ -1,12 +1,26 @@
 """core.filters without HTTP: the strict ordering and the bounded search every list uses."""
 
+import importlib
+from datetime import date
+
 import pytest
 from django import forms
+from django.apps import apps
+from django.conf import settings
+from django_filters import FilterSet
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from core.filters import BoundedSearchFilter, IdFilter, StrictOrderingFilter
+from core.filters import (
+    AsciiIntegerField,
+    BoundedSearchFilter,
+    IdFilter,
+    IntegerFilter,
+    IsoDateField,
+    IsoDateFilter,
+    StrictOrderingFilter,
+)
 from core.limits import MAX_ID
 from customers.models import Customer
 
@@ -84,3 +98,59 @@ def test_id_filter_takes_positive_64_bit_integers(value, expected):
 def test_id_filter_refuses_anything_else(value):
     with pytest.raises(forms.ValidationError):
         IdFilter().field.clean(value)
+
+
+@pytest.mark.parametrize("value", ["1_0", "\u0661\u0660", "\uff11\uff10", " 10", "+10", "1e1", "10.0"])
+def test_integer_filters_take_ascii_digits_only(value):
+    with pytest.raises(forms.ValidationError):
+        IdFilter().field.clean(value)
+    with pytest.raises(forms.ValidationError):
+        IntegerFilter().field.clean(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["\u0662\u0660\u0662\u0666-01-15", "20260115", "2026-1-15", "2026-01-15 ", "2026-W03-4"]
+)
+def test_date_filters_take_ascii_yyyy_mm_dd_only(value):
+    with pytest.raises(forms.ValidationError):
+        IsoDateFilter().field.clean(value)
+
+
+def test_a_date_filter_reads_a_real_day():
+    assert IsoDateFilter().field.clean("2026-01-15") == date(2026, 1, 15)
+
+
+# Form fields that read numbers or dates, and the strict ones the project's filters use instead.
+LAX_FORM_FIELDS = (forms.IntegerField, forms.DecimalField, forms.FloatField, forms.DateField, forms.DateTimeField)
+STRICT_FORM_FIELDS = (AsciiIntegerField, IsoDateField)
+
+
+def _project_filtersets() -> list[type[FilterSet]]:
+    for config in apps.get_app_configs():
+        if (settings.BASE_DIR / config.name / "filters.py").is_file():
+            importlib.import_module(f"{config.name}.filters")
+    found, pending = [], [FilterSet]
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if cls.__module__.split(".")[0] in {config.name for config in apps.get_app_configs()}:
+            found.append(cls)
+    return found
+
+
+FILTERSETS = _project_filtersets()
+
+
+def test_the_walk_finds_every_apps_filters():
+    assert {cls.__module__ for cls in FILTERSETS} >= {"tickets.filters", "vehicles.filters", "inventory.filters"}
+
+
+@pytest.mark.parametrize("filterset", FILTERSETS, ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
+def test_every_number_and_date_filter_is_strict(filterset):
+    lax = [
+        name
+        for name, filter_ in filterset.base_filters.items()
+        if issubclass(filter_.field_class, LAX_FORM_FIELDS) and not issubclass(filter_.field_class, STRICT_FORM_FIELDS)
+    ]
+
+    assert lax == []

@@ -19,7 +19,21 @@ def admin_browser(make_staff) -> Client:
     return client
 
 
-@pytest.mark.parametrize("name", ["Brake Pad", "brake pad", "Brake\u200b Pad", "\ufeffBRAKE PAD", "Ｂｒａｋｅ Ｐａｄ"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Brake Pad",
+        "brake pad",
+        "Brake\u200b Pad",
+        "\ufeffBRAKE PAD",
+        "Ｂｒａｋｅ Ｐａｄ",
+        "Brake Pad\u3164",
+        "Brake\u034f Pad",
+        "Brake Pad\u2800",
+        "Brake   Pad",
+        "Brake\tPad",
+    ],
+)
 def test_a_name_that_looks_like_an_existing_one_is_a_form_error(admin_browser, make_item, name):
     make_item(name="Brake Pad")
     response = admin_browser.post("/admin/inventory/inventory/add/", {"name": name, "price": "1.00"})

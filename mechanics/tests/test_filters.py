@@ -45,7 +45,7 @@ def test_search_and_ordering(staff_client, crew, query, expected):
     assert ids(staff_client.get(f"/mechanics?{query}")) == [crew[i].pk for i in expected]
 
 
-@pytest.mark.parametrize("query", ["ordering=email", "ordering=ticket_count", "ordering=-", "search=%00"])
+@pytest.mark.parametrize("query", ["ordering=email", "ordering=ticket_count", "ordering=-", "search=" + "w" * 101])
 def test_invalid_search_or_ordering_is_400(staff_client, crew, query):
     assert_error(staff_client.get(f"/mechanics?{query}"), 400, query.split("=")[0])
 
