@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "django_filters",
     "core",
+    "audit",
     "accounts",
     "customers",
     "mechanics",
