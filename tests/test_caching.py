@@ -579,6 +579,16 @@ WRITE_PATHS = [
         (f"{TRANSITION}.transition",),
     ),
     WritePath(
+        "approve the new total (by its customer)",
+        lambda w: ok(w.owner.post(f"/tickets/{w.t.pk}/approve", {})),
+        ticket_urls,
+        (f"{TRANSITION}.approve_supplemental",),
+        prepare=lambda w: (
+            move(w.t, "approved"),
+            ticket_services.add_line(ticket_id=w.t.pk, kind="fee", description="Extra", quantity=1, unit_price=7),
+        ),
+    ),
+    WritePath(
         "transition by its customer",
         lambda w: ok(w.owner.post(f"/tickets/{w.t.pk}/transition", {"to": "cancelled"})),
         ticket_urls,
