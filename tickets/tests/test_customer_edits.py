@@ -148,7 +148,7 @@ def test_the_service_refuses_a_customers_change_after_the_estimate(make_ticket, 
     ("body", "refused"),
     [
         ({"mileage_in": 5}, {"mileage_in"}),
-        ({"mileage_out": 6}, {"mileage_out"}),
+        ({"mileage_out": 2000}, {"mileage_out"}),
         ({"mileage_in": 5, "mileage_out": 6, "service_description": "x"}, {"mileage_in", "mileage_out"}),
         ({"mileage_in": 0}, {"mileage_in"}),
     ],
