@@ -629,6 +629,17 @@ WRITE_PATHS = [
         (f"{TICKETS}.update_line",),
         admin=("tickets.ticket", "inline:tickets.ticketline"),
     ),
+    WritePath(
+        "admin action: record the customer's approval",
+        lambda w: admin_action(w, "tickets/ticket/", "record_approval", [w.t], apply="1", note="By phone"),
+        ticket_urls,
+        (f"{TRANSITION}.approve_supplemental",),
+        admin=("tickets.ticket", "action:record_approval"),
+        prepare=lambda w: (
+            move(w.t, "approved"),
+            ticket_services.add_line(ticket_id=w.t.pk, kind="fee", description="Extra", quantity=1, unit_price=7),
+        ),
+    ),
     transition_action("approved"),
     transition_action("in_progress", path=("approved",)),
     transition_action("completed", path=("approved", "in_progress")),

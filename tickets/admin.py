@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Prefetch
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -91,6 +92,13 @@ def _transition_action(to: str, label: str):
 
     action.__name__ = f"move_to_{to}"
     return admin.action(description=label)(action)
+
+
+class ApprovalForm(forms.Form):
+    note = forms.CharField(
+        max_length=workflow.APPROVAL_NOTE_LIMIT,
+        help_text="How the customer approved the new total (by phone, in person...): kept in the ticket's history.",
+    )
 
 
 class TicketAdminForm(forms.ModelForm):
@@ -197,7 +205,37 @@ class TicketAdmin(AuditTrailAdmin, ServiceModelAdmin):
         _transition_action(Status.INVOICED, "Invoice"),
         _transition_action(Status.CLOSED, "Close (balance paid)"),
         _transition_action(Status.CANCELLED, "Cancel"),
+        "record_approval",
     ]
+
+    @admin.action(description="Record the customer's approval of the new total", permissions=["change"])
+    def record_approval(self, request, queryset):
+        """An intermediate page asks how the customer approved; applying it records the approval
+        of each ticket through tickets.workflow.approve_supplemental, reporting each refusal."""
+        tickets = list(queryset.order_by("pk"))
+        form = ApprovalForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Record the customer's approval",
+                "opts": self.model._meta,
+                "tickets": tickets,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/tickets/record_approval.html", context)
+        for ticket in tickets:
+            try:
+                approved = workflow.approve_supplemental(
+                    ticket_id=ticket.pk, by=actor_name(request.user), note=form.cleaned_data["note"]
+                )
+            except ServiceError as exc:
+                self.message_user(request, f"Not recorded, ticket {ticket.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Ticket {ticket.pk}: approval of {approved.approved_total} recorded.", messages.SUCCESS
+                )
+        return None
 
     def has_change_permission(self, request, obj=None) -> bool:
         """Invoiced, closed and cancelled tickets are shown read-only, as the API keeps them."""

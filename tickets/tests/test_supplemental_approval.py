@@ -340,3 +340,39 @@ def test_the_admins_ticket_page_shows_the_approved_total_and_whether_it_waits(ad
 
     assert "Approved total" in page and "100.00" in page
     assert "Needs approval" in page and 'alt="True"' in page
+
+
+def test_the_admin_records_an_approval_given_by_phone(admin_browser, extended):
+    page = admin_browser.post(
+        "/admin/tickets/ticket/", {"action": "record_approval", "_selected_action": [extended.pk]}
+    )
+    assert page.status_code == 200 and "How the customer approved" in page.content.decode()
+    assert Ticket.objects.get(pk=extended.pk).approved_total == Decimal("100.00")  # nothing yet
+
+    response = admin_browser.post(
+        "/admin/tickets/ticket/",
+        {"action": "record_approval", "_selected_action": [extended.pk], "apply": "1", "note": "By phone"},
+        follow=True,
+    )
+
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(f"Ticket {extended.pk}: approval of 125.50 recorded." in t for t in texts), texts
+    assert history(extended)[-1] == (
+        "in_progress",
+        "in_progress",
+        "admin-user",
+        "Approved the total of 125.50 (was 100.00): By phone",
+    )
+
+
+def test_the_admin_reports_a_ticket_with_nothing_to_approve(admin_browser, make_ticket):
+    ticket = make_ticket()
+
+    response = admin_browser.post(
+        "/admin/tickets/ticket/",
+        {"action": "record_approval", "_selected_action": [ticket.pk], "apply": "1", "note": "By phone"},
+        follow=True,
+    )
+
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(f"Not recorded, ticket {ticket.pk}: Nothing on ticket" in t for t in texts), texts
