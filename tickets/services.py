@@ -202,10 +202,10 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
         raise TicketFrozen(ticket)
     if customer_id is not None and ticket.status != Status.ESTIMATE:
         raise NotAnEstimate(ticket)
-    before = snapshot(ticket, TICKET_FIELDS)
+    was = snapshot(ticket, TICKET_FIELDS)
     if "customer_id" in changes and changes["customer_id"] != ticket.customer_id:
         _customer_exists(changes["customer_id"])
-    left = ticket.vehicle_id
+    before = ticket.vehicle_id
     customer_id, vin = changes.get("customer_id", ticket.customer_id), changes.get("vin", ticket.vin)
     relink = "vehicle_id" not in changes and (vin != ticket.vin or customer_id != ticket.customer_id)
     # Every vehicle the change may touch, locked at once in id order: two changes moving tickets
@@ -215,7 +215,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
         joining = Vehicle.objects.filter(customer_id=customer_id, vin=vin).values_list("pk", flat=True).first()
     touched = relink or not changes.keys().isdisjoint({"vehicle_id", "mileage_in", "mileage_out"})
     if touched:
-        vehicle_services.lock_vehicles(vehicle_ids={left, joining} - {None})
+        vehicle_services.lock_vehicles(vehicle_ids={before, joining} - {None})
     if "vehicle_id" in changes and changes["vehicle_id"] is None:
         ticket.vehicle, ticket.vin = None, vin
     elif "vehicle_id" in changes:
@@ -230,9 +230,9 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     _check_mileage(ticket.mileage_in, ticket.mileage_out)
     ticket.save()
     if touched:
-        refresh_mileage(vehicle_ids={left, ticket.vehicle_id} - {None})
+        refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
     record_change(
-        record=ticket, by=by, action=Action.UPDATE, changes=changed_fields(before, snapshot(ticket, TICKET_FIELDS))
+        record=ticket, by=by, action=Action.UPDATE, changes=changed_fields(was, snapshot(ticket, TICKET_FIELDS))
     )
     bump("tickets")
     return ticket
