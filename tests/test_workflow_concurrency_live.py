@@ -198,6 +198,29 @@ def test_lines_racing_the_invoice_are_on_it_or_refused(shop):
         assert invoice.body["status"] == "completed" and invoice.body["allowed"] == ["in_progress"]
 
 
+def test_lines_racing_the_approval_are_approved_with_it_or_wait_for_the_next(shop):
+    """Issue #23: a race once ended approved with 10 lines added after the approval, unseen. The
+    approved total is the ticket's total when the approval took the row lock: the lines committed
+    before it are in it, and any line after it makes the ticket need approval."""
+    ticket = shop.ticket(fee="100.00")
+    line = {"kind": "fee", "description": "Late", "quantity": 1, "unit_price": "1.00"}
+    calls = [lambda: shop.server.staff("POST", f"/tickets/{ticket}/lines", line) for _ in range(10)]
+    calls.insert(5, lambda: shop.server.staff("POST", f"/tickets/{ticket}/transition", {"to": "approved"}))
+
+    responses = live.at_once(calls)
+
+    approval = responses.pop(5)
+    counts = statuses(responses)
+    report(shop, "10 line additions racing the approval", counts)
+    assert approval.status == 200 and counts == Counter({201: 10})
+    shown = shop.call("GET", f"/tickets/{ticket}")
+    trail = [entry["action"] for entry in shop.call("GET", f"/tickets/{ticket}/changes")]
+    before_approval = trail.index("transition") - 1  # the lines added before the approval took the lock
+    assert Decimal(str(shown["approved_total"])) == 100 + before_approval
+    assert shown["totals"]["total"] == 110
+    assert shown["needs_approval"] == (before_approval < 10)
+
+
 def test_tickets_created_and_moved_at_once_keep_exact_status_counts(shop):
     """The per-status counts are hot rows (tickets/migrations/0007): 20 tickets created at once, then
     20 moves at once between the same two statuses in both directions, are all served (queued on the
