@@ -7,21 +7,31 @@ same arguments, and compare.
         --cache redis://127.0.0.1:6379/3 --runs 500
 
 It drops and creates the database (it must be one of its own), migrates it, makes a customer, a
-ticket, a mechanic and an item, then times each write `--runs` times after 50 unmeasured ones:
-each in its own transaction (what a client waits for, commit included), then all in one
-transaction (the statements alone: a commit's flush to disk, the same with or without the trail,
-is most of a committed write here). It prints the median and mean per write of both and the
-queries one committed write makes. Service calls skip HTTP; API calls go through Django's test
-client (JWT authentication, the view, the service, the response). Keyword arguments a service does not
-take (`by`, on the code before the audit trail) are left out, so the same script runs on both.
+ticket, a mechanic and an item, then times each write `--runs` times after 50 unmeasured ones, each
+in its own transaction (what a client waits for, commit included). Per write it prints the p10 and
+median of the time it took, the mean CPU time it took this process (the app) and its PostgreSQL
+backend (read from /proc: the database must run on this machine), and the SQL statements it sends.
+CPU time is what a write costs whatever else the machine is doing; elapsed time here is mostly the
+commit's flush to disk and waiting for a CPU. Service calls skip HTTP; API calls go through Django's
+test client (JWT authentication, the view, the service, the response). Keyword arguments a service
+does not take (`by`, on the code before the audit trail) are left out, so the same script runs on
+both.
+
+`--paired` (this code only) times each write with and without the audit trail in this process, in
+pairs run back to back, and prints the median of the pairs' differences in elapsed time and the
+difference in mean CPU time: on a machine whose load moves, far steadier measures of what the trail
+adds than two runs minutes apart.
 """
 
 import argparse
+import importlib
 import inspect
 import os
 import statistics
 import sys
 import time
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +40,15 @@ from urllib.parse import urlsplit
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 WARMUP = 50
+# The services that record audit entries (--paired turns them off in turn).
+AUDITED_MODULES = (
+    "tickets.services",
+    "tickets.workflow",
+    "customers.services",
+    "mechanics.services",
+    "inventory.services",
+    "vehicles.services",
+)
 
 
 def call(function, **kwargs):
@@ -56,6 +75,11 @@ def main() -> None:
     parser.add_argument("--cache", default="redis://127.0.0.1:6379/3")
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--only", default="", help="measure only writes whose label contains this")
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="time each write with and without the audit trail, alternately, in this process",
+    )
     args = parser.parse_args()
 
     recreate_database(args.database)
@@ -68,6 +92,7 @@ def main() -> None:
             "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "REQUEST_LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
+            "CONN_MAX_AGE": "3600",  # one backend for the whole run, whose CPU time is read
         }
     )
     import django
@@ -77,7 +102,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.core.cache import caches
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import connection
     from rest_framework.test import APIClient
 
     from accounts.tokens import tokens_for_staff
@@ -153,30 +178,52 @@ def main() -> None:
     try:
         from audit.services import record_change
     except ImportError:  # the code before the audit trail
-        pass
+        record_change = None
     else:
         writes.append(("the audit entry alone: record_change", 1, audit_entry))
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         print(cursor.fetchone()[0].split(",")[0], "|", args.cache, "|", f"{args.runs} runs each", flush=True)
-    print(
-        f"{'write':<36} {'committed: median':>18} {'mean µs':>8} {'in one transaction: median':>27} "
-        f"{'mean µs':>8} {'queries':>8}"
-    )
+    paired = args.paired and record_change is not None
+    if paired:
+        print(
+            f"{'write':<38} {'wall µs: with':>14} {'without':>8} {'added (IQR)':>20}"
+            f" {'CPU µs: with':>13} {'without':>8} {'added':>6} {'statements':>11}"
+        )
+    else:
+        print(
+            f"{'write':<38} {'wall µs: p10':>13} {'median':>7} {'CPU µs: app':>12} {'database':>9} {'statements':>11}"
+        )
     for label, count, write in writes:
-        if args.only and args.only not in label:
+        if args.only and args.only not in label or (paired and write is audit_entry):
             continue
         for n in range(WARMUP):
             write(n)
-        statements = statements_of(connection, write)
-        committed = timed(write, args.runs, count)
-        with transaction.atomic():  # the statements alone: no commit per write
-            batched = timed(write, args.runs, count)
-        print(
-            f"{label:<36} {statistics.median(committed):18.0f} {statistics.fmean(committed):8.0f} "
-            f"{statistics.median(batched):27.0f} {statistics.fmean(batched):8.0f} {len(statements) / count:8.1f}",
-            flush=True,
-        )
+        statements = len(statements_of(connection, write)) / count
+        if paired:
+            with audit_off():
+                statements_without = len(statements_of(connection, write)) / count
+            on, off = timed_with_and_without_the_trail(connection, write, args.runs, count)
+            added = sorted(a.wall - b.wall for a, b in zip(on, off, strict=True))
+            quartiles = statistics.quantiles(added, n=4)
+            cpu_on, cpu_off = (statistics.fmean(t.app + t.database for t in times) for times in (on, off))
+            print(
+                f"{label:<38} {statistics.median(t.wall for t in on):14.0f}"
+                f" {statistics.median(t.wall for t in off):8.0f}"
+                f" {statistics.median(added):6.0f} ({quartiles[0]:.0f}..{quartiles[2]:.0f})"
+                f" {cpu_on:13.0f} {cpu_off:8.0f} {cpu_on - cpu_off:6.0f}"
+                f" {statements_without:5.1f} → {statements:.1f}",
+                flush=True,
+            )
+        else:
+            times = [timed(connection, write, n, count) for n in range(args.runs)]
+            walls = sorted(t.wall for t in times)
+            print(
+                f"{label:<38} {walls[len(walls) // 10]:13.0f} {statistics.median(walls):7.0f}"
+                f" {statistics.fmean(t.app for t in times):12.0f} {statistics.fmean(t.database for t in times):9.0f}"
+                f" {statements:11.1f}",
+                flush=True,
+            )
 
 
 def statements_of(connection, write) -> list[str]:
@@ -188,18 +235,64 @@ def statements_of(connection, write) -> list[str]:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        write(0)
+        write(10**6)
     return statements
 
 
-def timed(write, runs: int, count: int) -> list[float]:
-    """Microseconds per write, each of `runs` calls of `write` (which makes `count` writes)."""
-    times = []
+@dataclass(frozen=True)
+class Timing:
+    """Microseconds per write: elapsed, and the CPU time of this process (the app: Django, the
+    service, the client) and of its PostgreSQL backend, which the machine's load does not inflate."""
+
+    wall: float
+    app: float
+    database: float
+
+
+def backend_cpu_ns(connection) -> int:
+    """CPU time of the PostgreSQL backend serving `connection` (same machine: /proc)."""
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def timed(connection, write, n: int, count: int) -> Timing:
+    """One call of `write` (which makes `count` writes)."""
+    database, app, wall = backend_cpu_ns(connection), time.process_time_ns(), time.perf_counter_ns()
+    write(n)
+    wall, app = time.perf_counter_ns() - wall, time.process_time_ns() - app
+    database = backend_cpu_ns(connection) - database
+    return Timing(wall / count / 1e3, app / count / 1e3, database / count / 1e3)
+
+
+def timed_with_and_without_the_trail(connection, write, runs: int, count: int) -> tuple[list[Timing], list[Timing]]:
+    """Each write with and without the audit trail, in pairs run back to back (which of the two
+    goes first alternates), so both of a pair meet the same load on the machine."""
+    on, off = [], []
     for n in range(runs):
-        started = time.perf_counter()
-        write(n)
-        times.append((time.perf_counter() - started) / count * 1e6)
-    return times
+        for audited in (True, False) if n % 2 else (False, True):
+            with nullcontext() if audited else audit_off():
+                # A value of its own for each write: every write changes something.
+                (on if audited else off).append(timed(connection, write, 2 * n + audited, count))
+    return on, off
+
+
+@contextmanager
+def audit_off():
+    """The services as they were before the audit trail: no entry recorded (the snapshots and
+    diffs they take for it, microseconds of Python, are still made)."""
+    patched = []
+    for name in AUDITED_MODULES:
+        module = importlib.import_module(name)
+        for attribute in ("record_change", "record_changes"):
+            if hasattr(module, attribute):
+                patched.append((module, attribute, getattr(module, attribute)))
+                setattr(module, attribute, lambda **kwargs: None)
+    try:
+        yield
+    finally:
+        for module, attribute, original in patched:
+            setattr(module, attribute, original)
 
 
 if __name__ == "__main__":
