@@ -48,6 +48,13 @@ TICKET_EXAMPLE = OpenApiExample(
 )
 
 
+CUSTOMER_EDITS = (
+    "Staff change a ticket until it is invoiced, closed or cancelled (then `409`). A customer changes their own "
+    "ticket only while it is an `estimate` (else `409`), and never records mileage: `mileage_in` or `mileage_out` "
+    "with a value from a customer is `400`."
+)
+
+
 class TicketPagination(HeaderPagination):
     """`GET /tickets` takes its X-Total-Count from the per-status counts the database keeps
     (TicketStatusCount) when that is the exact answer: the list is every ticket (the list action's
@@ -72,14 +79,20 @@ class TicketPagination(HeaderPagination):
     ),
     create=extend_schema(
         summary="Open a ticket (a customer opens their own)",
+        description="Mileage is recorded by staff: `mileage_in` or `mileage_out` with a value from a customer: `400`.",
         examples=[TICKET_EXAMPLE],
         responses={201: TicketSerializer, **errors(*CREATE, 404)},
     ),
     update=extend_schema(
-        summary="Replace a ticket", examples=[TICKET_EXAMPLE], responses={200: TicketSerializer, **errors(*UPDATE)}
+        summary="Replace a ticket",
+        description=CUSTOMER_EDITS,
+        examples=[TICKET_EXAMPLE],
+        responses={200: TicketSerializer, **errors(*UPDATE)},
     ),
     partial_update=extend_schema(
-        summary="Change some fields of a ticket", responses={200: TicketSerializer, **errors(*UPDATE)}
+        summary="Change some fields of a ticket",
+        description=CUSTOMER_EDITS,
+        responses={200: TicketSerializer, **errors(*UPDATE)},
     ),
 )
 @method_decorator(cache_read("tickets", TICKET_LIST_CACHE_SECONDS), name="list")
