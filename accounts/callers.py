@@ -35,8 +35,7 @@ def calling_customer_id(request) -> int | None:
 
 
 def actor_name(user) -> str:
-    """How history and ledgers name whoever made a change (the `by` of a status change, a stock
-    movement, a payment): a staff user's username, a customer's email."""
-    if isinstance(user, Customer):
-        return user.email
+    """How history, ledgers and the audit trail name whoever made a change (the `by` of a status
+    change, a stock movement, a payment, an audit entry): a staff user's username, a customer's
+    email (Customer.get_username)."""
     return user.get_username() if user.is_authenticated else ""

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.db.models import Count
 
+from audit.admin import AuditTrailAdmin
 from core.admin_services import ServiceModelAdmin
 from core.text import normalize_email
 from customers import services
@@ -44,7 +45,7 @@ class CustomerAdminForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceModelAdmin):
+class CustomerAdmin(AuditTrailAdmin, ServiceModelAdmin):
     """Customers are created, changed and deleted through customers.services, as in the API; a
     customer with service history is kept."""
 
@@ -60,10 +61,10 @@ class CustomerAdmin(ServiceModelAdmin):
         if not change:
             return services.customer_create(**fields, password=password)
         changes = {**fields, "password": password} if password else fields
-        return services.customer_update(customer_id=obj.pk, changes=changes)
+        return services.customer_update(customer_id=obj.pk, changes=changes, by=request.user.get_username())
 
     def delete_model(self, request, obj) -> None:
-        services.customer_delete(customer_id=obj.pk)
+        services.customer_delete(customer_id=obj.pk, by=request.user.get_username())
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(ticket_count=Count("tickets"))

@@ -33,6 +33,11 @@ class Customer(NormalizedTextModel):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
+    def get_username(self) -> str:
+        """How a customer is named where their changes are recorded (history, audit trail), as
+        Django's users name themselves with get_username()."""
+        return self.email
+
     def set_password(self, raw_password: str) -> None:
         self.password = make_password(raw_password)
 

@@ -77,6 +77,7 @@ class CustomerViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
                 changes=changes,
                 current_password=current_password,
                 by_owner=by_owner,
+                by=self.request.user.get_username(),  # what accounts.callers.actor_name returns
             )
         except InvalidInput as exc:
             if guard is not None and current_password is not None and "current_password" in exc.fields:
@@ -84,4 +85,4 @@ class CustomerViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
             raise
 
     def perform_destroy(self, instance):
-        services.customer_delete(customer_id=instance.pk)
+        services.customer_delete(customer_id=instance.pk, by=self.request.user.get_username())

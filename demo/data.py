@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from faker import Faker
 
+from audit.models import Change
 from core.caching import bump
 from customers.models import Customer
 from inventory.models import Inventory, StockMovement
@@ -122,13 +123,14 @@ def _batches(total: int, size: int) -> Iterator[range]:
 
 
 def flush_shop_data() -> None:
-    """Delete the shop's data. Tickets and their lines go with one DELETE per table: loading a
-    million tickets to delete each one took longer than seeding them. Customers are deleted
+    """Delete the shop's data, its audit trail included. Tickets and their lines go with one DELETE
+    per table: loading a million tickets to delete each one took longer than seeding them. Customers are deleted
     through the ORM, so each leaves the tombstone that refuses its tokens at once
     (accounts/signals.py). Every cached read is made stale once, at the end."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             for model in (
+                Change,
                 Payment,
                 Invoice,
                 StatusChange,

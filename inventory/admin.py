@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 
 from accounts.callers import actor_name
+from audit.admin import AuditTrailAdmin
 from core.admin_services import ServiceModelAdmin, ViewOnly
 from core.errors import ServiceError
 from inventory import services, stock
@@ -64,7 +65,7 @@ class StockMovementForm(forms.Form):
 
 
 @admin.register(Inventory)
-class InventoryAdmin(ServiceModelAdmin):
+class InventoryAdmin(AuditTrailAdmin, ServiceModelAdmin):
     """Items are created, changed and deleted through inventory.services, as in the API; an item
     on tickets or with a stock ledger is kept (Django's "protected" page, or the service's refusal)."""
 
@@ -80,11 +81,11 @@ class InventoryAdmin(ServiceModelAdmin):
     def save_through_service(self, request, obj, form, change) -> Inventory:
         fields = {name: form.cleaned_data[name] for name in ("name", "price", "reorder_point")}
         if change:
-            return services.inventory_update(item_id=obj.pk, changes=fields)
+            return services.inventory_update(item_id=obj.pk, changes=fields, by=actor_name(request.user))
         return services.inventory_create(**fields, by=actor_name(request.user))
 
     def delete_model(self, request, obj) -> None:
-        services.inventory_delete(item_id=obj.pk)
+        services.inventory_delete(item_id=obj.pk, by=actor_name(request.user))
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # a new item has no ledger yet

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from audit.models import Action
+from audit.services import changed_fields, deleted_fields, record_change, snapshot
 from core.caching import bump
 from core.errors import Conflict
 from core.services import locked_row, save_unique
@@ -9,6 +11,9 @@ from inventory import stock
 from inventory.models import DUPLICATE_NAME, Inventory
 
 __all__ = ["DUPLICATE_NAME", "inventory_create", "inventory_delete", "inventory_update"]
+
+# What the audit trail shows of an item. Its stock has a trail of its own: the ledger (inventory.stock).
+AUDITED_FIELDS = {"name": "name", "price": "price", "reorder_point": "reorder_point"}
 
 
 @transaction.atomic
@@ -26,19 +31,24 @@ def inventory_create(
 
 
 @transaction.atomic
-def inventory_update(*, item_id: int, changes: dict) -> Inventory:
-    """Name, price and reorder point. Stock on hand changes only through inventory.stock."""
+def inventory_update(*, item_id: int, changes: dict, by: str = "") -> Inventory:
+    """Name, price and reorder point. Stock on hand changes only through inventory.stock.
+    Recorded in the item's audit trail, `by` whoever made the change."""
     item = locked_row(Inventory, item_id)  # a concurrent delete must not be undone by this save
+    before = snapshot(item, AUDITED_FIELDS)
     for field in ("name", "price", "reorder_point"):
         if field in changes:
             setattr(item, field, changes[field])
     save_unique(item, field="name", message=DUPLICATE_NAME)
+    record_change(
+        record=item, by=by, action=Action.UPDATE, changes=changed_fields(before, snapshot(item, AUDITED_FIELDS))
+    )
     bump("tickets")  # tickets show their parts' names
     return item
 
 
 @transaction.atomic
-def inventory_delete(*, item_id: int) -> None:
+def inventory_delete(*, item_id: int, by: str = "") -> None:
     item = locked_row(Inventory, item_id)
     if ticket_count := item.ticket_lines.count():
         raise Conflict(
@@ -49,4 +59,5 @@ def inventory_delete(*, item_id: int) -> None:
         raise Conflict(
             f"Inventory item {item_id} has stock movements; items with a stock ledger are kept for their history."
         )
+    record_change(record=item, by=by, action=Action.DELETE, changes=deleted_fields(snapshot(item, AUDITED_FIELDS)))
     item.delete()

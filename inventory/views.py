@@ -89,11 +89,11 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.Mod
 
     def perform_update(self, serializer):
         serializer.instance = services.inventory_update(
-            item_id=serializer.instance.pk, changes=serializer.validated_data
+            item_id=serializer.instance.pk, changes=serializer.validated_data, by=actor_name(self.request.user)
         )
 
     def perform_destroy(self, instance):
-        services.inventory_delete(item_id=instance.pk)
+        services.inventory_delete(item_id=instance.pk, by=actor_name(self.request.user))
 
     @extend_schema(
         methods=["GET"],

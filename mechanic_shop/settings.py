@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "django_filters",
     "core",
+    "audit",
     "accounts",
     "customers",
     "mechanics",

@@ -4,6 +4,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.callers import actor_name
 from core.caching import cache_read
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
@@ -56,11 +57,11 @@ class MechanicViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.mechanic_update(
-            mechanic_id=serializer.instance.pk, changes=serializer.validated_data
+            mechanic_id=serializer.instance.pk, changes=serializer.validated_data, by=actor_name(self.request.user)
         )
 
     def perform_destroy(self, instance):
-        services.mechanic_delete(mechanic_id=instance.pk)
+        services.mechanic_delete(mechanic_id=instance.pk, by=actor_name(self.request.user))
 
     @extend_schema(
         summary="The three mechanics on the most tickets",

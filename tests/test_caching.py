@@ -581,6 +581,16 @@ WRITE_PATHS = [
         (f"{TRANSITION}.transition",),
     ),
     WritePath(
+        "approve the new total (by its customer)",
+        lambda w: ok(w.owner.post(f"/tickets/{w.t.pk}/approve", {})),
+        ticket_urls,
+        (f"{TRANSITION}.approve_supplemental",),
+        prepare=lambda w: (
+            move(w.t, "approved"),
+            ticket_services.add_line(ticket_id=w.t.pk, kind="fee", description="Extra", quantity=1, unit_price=7),
+        ),
+    ),
+    WritePath(
         "transition by its customer",
         lambda w: ok(w.owner.post(f"/tickets/{w.t.pk}/transition", {"to": "cancelled"})),
         ticket_urls,
@@ -620,6 +630,17 @@ WRITE_PATHS = [
         ticket_urls,
         (f"{TICKETS}.update_line",),
         admin=("tickets.ticket", "inline:tickets.ticketline"),
+    ),
+    WritePath(
+        "admin action: record the customer's approval",
+        lambda w: admin_action(w, "tickets/ticket/", "record_approval", [w.t], apply="1", note="By phone"),
+        ticket_urls,
+        (f"{TRANSITION}.approve_supplemental",),
+        admin=("tickets.ticket", "action:record_approval"),
+        prepare=lambda w: (
+            move(w.t, "approved"),
+            ticket_services.add_line(ticket_id=w.t.pk, kind="fee", description="Extra", quantity=1, unit_price=7),
+        ),
     ),
     transition_action("approved"),
     transition_action("in_progress", path=("approved",)),

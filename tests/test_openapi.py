@@ -31,6 +31,8 @@ API_PATHS = {
     "/tickets/{id}/inventory/{inventory_id}": {"delete"},
     "/tickets/{id}/transition": {"post"},
     "/tickets/{id}/history": {"get"},
+    "/tickets/{id}/approve": {"post"},
+    "/tickets/{id}/changes": {"get"},
     "/tickets/{id}/lines": {"post"},
     "/tickets/{id}/lines/{line_id}": {"delete"},
     "/tickets/{id}/payments": {"get", "post"},

@@ -107,6 +107,21 @@ class World:
             workflow.transition(ticket_id=ticket.pk, to=to, by="staff")
         return ticket
 
+    def _awaiting_approval(self, customer):
+        """Approved, then work added: its new total waits for the customer's approval."""
+        ticket = self._make_ticket(customer=customer)
+        workflow.transition(ticket_id=ticket.pk, to="approved", by="staff")
+        TicketLine.objects.create(ticket=ticket, kind="labor", description="Extra", quantity=1, unit_price=50)
+        return ticket
+
+    @cached_property
+    def my_ticket_awaiting_approval(self):
+        return self._awaiting_approval(self.me)
+
+    @cached_property
+    def other_ticket_awaiting_approval(self):
+        return self._awaiting_approval(self.other)
+
     @cached_property
     def my_invoiced_ticket(self):
         return self._invoiced(self.me)
@@ -265,6 +280,12 @@ ENDPOINTS = [
     E("post", "/tickets/{other_ticket}/transition", lambda w: {"to": "approved"}, 401, 403, 200),
     E("get", "/tickets/{my_ticket}/history", None, 401, 200, 200),
     E("get", "/tickets/{other_ticket}/history", None, 401, 403, 200),
+    # Supplemental work: the customer approves the new total of their own ticket; staff record an
+    # approval given by phone (with a note). The audit trail is for staff.
+    E("post", "/tickets/{my_ticket_awaiting_approval}/approve", lambda w: {"note": "By phone"}, 401, 200, 200),
+    E("post", "/tickets/{other_ticket_awaiting_approval}/approve", lambda w: {"note": "By phone"}, 401, 403, 200),
+    E("get", "/tickets/{my_ticket}/changes", None, 401, 403, 200),
+    E("get", "/tickets/{other_ticket}/changes", None, 401, 403, 200),
     E(
         "post",
         "/tickets/{my_ticket}/lines",
@@ -351,6 +372,8 @@ NOT_ALLOWED = [
     E("put", "/tickets/{my_ticket}/inventory/{ticket_item}", None, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/transition", None, 401, 405, 405),
     E("post", "/tickets/{my_ticket}/history", None, 401, 405, 405),
+    E("get", "/tickets/{my_ticket}/approve", None, 401, 405, 405),
+    E("post", "/tickets/{my_ticket}/changes", None, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/lines", None, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/lines/{my_line}", None, 401, 405, 405),
     E("delete", "/tickets/{my_invoiced_ticket}/payments", None, 401, 405, 405),
@@ -528,6 +551,8 @@ OWN_ONLY_BY_ID = [
         {"VIN": "1HGCM82633A004352", "service_date": "2026-11-02", "service_description": "Brakes"},
     ),
     ("post", "/tickets/{id}/transition", {"to": "approved"}),
+    ("post", "/tickets/{id}/approve", {"note": "By phone"}),
+    ("get", "/tickets/{id}/changes", None),
     ("get", "/tickets/{id}/history", None),
     ("get", "/tickets/{id}/payments", None),
     ("get", "/tickets/{id}/estimate.pdf", None),

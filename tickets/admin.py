@@ -1,15 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Prefetch
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.callers import actor_name
+from audit.admin import AuditTrailAdmin
 from core.admin_services import BoundedAutocomplete, NoSecretLookups, ServiceModelAdmin, ViewOnly
 from core.errors import ServiceError
 from core.text import normalize_text
 from mechanics.models import Mechanic
-from tickets import money, services, workflow
+from tickets import money, selectors, services, workflow
 from tickets.models import Payment, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
 from tickets.serializers import MAX_MILEAGE, VIN_PATTERN
 from tickets.services import MILEAGE_OUT_BELOW_IN
@@ -92,6 +94,13 @@ def _transition_action(to: str, label: str):
     return admin.action(description=label)(action)
 
 
+class ApprovalForm(forms.Form):
+    note = forms.CharField(
+        max_length=workflow.APPROVAL_NOTE_LIMIT,
+        help_text="How the customer approved the new total (by phone, in person...): kept in the ticket's history.",
+    )
+
+
 class TicketAdminForm(forms.ModelForm):
     # As the API takes it: optional when a vehicle is chosen, whose VIN the ticket then takes.
     vin = forms.CharField(
@@ -135,7 +144,7 @@ def _service_arguments(form: forms.ModelForm, names) -> dict:
     return arguments
 
 
-def _save_mechanic_rows(ticket_id: int, formset) -> None:
+def _save_mechanic_rows(ticket_id: int, formset, by: str) -> None:
     """One update_mechanics: a row deleted or changed removes its mechanic, a new or changed row
     adds one."""
     added, removed = set(), set()
@@ -149,17 +158,17 @@ def _save_mechanic_rows(ticket_id: int, formset) -> None:
                 removed.add(row.initial["mechanic"])
             added.add(row.cleaned_data["mechanic"].pk)
     if added != removed:
-        services.update_mechanics(ticket_id=ticket_id, add_ids=added - removed, remove_ids=removed - added)
+        services.update_mechanics(ticket_id=ticket_id, add_ids=added - removed, remove_ids=removed - added, by=by)
 
 
-def _save_line_rows(ticket_id: int, formset) -> None:
+def _save_line_rows(ticket_id: int, formset, by: str) -> None:
     for line in formset.deleted_objects:
-        services.delete_line(ticket_id=ticket_id, line_id=line.pk)
+        services.delete_line(ticket_id=ticket_id, line_id=line.pk, by=by)
     for line, changed in formset.changed_objects:
         changes = {name: getattr(line, name) for name in changed if name != "mechanic"}
         if "mechanic" in changed:
             changes["mechanic_id"] = line.mechanic_id
-        services.update_line(ticket_id=ticket_id, line_id=line.pk, changes=changes)
+        services.update_line(ticket_id=ticket_id, line_id=line.pk, changes=changes, by=by)
     for line in formset.new_objects:
         services.add_line(
             ticket_id=ticket_id,
@@ -168,11 +177,12 @@ def _save_line_rows(ticket_id: int, formset) -> None:
             quantity=line.quantity,
             unit_price=line.unit_price,
             mechanic_id=line.mechanic_id,
+            by=by,
         )
 
 
 @admin.register(Ticket)
-class TicketAdmin(ServiceModelAdmin):
+class TicketAdmin(AuditTrailAdmin, ServiceModelAdmin):
     """Tickets are created and changed through tickets.services, as in the API: the creation is
     recorded in the ticket's history, the vehicle and VIN rules hold, the vehicles' mileage is
     kept, and a frozen ticket cannot change. Tickets are never deleted (service history is kept)."""
@@ -184,7 +194,7 @@ class TicketAdmin(ServiceModelAdmin):
     list_filter = ["status", "service_date", "mechanics"]
     date_hierarchy = "service_date"
     autocomplete_fields = ["customer", "vehicle"]
-    readonly_fields = ["status"]
+    readonly_fields = ["status", "approved_total", "needs_approval"]
     service_field_names = {"customer_id": "customer", "vehicle_id": "vehicle", "VIN": "vin"}
     inlines = [TicketMechanicInline, TicketInventoryInline, TicketLineInline, PaymentInline]
     ordering = ["-id"]
@@ -195,7 +205,37 @@ class TicketAdmin(ServiceModelAdmin):
         _transition_action(Status.INVOICED, "Invoice"),
         _transition_action(Status.CLOSED, "Close (balance paid)"),
         _transition_action(Status.CANCELLED, "Cancel"),
+        "record_approval",
     ]
+
+    @admin.action(description="Record the customer's approval of the new total", permissions=["change"])
+    def record_approval(self, request, queryset):
+        """An intermediate page asks how the customer approved; applying it records the approval
+        of each ticket through tickets.workflow.approve_supplemental, reporting each refusal."""
+        tickets = list(queryset.order_by("pk"))
+        form = ApprovalForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Record the customer's approval",
+                "opts": self.model._meta,
+                "tickets": tickets,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/tickets/record_approval.html", context)
+        for ticket in tickets:
+            try:
+                approved = workflow.approve_supplemental(
+                    ticket_id=ticket.pk, by=actor_name(request.user), note=form.cleaned_data["note"]
+                )
+            except ServiceError as exc:
+                self.message_user(request, f"Not recorded, ticket {ticket.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Ticket {ticket.pk}: approval of {approved.approved_total} recorded.", messages.SUCCESS
+                )
+        return None
 
     def has_change_permission(self, request, obj=None) -> bool:
         """Invoiced, closed and cancelled tickets are shown read-only, as the API keeps them."""
@@ -213,18 +253,18 @@ class TicketAdmin(ServiceModelAdmin):
             changes = _service_arguments(form, form.changed_data)
             if changes.get("vin", "") is None:
                 del changes["vin"]  # emptied: the ticket keeps its VIN, or takes its vehicle's
-            return services.ticket_update(ticket_id=obj.pk, changes=changes)
+            return services.ticket_update(ticket_id=obj.pk, changes=changes, by=actor_name(request.user))
         return services.ticket_create(**_service_arguments(form, form.fields), by=actor_name(request.user))
 
     def save_formset(self, request, form, formset, change) -> None:
         """The mechanics and lines of the inlines are written through tickets.services too.
         `save(commit=False)` writes nothing: it sorts the rows (and keeps them for the log)."""
         formset.save(commit=False)
-        ticket_id = form.instance.pk
+        ticket_id, by = form.instance.pk, actor_name(request.user)
         if formset.model is TicketMechanic:
-            _save_mechanic_rows(ticket_id, formset)
+            _save_mechanic_rows(ticket_id, formset, by)
         elif formset.model is TicketLine:
-            _save_line_rows(ticket_id, formset)
+            _save_line_rows(ticket_id, formset, by)
 
     def get_queryset(self, request):
         return (
@@ -233,6 +273,16 @@ class TicketAdmin(ServiceModelAdmin):
             .annotate(parts_count=Count("part_lines", distinct=True))
             .prefetch_related(Prefetch("mechanics", queryset=Mechanic.objects.only("id", "name")))
         )
+
+    @admin.display(boolean=True, description="needs approval")
+    def needs_approval(self, ticket) -> bool | None:
+        """Whether work added since the customer's approval waits for their approval of the new
+        total (which the Complete and Invoice actions then refuse). None on the add page."""
+        detail = None if ticket.pk is None else selectors.ticket_detail(ticket_id=ticket.pk)
+        if detail is None:
+            return None
+        total = money.ticket_totals(detail).total
+        return money.needs_approval(status=detail.status, approved_total=detail.approved_total, total=total)
 
     @admin.display(description="mechanics")
     def mechanic_names(self, ticket) -> str:

@@ -34,6 +34,9 @@ class Ticket(models.Model):
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
     mileage_in = models.PositiveIntegerField(null=True, blank=True)
     mileage_out = models.PositiveIntegerField(null=True, blank=True)
+    # The total the customer last approved (None before any approval): set by approving the
+    # estimate and by each supplemental approval (tickets.workflow), nowhere else.
+    approved_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, editable=False)
     mechanics = models.ManyToManyField(Mechanic, through="TicketMechanic", related_name="tickets")
     parts = models.ManyToManyField(Inventory, through="TicketInventory", related_name="tickets")
 

@@ -14,10 +14,12 @@ from django.conf import settings
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from tickets.models import Invoice, Payment, Ticket, TicketLine
+from tickets.models import Invoice, Payment, Status, Ticket, TicketLine
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The statuses in which work added after the approval waits for a new one (API.md's needs_approval).
+AWAITING_APPROVAL_STATUSES = frozenset({Status.APPROVED, Status.IN_PROGRESS})
 
 
 def cents(value: Decimal) -> Decimal:
@@ -110,3 +112,13 @@ def ticket_totals(ticket: Ticket) -> Totals:
     invoice = invoice_of(ticket)
     charged = invoice or charges(part_lines=ticket.part_list, lines=ticket.line_list, tax_rate=settings.TAX_RATE)
     return totals(charged=charged, paid=ticket.paid)
+
+
+def exceeds_approval(*, approved_total: Decimal | None, total: Decimal) -> bool:
+    """The total is above the one the customer approved (never, with no recorded approval)."""
+    return approved_total is not None and total > approved_total
+
+
+def needs_approval(*, status: str, approved_total: Decimal | None, total: Decimal) -> bool:
+    """API.md's `needs_approval`: approved or in progress, with a total above the approved one."""
+    return status in AWAITING_APPROVAL_STATUSES and exceeds_approval(approved_total=approved_total, total=total)

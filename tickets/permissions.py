@@ -6,10 +6,20 @@ from customers.models import Customer
 class TicketAccess(BasePermission):
     """Staff do everything but `my-tickets`; a customer lists their own tickets, opens tickets
     for themselves, reads and edits their own, reads their history and payments, and approves
-    or declines their estimates (which moves, tickets.workflow decides). Lines, part removal and
-    payments are written by staff only."""
+    or declines their estimates (which moves, tickets.workflow decides) and approves new totals.
+    Lines, part removal and payments are written by staff only; the audit trail (`changes`) is
+    read by staff only."""
 
-    customer_actions = {"my_tickets", "retrieve", "create", "update", "partial_update", "transition", "history"}
+    customer_actions = {
+        "my_tickets",
+        "retrieve",
+        "create",
+        "update",
+        "partial_update",
+        "transition",
+        "approve",
+        "history",
+    }
     customer_read_actions = {"payments"}
 
     def has_permission(self, request, view) -> bool:

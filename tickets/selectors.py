@@ -1,5 +1,7 @@
 from django.db.models import Prefetch, QuerySet, Sum
 
+from audit.models import Change
+from audit.selectors import changes_of
 from mechanics.models import Mechanic
 from tickets.models import Payment, StatusChange, Ticket, TicketInventory, TicketLine, TicketStatusCount
 from tickets.money import paid_subquery
@@ -63,3 +65,8 @@ def ticket_history(*, ticket_id: int) -> QuerySet[StatusChange]:
 
 def ticket_payments(*, ticket_id: int) -> QuerySet[Payment]:
     return Payment.objects.filter(ticket_id=ticket_id).order_by("id")
+
+
+def ticket_changes(*, ticket_id: int) -> QuerySet[Change]:
+    """The ticket's audit trail, oldest first."""
+    return changes_of(model=Ticket, object_id=ticket_id)

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from core.limits import MAX_ID, MAX_INT
 from core.serializers import StrictDateField, StrictDecimalField, StrictIntegerField
 from core.text import NormalizedCharField
-from tickets import money
+from tickets import money, workflow
 from tickets.models import Payment, Status, TicketLine
 from tickets.services import MILEAGE_OUT_BELOW_IN
 
@@ -87,12 +87,26 @@ class TicketSerializer(serializers.Serializer):
     lines = TicketLineSerializer(source="line_list", many=True, read_only=True)
     totals = serializers.SerializerMethodField()
     invoice_number = serializers.SerializerMethodField()
+    approved_total = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="The total the customer last approved; null before any approval.",
+    )
+    needs_approval = serializers.SerializerMethodField(
+        help_text="Approved or in progress, with a total above approved_total: POST /tickets/<id>/approve."
+    )
 
     @extend_schema_field(TotalsSerializer)
     def get_totals(self, ticket) -> dict:
         # The Decimals as money computed them (already in cents), rendered exactly: a
         # DecimalField would re-quantize them and fail on an unusually large total.
         return money.ticket_totals(ticket).as_dict()
+
+    def get_needs_approval(self, ticket) -> bool:
+        total = money.ticket_totals(ticket).total
+        return money.needs_approval(status=ticket.status, approved_total=ticket.approved_total, total=total)
 
     @extend_schema_field(StrictIntegerField(allow_null=True))
     def get_invoice_number(self, ticket) -> int | None:
@@ -117,6 +131,16 @@ class TicketSerializer(serializers.Serializer):
 class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Status.choices)
     note = NormalizedCharField(max_length=1000, multiline=True, required=False, allow_blank=True, default="")
+
+
+class ApprovalSerializer(serializers.Serializer):
+    note = NormalizedCharField(
+        max_length=workflow.APPROVAL_NOTE_LIMIT,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="How the customer approved; required when staff record the approval.",
+    )
 
 
 class StatusChangeSerializer(serializers.Serializer):

@@ -5,7 +5,10 @@ Multi-row changes run in one transaction that first locks the ticket row, so con
 to the same ticket queue up instead of interleaving. A ticket that is invoiced, closed or
 cancelled is frozen (API.md says "locked"): every change but payments is refused, checked under
 that row lock so that no change can slip in beside a transition. Every change makes the cached
-ticket reads stale (core.caching.bump).
+ticket reads stale (core.caching.bump), and is recorded in the ticket's audit trail
+(audit.services) in its own transaction, `by` whoever made it.
+
+Customers change their own tickets only while they are estimates, and never record mileage.
 """
 
 from collections.abc import Iterable
@@ -18,6 +21,8 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import changed_fields, record_change, record_changes, snapshot
 from core.caching import bump
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.services import locked_row
@@ -40,6 +45,19 @@ from vehicles import services as vehicle_services
 from vehicles.models import Vehicle
 
 MILEAGE_OUT_BELOW_IN = "mileage_out may not be lower than mileage_in."
+# Readings of the odometer: the shop's staff record them, customers do not.
+STAFF_ONLY_FIELDS = ("mileage_in", "mileage_out")
+# A ticket's fields as the API names them (and the audit trail shows them), with their attributes.
+TICKET_FIELDS = {
+    "VIN": "vin",
+    "service_date": "service_date",
+    "service_description": "service_description",
+    "customer_id": "customer_id",
+    "vehicle_id": "vehicle_id",
+    "mileage_in": "mileage_in",
+    "mileage_out": "mileage_out",
+}
+LINE_FIELDS = ("kind", "description", "quantity", "unit_price", "mechanic_id")
 
 
 def _customer_exists(customer_id: int) -> None:
@@ -52,6 +70,22 @@ class TicketFrozen(Conflict):
 
     def __init__(self, ticket: Ticket):
         super().__init__(f"Ticket {ticket.pk} is {ticket.status}: it can no longer be changed.", status=ticket.status)
+
+
+class NotAnEstimate(Conflict):
+    """A customer's change to their ticket once it is no longer an estimate."""
+
+    def __init__(self, ticket: Ticket):
+        super().__init__(
+            f"Ticket {ticket.pk} is {ticket.status}: customers may change a ticket only while it is an estimate.",
+            status=ticket.status,
+        )
+
+
+def _refuse_customer_mileage(values: dict) -> None:
+    """A customer sending a reading is refused; sending none (null) is no reading."""
+    if sent := [name for name in STAFF_ONLY_FIELDS if values.get(name) is not None]:
+        raise InvalidInput("Invalid input.", {name: ["Mileage is recorded by the shop's staff."] for name in sent})
 
 
 def _editable_ticket(ticket_id: int) -> Ticket:
@@ -125,9 +159,12 @@ def ticket_create(
     mileage_in: int | None = None,
     mileage_out: int | None = None,
     by: str = "",
+    by_customer: bool = False,
 ) -> Ticket:
     """A new ticket, an estimate, with its creation as the first entry of its history. Its
-    vehicle's mileage takes the ticket's readings."""
+    vehicle's mileage takes the ticket's readings, which a customer (`by_customer`) may not give."""
+    if by_customer:
+        _refuse_customer_mileage({"mileage_in": mileage_in, "mileage_out": mileage_out})
     _customer_exists(customer_id)
     _check_mileage(mileage_in, mileage_out)
     vehicle, vin = _vehicle_and_vin(customer_id=customer_id, vehicle_id=vehicle_id, vin=vin)
@@ -149,17 +186,24 @@ def ticket_create(
 
 
 @transaction.atomic
-def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = None) -> Ticket:
+def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = None, by: str = "") -> Ticket:
     """Change a ticket's fields. Naming `vehicle_id` links the ticket to that vehicle of its
     customer (null unlinks it); without it, a new VIN or customer links the ticket to that
     customer's vehicle of that VIN, or to none. The vehicles it leaves and joins get their
     mileage recomputed. A frozen ticket is a Conflict. `customer_id` is the calling customer's
-    (None for staff): checked under the row lock, the ticket must still be theirs."""
+    (None for staff): checked under the row lock, the ticket must still be theirs and still an
+    estimate (else a Conflict), and the change may not hold a mileage reading (InvalidInput)."""
+    if customer_id is not None:
+        _refuse_customer_mileage(changes)
+        changes = {name: value for name, value in changes.items() if name not in STAFF_ONLY_FIELDS}
     ticket = locked_row(Ticket, ticket_id)
     if customer_id is not None and ticket.customer_id != customer_id:
         raise Forbidden("Customers may only change their own tickets.")
     if ticket.is_frozen:
         raise TicketFrozen(ticket)
+    if customer_id is not None and ticket.status != Status.ESTIMATE:
+        raise NotAnEstimate(ticket)
+    was = snapshot(ticket, TICKET_FIELDS)
     if "customer_id" in changes and changes["customer_id"] != ticket.customer_id:
         _customer_exists(changes["customer_id"])
     before = ticket.vehicle_id
@@ -188,13 +232,16 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     ticket.save()
     if touched:
         refresh_mileage(vehicle_ids={before, ticket.vehicle_id} - {None})
+    record_change(
+        record=ticket, by=by, action=Action.UPDATE, changes=changed_fields(was, snapshot(ticket, TICKET_FIELDS))
+    )
     bump("tickets")
     events.ticket_changed(ticket.pk)
     return ticket
 
 
 @transaction.atomic
-def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
+def assign_mechanic(*, ticket_id: int, mechanic_id: int, by: str = "") -> bool:
     """Put the mechanic on the ticket. False when they already were."""
     ticket = _editable_ticket(ticket_id)
     mechanic = _mechanic(mechanic_id)
@@ -204,30 +251,30 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int) -> bool:
     except IntegrityError:  # the mechanic was deleted while we assigned them
         raise NotFound(f"Mechanic {mechanic_id} not found.") from None
     if created:
+        record_change(record=ticket, by=by, action=Action.MECHANIC_ADDED, changes=_mechanic_described(mechanic))
         bump("tickets")
         events.ticket_changed(ticket.pk)
     return created
 
 
 @transaction.atomic
-def remove_mechanic(*, ticket_id: int, mechanic_id: int) -> None:
+def remove_mechanic(*, ticket_id: int, mechanic_id: int, by: str = "") -> None:
     ticket = _editable_ticket(ticket_id)
-    _mechanic(mechanic_id)
+    mechanic = _mechanic(mechanic_id)
     deleted, _ = TicketMechanic.objects.filter(ticket=ticket, mechanic_id=mechanic_id).delete()
     if not deleted:
         raise NotFound(f"Mechanic {mechanic_id} is not assigned to ticket {ticket_id}.")
+    record_change(record=ticket, by=by, action=Action.MECHANIC_REMOVED, changes=_mechanic_described(mechanic))
     bump("tickets")
     events.ticket_changed(ticket.pk)
 
 
-def _missing(model, ids: set[int]) -> set[int]:
-    """The ids with no row; the rows that exist stay locked, in id order, until the transaction ends."""
-    found = model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
-    return ids - set(found)
+def _mechanic_described(mechanic: Mechanic) -> dict:
+    return {"mechanic_id": mechanic.pk, "name": mechanic.name}
 
 
 @transaction.atomic
-def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iterable[int]) -> Ticket:
+def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iterable[int], by: str = "") -> Ticket:
     """Add and remove several mechanics at once: all of it, or nothing when an id is unknown."""
     add, remove = set(add_ids), set(remove_ids)
     if both := add & remove:
@@ -236,13 +283,22 @@ def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iter
             {"add_mechanic_ids": [f"Also in remove_mechanic_ids: {sorted(both)}."]},
         )
     ticket = _editable_ticket(ticket_id)
-    if missing := _missing(Mechanic, add | remove):
+    # The mechanics' names, their rows locked in id order until the transaction ends.
+    names = dict(
+        Mechanic.objects.select_for_update().filter(pk__in=add | remove).order_by("pk").values_list("pk", "name")
+    )
+    if missing := (add | remove) - set(names):
         raise NotFound(f"Mechanics not found: {', '.join(map(str, sorted(missing)))}.", missing)
     assigned = set(ticket.mechanic_links.values_list("mechanic_id", flat=True))
-    TicketMechanic.objects.bulk_create(
-        [TicketMechanic(ticket=ticket, mechanic_id=mid) for mid in sorted(add - assigned)]
+    added, removed = sorted(add - assigned), sorted(remove & assigned)
+    TicketMechanic.objects.bulk_create([TicketMechanic(ticket=ticket, mechanic_id=mid) for mid in added])
+    ticket.mechanic_links.filter(mechanic_id__in=removed).delete()
+    record_changes(
+        record=ticket,
+        by=by,
+        changes=[(Action.MECHANIC_ADDED, {"mechanic_id": mid, "name": names[mid]}) for mid in added]
+        + [(Action.MECHANIC_REMOVED, {"mechanic_id": mid, "name": names[mid]}) for mid in removed],
     )
-    ticket.mechanic_links.filter(mechanic_id__in=remove).delete()
     bump("tickets")
     events.ticket_changed(ticket.pk)
     return ticket
@@ -267,10 +323,15 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
     if not quantities:
         raise InvalidInput("Invalid input.", {"add_inventory_items": ["Give at least one item."]})
     ticket = _editable_ticket(ticket_id)
-    # The items' prices of today, read with their rows locked in id order (as _missing locks).
-    prices = dict(
-        Inventory.objects.select_for_update().filter(pk__in=quantities).order_by("pk").values_list("pk", "price")
-    )
+    # The items' prices of today (and names), read with their rows locked in id order.
+    items = {
+        pk: (price, name)
+        for pk, price, name in Inventory.objects.select_for_update()
+        .filter(pk__in=quantities)
+        .order_by("pk")
+        .values_list("pk", "price", "name")
+    }
+    prices = {pk: price for pk, (price, _) in items.items()}
     if missing := set(quantities) - set(prices):
         raise NotFound(f"Inventory items not found: {', '.join(map(str, sorted(missing)))}.", missing)
     on_ticket = set(ticket.part_lines.filter(inventory_id__in=quantities).values_list("inventory_id", flat=True))
@@ -282,6 +343,17 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
             for iid in new_ids
         ]
     )
+    record_changes(
+        record=ticket,
+        by=by,
+        changes=[
+            (
+                Action.PART_ADDED,
+                {"inventory_id": iid, "name": items[iid][1], "quantity": quantities[iid], "unit_price": prices[iid]},
+            )
+            for iid in new_ids
+        ],
+    )
     bump("tickets")
     if new_ids:
         events.ticket_changed(ticket.pk)
@@ -291,7 +363,7 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
 @transaction.atomic
 def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
     """Take a parts line off the ticket, returning to stock what the ticket took of it."""
-    _editable_ticket(ticket_id)
+    ticket = _editable_ticket(ticket_id)
     # inventory__pk, not inventory_id: the primary key's lookup finds nothing for an id beyond
     # the column's range, where the foreign key's would be a database error on SQLite.
     line = TicketInventory.objects.filter(ticket_id=ticket_id, inventory__pk=inventory_id).first()
@@ -301,6 +373,12 @@ def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
         ticket_id=ticket_id, quantities={inventory_id: line.quantity}, by=by, note="Removed from the ticket"
     )
     line.delete()
+    record_change(
+        record=ticket,
+        by=by,
+        action=Action.PART_REMOVED,
+        changes={"inventory_id": inventory_id, "quantity": line.quantity, "unit_price": line.unit_price},
+    )
     bump("tickets")
     events.ticket_changed(ticket_id)
 
@@ -314,6 +392,7 @@ def add_line(
     quantity: Decimal,
     unit_price: Decimal,
     mechanic_id: int | None = None,
+    by: str = "",
 ) -> TicketLine:
     """A labor or fee line; `mechanic_id` names whose work it is (an unknown one: NotFound)."""
     ticket = _editable_ticket(ticket_id)
@@ -327,38 +406,50 @@ def add_line(
         unit_price=unit_price,
         mechanic_id=mechanic_id,
     )
+    record_change(record=ticket, by=by, action=Action.LINE_ADDED, changes=_line_described(line))
     bump("tickets")
     events.ticket_changed(ticket.pk)
     return line
 
 
 @transaction.atomic
-def update_line(*, ticket_id: int, line_id: int, changes: dict) -> TicketLine:
+def update_line(*, ticket_id: int, line_id: int, changes: dict, by: str = "") -> TicketLine:
     """Change a labor or fee line's kind, description, quantity, unit_price or mechanic_id (an
-    unknown mechanic: NotFound)."""
-    _editable_ticket(ticket_id)
+    unknown mechanic: NotFound). The ticket's trail records it as an update of the line's fields,
+    named `lines.<id>.<field>`."""
+    ticket = _editable_ticket(ticket_id)
     line = TicketLine.objects.filter(ticket_id=ticket_id, pk=line_id).first()
     if line is None:
         raise NotFound(f"Line {line_id} not found on ticket {ticket_id}.")
     if changes.get("mechanic_id") is not None:
         _mechanic(changes["mechanic_id"])  # locked, as add_line locks them
-    for field in ("kind", "description", "quantity", "unit_price", "mechanic_id"):
+    fields = {f"lines.{line_id}.{field}": field for field in LINE_FIELDS}
+    before = snapshot(line, fields)
+    for field in LINE_FIELDS:
         if field in changes:
             setattr(line, field, changes[field])
     line.save()
+    record_change(record=ticket, by=by, action=Action.UPDATE, changes=changed_fields(before, snapshot(line, fields)))
     bump("tickets")
     events.ticket_changed(ticket_id)
     return line
 
 
 @transaction.atomic
-def delete_line(*, ticket_id: int, line_id: int) -> None:
-    _editable_ticket(ticket_id)
-    deleted, _ = TicketLine.objects.filter(ticket_id=ticket_id, pk=line_id).delete()
-    if not deleted:
+def delete_line(*, ticket_id: int, line_id: int, by: str = "") -> None:
+    ticket = _editable_ticket(ticket_id)
+    line = TicketLine.objects.filter(ticket_id=ticket_id, pk=line_id).first()
+    if line is None:
         raise NotFound(f"Line {line_id} not found on ticket {ticket_id}.")
+    described = _line_described(line)
+    line.delete()
+    record_change(record=ticket, by=by, action=Action.LINE_REMOVED, changes=described)
     bump("tickets")
     events.ticket_changed(ticket_id)
+
+
+def _line_described(line: TicketLine) -> dict:
+    return {"line_id": line.pk, **snapshot(line, {field: field for field in LINE_FIELDS})}
 
 
 @transaction.atomic
@@ -380,6 +471,15 @@ def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str 
     if -amount > paid:
         raise InvalidInput("Invalid input.", {"amount": [f"A refund cannot exceed what was paid ({paid})."]})
     payment = Payment.objects.create(ticket=ticket, amount=amount, method=method, reference=reference, by=by)
+    record_change(
+        record=ticket,
+        by=by,
+        action=Action.PAYMENT,
+        changes={
+            "payment_id": payment.pk,
+            **snapshot(payment, {"amount": "amount", "method": "method", "reference": "reference"}),
+        },
+    )
     bump("tickets")
     events.payment_received(payment)
     return payment

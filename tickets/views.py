@@ -6,6 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.callers import actor_name, calling_customer_id, owner_for_caller, unknown_record_error
+from audit.serializers import ChangeSerializer
 from core.caching import cache_read
 from core.filters import LIST_FILTERS, BoundedSearchFilter
 from core.pagination import HeaderPagination
@@ -19,6 +20,7 @@ from tickets.permissions import TicketAccess
 from tickets.serializers import (
     AddPartsResultSerializer,
     AddPartsSerializer,
+    ApprovalSerializer,
     MechanicAssignmentSerializer,
     PaymentSerializer,
     StatusChangeSerializer,
@@ -46,6 +48,13 @@ TICKET_EXAMPLE = OpenApiExample(
 )
 
 
+CUSTOMER_EDITS = (
+    "Staff change a ticket until it is invoiced, closed or cancelled (then `409`). A customer changes their own "
+    "ticket only while it is an `estimate` (else `409`), and never records mileage: `mileage_in` or `mileage_out` "
+    "with a value from a customer is `400`."
+)
+
+
 class TicketPagination(HeaderPagination):
     """`GET /tickets` takes its X-Total-Count from the per-status counts the database keeps
     (TicketStatusCount) when that is the exact answer: the list is every ticket (the list action's
@@ -70,14 +79,20 @@ class TicketPagination(HeaderPagination):
     ),
     create=extend_schema(
         summary="Open a ticket (a customer opens their own)",
+        description="Mileage is recorded by staff: `mileage_in` or `mileage_out` with a value from a customer: `400`.",
         examples=[TICKET_EXAMPLE],
         responses={201: TicketSerializer, **errors(*CREATE, 404, 429)},
     ),
     update=extend_schema(
-        summary="Replace a ticket", examples=[TICKET_EXAMPLE], responses={200: TicketSerializer, **errors(*UPDATE)}
+        summary="Replace a ticket",
+        description=CUSTOMER_EDITS,
+        examples=[TICKET_EXAMPLE],
+        responses={200: TicketSerializer, **errors(*UPDATE)},
     ),
     partial_update=extend_schema(
-        summary="Change some fields of a ticket", responses={200: TicketSerializer, **errors(*UPDATE)}
+        summary="Change some fields of a ticket",
+        description=CUSTOMER_EDITS,
+        responses={200: TicketSerializer, **errors(*UPDATE)},
     ),
 )
 @method_decorator(cache_read("tickets", TICKET_LIST_CACHE_SECONDS), name="list")
@@ -146,6 +161,7 @@ class TicketViewSet(
             mileage_in=data.get("mileage_in"),
             mileage_out=data.get("mileage_out"),
             by=actor_name(self.request.user),
+            by_customer=calling_customer_id(self.request) is not None,
         )
         serializer.instance = selectors.ticket_detail(ticket_id=ticket.pk)
 
@@ -159,6 +175,7 @@ class TicketViewSet(
             ticket_id=serializer.instance.pk,
             changes=changes,
             customer_id=calling_customer_id(self.request),
+            by=actor_name(self.request.user),
         )
         serializer.instance = selectors.ticket_detail(ticket_id=serializer.instance.pk)
 
@@ -178,7 +195,7 @@ class TicketViewSet(
     @action(detail=True, methods=["put"], url_path=r"assign-mechanic/(?P<mechanic_id>[0-9]{1,19})")
     def assign_mechanic(self, request, pk: str, mechanic_id: str):
         ticket_id, mechanic_id = int(pk), int(mechanic_id)
-        created = services.assign_mechanic(ticket_id=ticket_id, mechanic_id=mechanic_id)
+        created = services.assign_mechanic(ticket_id=ticket_id, mechanic_id=mechanic_id, by=actor_name(request.user))
         message = (
             f"Mechanic {mechanic_id} assigned to ticket {ticket_id}."
             if created
@@ -195,7 +212,7 @@ class TicketViewSet(
     @action(detail=True, methods=["put"], url_path=r"remove-mechanic/(?P<mechanic_id>[0-9]{1,19})")
     def remove_mechanic(self, request, pk: str, mechanic_id: str):
         ticket_id, mechanic_id = int(pk), int(mechanic_id)
-        services.remove_mechanic(ticket_id=ticket_id, mechanic_id=mechanic_id)
+        services.remove_mechanic(ticket_id=ticket_id, mechanic_id=mechanic_id, by=actor_name(request.user))
         message = f"Mechanic {mechanic_id} removed from ticket {ticket_id}."
         return Response({"message": message, "ticket_id": ticket_id, "mechanic_id": mechanic_id})
 
@@ -212,6 +229,7 @@ class TicketViewSet(
             ticket_id=int(pk),
             add_ids=body.validated_data["add_mechanic_ids"],
             remove_ids=body.validated_data["remove_mechanic_ids"],
+            by=actor_name(request.user),
         )
         return Response(self.get_serializer(selectors.ticket_detail(ticket_id=int(pk))).data)
 
@@ -255,6 +273,46 @@ class TicketViewSet(
         return Response(self.get_serializer(selectors.ticket_detail(ticket_id=ticket_id)).data)
 
     @extend_schema(
+        summary="Approve the ticket's new total (supplemental work)",
+        description=(
+            "The ticket's customer approves its current total, which work added since the last approval raised "
+            "above `approved_total` (`needs_approval` is true). Staff record an approval the customer gave by phone "
+            "or in person, with a `note` saying so (required for staff). Recorded in the ticket's history "
+            "(`from` = `to` = its status). Nothing waiting for approval: `409`."
+        ),
+        request=ApprovalSerializer,
+        examples=[OpenApiExample("By phone", value={"note": "Approved by phone with Ms Jones"}, request_only=True)],
+        responses={200: TicketSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="approve")
+    def approve(self, request, pk: str):
+        ticket_id = self._permitted_ticket_id()
+        body = ApprovalSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        workflow.approve_supplemental(
+            ticket_id=ticket_id,
+            by=actor_name(request.user),
+            note=body.validated_data["note"],
+            customer_id=calling_customer_id(request),
+        )
+        return Response(self.get_serializer(selectors.ticket_detail(ticket_id=ticket_id)).data)
+
+    @extend_schema(
+        summary="Every change made to a ticket after its creation, oldest first (staff)",
+        description=(
+            "The ticket's audit trail, from the API and the admin alike: `action` is one of `update`, "
+            "`line_added`, `line_removed`, `part_added`, `part_removed`, `mechanic_added`, `mechanic_removed`, "
+            "`payment`, `transition`, `approval`; `changes` maps each changed field to `[old, new]` for an "
+            "`update` (a line's fields as `lines.<id>.<field>`), and describes the line, part, mechanic, payment, "
+            "move or approval otherwise."
+        ),
+        responses={200: ChangeSerializer(many=True), **errors(*LIST, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="changes", filter_backends=[])
+    def changes(self, request, pk: str):
+        return self.list_response(selectors.ticket_changes(ticket_id=self._permitted_ticket_id()), ChangeSerializer)
+
+    @extend_schema(
         summary="A ticket's changes of status, oldest first (the first is its creation)",
         responses={200: StatusChangeSerializer(many=True), **errors(*LIST, 404)},
     )
@@ -287,7 +345,7 @@ class TicketViewSet(
     def lines(self, request, pk: str):
         body = TicketLineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        line = services.add_line(ticket_id=int(pk), **body.validated_data)
+        line = services.add_line(ticket_id=int(pk), **body.validated_data, by=actor_name(request.user))
         return Response(TicketLineSerializer(line).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -297,7 +355,7 @@ class TicketViewSet(
     )
     @action(detail=True, methods=["delete"], url_path=r"lines/(?P<line_id>[0-9]{1,19})")
     def delete_line(self, request, pk: str, line_id: str):
-        services.delete_line(ticket_id=int(pk), line_id=int(line_id))
+        services.delete_line(ticket_id=int(pk), line_id=int(line_id), by=actor_name(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

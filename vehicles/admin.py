@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 
+from accounts.callers import actor_name
+from audit.admin import AuditTrailAdmin
 from core.admin_services import ServiceModelAdmin
 from vehicles import services
 from vehicles.models import Vehicle
@@ -17,7 +19,7 @@ class VehicleAdminForm(forms.ModelForm):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(ServiceModelAdmin):
+class VehicleAdmin(AuditTrailAdmin, ServiceModelAdmin):
     """Vehicles are created, changed and deleted through vehicles.services, as in the API: a
     vehicle with service history keeps its VIN and its owner, and is not deleted. tickets/admin.py
     registers this page again with the vehicle's service history below it."""
@@ -37,9 +39,11 @@ class VehicleAdmin(ServiceModelAdmin):
         data["customer_id"] = data["customer_id"].pk
         if change:
             return services.vehicle_update(
-                vehicle_id=obj.pk, changes={name: data[name] for name in services.EDITABLE_FIELDS}
+                vehicle_id=obj.pk,
+                changes={name: data[name] for name in services.EDITABLE_FIELDS},
+                by=actor_name(request.user),
             )
         return services.vehicle_create(**data)
 
     def delete_model(self, request, obj) -> None:
-        services.vehicle_delete(vehicle_id=obj.pk)
+        services.vehicle_delete(vehicle_id=obj.pk, by=actor_name(request.user))

@@ -8,6 +8,8 @@ committed before it.
 
 from django.db import transaction
 
+from audit.models import Action
+from audit.services import changed_fields, deleted_fields, record_change, snapshot
 from core.errors import Conflict, Forbidden
 from core.services import locked_row, save_unique
 from customers.models import Customer
@@ -16,6 +18,8 @@ from vehicles.models import Vehicle
 
 DUPLICATE_VIN = "A vehicle with this VIN already exists."
 EDITABLE_FIELDS = ("customer_id", "vin", "year", "make", "model", "license_plate")
+# What the audit trail shows of a vehicle (its mileage is its tickets' readings, in their trails).
+AUDITED_FIELDS = {field: field for field in EDITABLE_FIELDS}
 
 
 def _lock_customer(customer_id: int) -> None:
@@ -46,10 +50,12 @@ def vehicle_create(
 
 
 @transaction.atomic
-def vehicle_update(*, vehicle_id: int, changes: dict, customer_id: int | None = None) -> Vehicle:
+def vehicle_update(*, vehicle_id: int, changes: dict, customer_id: int | None = None, by: str = "") -> Vehicle:
     """Change a vehicle's fields. A vehicle with service history keeps its VIN and its owner:
-    its tickets carry that VIN and belong to that customer. `customer_id`: see _locked()."""
+    its tickets carry that VIN and belong to that customer. `customer_id`: see _locked().
+    Recorded in the vehicle's audit trail, `by` whoever made the change."""
     vehicle = _locked(vehicle_id, customer_id)
+    before = snapshot(vehicle, AUDITED_FIELDS)
     if "vin" in changes:
         changes = {**changes, "vin": changes["vin"].upper()}
     moved = "customer_id" in changes and changes["customer_id"] != vehicle.customer_id
@@ -65,17 +71,24 @@ def vehicle_update(*, vehicle_id: int, changes: dict, customer_id: int | None = 
     for field in EDITABLE_FIELDS:
         if field in changes:
             setattr(vehicle, field, changes[field])
-    return save_unique(vehicle, field="vin", message=DUPLICATE_VIN)
+    save_unique(vehicle, field="vin", message=DUPLICATE_VIN)
+    record_change(
+        record=vehicle, by=by, action=Action.UPDATE, changes=changed_fields(before, snapshot(vehicle, AUDITED_FIELDS))
+    )
+    return vehicle
 
 
 @transaction.atomic
-def vehicle_delete(*, vehicle_id: int, customer_id: int | None = None) -> None:
+def vehicle_delete(*, vehicle_id: int, customer_id: int | None = None, by: str = "") -> None:
     vehicle = _locked(vehicle_id, customer_id)
     if ticket_count := vehicle.tickets.count():
         raise Conflict(
             f"Vehicle {vehicle_id} has {ticket_count} service ticket(s); "
             "a vehicle with service history cannot be deleted."
         )
+    record_change(
+        record=vehicle, by=by, action=Action.DELETE, changes=deleted_fields(snapshot(vehicle, AUDITED_FIELDS))
+    )
     vehicle.delete()
 
 

@@ -3,7 +3,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
-from accounts.callers import calling_customer_id, owner_for_caller, unknown_record_error
+from accounts.callers import actor_name, calling_customer_id, owner_for_caller, unknown_record_error
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.ratelimits import RateLimit, ScopedRateThrottle, caller_unless_staff
@@ -102,8 +102,13 @@ class VehicleViewSet(MethodNotAllowedFirstMixin, VehicleLookupMixin, viewsets.Mo
                 self.request, requested=changes["customer_id"], current=serializer.instance.customer_id, what="vehicles"
             )
         serializer.instance = services.vehicle_update(
-            vehicle_id=serializer.instance.pk, changes=changes, customer_id=calling_customer_id(self.request)
+            vehicle_id=serializer.instance.pk,
+            changes=changes,
+            customer_id=calling_customer_id(self.request),
+            by=actor_name(self.request.user),
         )
 
     def perform_destroy(self, instance):
-        services.vehicle_delete(vehicle_id=instance.pk, customer_id=calling_customer_id(self.request))
+        services.vehicle_delete(
+            vehicle_id=instance.pk, customer_id=calling_customer_id(self.request), by=actor_name(self.request.user)
+        )

@@ -192,10 +192,10 @@ def test_an_unused_item_is_deleted_through_the_service(admin_browser, make_item,
     from inventory import services
 
     deleted = []
-    monkeypatch.setattr(services, "inventory_delete", lambda *, item_id: deleted.append(item_id))
+    monkeypatch.setattr(services, "inventory_delete", lambda *, item_id, by: deleted.append((item_id, by)))
     item = make_item()
     assert admin_browser.post(f"/admin/inventory/inventory/{item.pk}/delete/", {"post": "yes"}).status_code == 302
-    assert deleted == [item.pk]
+    assert deleted == [(item.pk, "admin-user")]
 
 
 def test_an_item_is_changed_through_the_service(admin_browser, make_item, monkeypatch):
@@ -217,6 +217,10 @@ def test_an_item_is_changed_through_the_service(admin_browser, make_item, monkey
     )
     assert response.status_code == 302
     assert calls == [
-        {"item_id": item.pk, "changes": {"name": "Oil filter", "price": Decimal("2.00"), "reorder_point": 1}}
+        {
+            "item_id": item.pk,
+            "changes": {"name": "Oil filter", "price": Decimal("2.00"), "reorder_point": 1},
+            "by": "admin-user",
+        }
     ]
     assert Inventory.objects.values_list("name", flat=True).get(pk=item.pk) == "Oil filter"

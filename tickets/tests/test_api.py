@@ -77,6 +77,10 @@ def workflow_json(ticket: Ticket) -> dict:
             "balance": total,
         },
         "invoice_number": None,
+        "approved_total": None if ticket.approved_total is None else float(ticket.approved_total),
+        "needs_approval": ticket.status in ("approved", "in_progress")
+        and ticket.approved_total is not None
+        and total > ticket.approved_total,
     }
 
 
@@ -225,6 +229,8 @@ def test_list_returns_every_ticket_with_mechanics_and_parts(staff_client, full_t
                 "balance": 72.49,
             },
             "invoice_number": None,
+            "approved_total": None,
+            "needs_approval": False,
         },
         ticket_json(other),
     ]
@@ -531,6 +537,8 @@ def test_staff_create_ticket_for_a_customer(staff_client, new_ticket, customer, 
         "lines": [],
         "totals": {"parts": 0, "labor": 0, "fees": 0, "subtotal": 0, "tax": 0, "total": 0, "paid": 0, "balance": 0},
         "invoice_number": None,
+        "approved_total": None,
+        "needs_approval": False,
     }
     assert (ticket.vin, ticket.service_date, ticket.customer_id) == (
         "1HGCM82633A004352",

@@ -256,9 +256,9 @@ def test_invoicing_freezes_totals_and_tax_rate(make_ticket, settings):
     from tickets import selectors
 
     settings.TAX_RATE = Decimal("0.1")
-    ticket = at(make_ticket, "completed")
-    fee(ticket, Decimal("50.05"))
-    move(ticket, "invoiced")
+    ticket = make_ticket()
+    fee(ticket, Decimal("50.05"))  # on the estimate, so approved with it
+    move(ticket, *PATH["invoiced"])
     settings.TAX_RATE = Decimal("0.25")
 
     invoice = Invoice.objects.get(ticket=ticket)
@@ -284,9 +284,9 @@ def test_invoice_numbers_are_distinct_and_increasing(make_ticket):
 
 
 def test_closing_needs_a_zero_balance(make_ticket):
-    ticket = at(make_ticket, "completed")
-    fee(ticket, Decimal("100"))
-    move(ticket, "invoiced")
+    ticket = make_ticket()
+    fee(ticket, Decimal("100"))  # on the estimate, so approved with it
+    move(ticket, *PATH["invoiced"])
 
     with pytest.raises(Conflict) as refused:
         move(ticket, "closed")
@@ -300,9 +300,9 @@ def test_closing_needs_a_zero_balance(make_ticket):
 
 
 def test_payments_up_to_the_balance_and_refunds_up_to_what_was_paid(make_ticket):
-    ticket = at(make_ticket, "completed")
-    fee(ticket, Decimal("100"))
-    move(ticket, "invoiced")
+    ticket = make_ticket()
+    fee(ticket, Decimal("100"))  # on the estimate, so approved with it
+    move(ticket, *PATH["invoiced"])
 
     with pytest.raises(InvalidInput) as over:
         services.add_payment(ticket_id=ticket.pk, amount=Decimal("100.01"), method="cash")
@@ -523,6 +523,7 @@ def test_the_lock_is_checked_under_the_ticket_row_lock(make_ticket):
 
 def test_a_total_beyond_what_an_invoice_holds_is_refused(make_ticket):
     ticket = at(make_ticket, "completed")
+    Ticket.objects.filter(pk=ticket.pk).update(approved_total=None)  # from before approvals were recorded
     for _ in range(2):
         fee(ticket, Decimal("99999999.99"), quantity=Decimal("999999.99"))
     with pytest.raises(Conflict):

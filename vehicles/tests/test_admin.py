@@ -139,10 +139,10 @@ def test_a_vehicle_without_history_is_deleted_through_the_service(admin, make_ve
     from vehicles import services
 
     deleted = []
-    monkeypatch.setattr(services, "vehicle_delete", lambda *, vehicle_id: deleted.append(vehicle_id))
+    monkeypatch.setattr(services, "vehicle_delete", lambda *, vehicle_id, by: deleted.append((vehicle_id, by)))
     car = make_vehicle()
     assert admin.post(f"/admin/vehicles/vehicle/{car.pk}/delete/", {"post": "yes"}).status_code == 302
-    assert deleted == [car.pk]
+    assert deleted == [(car.pk, "admin")]
 
 
 def test_a_delete_the_service_refuses_is_a_message_not_a_500(admin, make_vehicle, monkeypatch):
@@ -150,7 +150,7 @@ def test_a_delete_the_service_refuses_is_a_message_not_a_500(admin, make_vehicle
     from core.errors import Conflict
     from vehicles import services
 
-    def refuse(*, vehicle_id):
+    def refuse(*, vehicle_id, by):
         raise Conflict(
             f"Vehicle {vehicle_id} has 1 service ticket(s); a vehicle with service history cannot be deleted."
         )
