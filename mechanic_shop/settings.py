@@ -51,11 +51,13 @@ INSTALLED_APPS = [
     "demo",
 ]
 
+# SecurityMiddleware first: the HTTPS redirect answers before anything else can, and every
+# response, even one a middleware below refuses a request with, carries the security headers.
 MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
     "core.logging.RequestLogMiddleware",
     "core.middleware.JsonErrorMiddleware",
     "core.middleware.ContentLengthRequiredMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
