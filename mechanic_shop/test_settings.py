@@ -15,3 +15,7 @@ from mechanic_shop.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
+
+# The tests collect no static files: WhiteNoise serves them from the app folders
+# (WHITENOISE_USE_FINDERS) and, without a STATIC_ROOT, looks for no collected directory.
+STATIC_ROOT = None

@@ -104,6 +104,17 @@ def test_production_defaults(load_settings):
     assert loaded["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
 
 
+def test_loading_the_settings_creates_no_directory(load_settings, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the settings created a directory")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    monkeypatch.setattr(os, "makedirs", refuse)
+    monkeypatch.setattr(os, "mkdir", refuse)
+
+    assert load_settings(SECRET_KEY=KEY)["STATIC_ROOT"] == PROJECT / "var" / "static"
+
+
 def test_the_default_cache_is_diskcache_in_cache_dir(load_settings, tmp_path):
     loaded = load_settings(SECRET_KEY=KEY, CACHE_DIR=str(tmp_path / "shared"))
     caches = loaded["CACHES"]
