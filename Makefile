@@ -6,16 +6,29 @@ HOST ?= 127.0.0.1
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install env migrate seed serve bench clean
+.PHONY: run test install lock env migrate seed serve bench clean
 
+## The locked requirements (requirements-dev.txt: everything in requirements.txt, plus the tests'
+## and the toolchain's), every file checked against its hash.
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Compile the hand-written requirements*.in into the locked requirements*.txt (pins and PyPI
+## hashes, for every platform and Python >= 3.11), then install them. A pinned version stays
+## until asked: `make lock LOCK_ARGS="--upgrade-package django"`, or `LOCK_ARGS=--upgrade` for all.
+LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--default-index https://pypi.org/simple --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: $(STAMP)
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in --constraint requirements.txt -o requirements-dev.txt
+	$(LOCK) requirements-mysql.in -o requirements-mysql.txt
+	$(MAKE) --no-print-directory install
 
 ## A git-ignored .env with a signing key of this checkout's own (never a published constant).
 env:
