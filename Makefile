@@ -46,9 +46,12 @@ seed: migrate
 run: seed
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## Install and run the whole test suite (SQLite unless DATABASE_URL says otherwise).
+## Install and run the whole test suite (SQLite unless DATABASE_URL says otherwise) on every core
+## with pytest-xdist; the tests marked slow run one after another on one worker (conftest.py).
+## TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Production server: gunicorn with DEBUG off. Needs SECRET_KEY (and DATABASE_URL, CACHE_URL) in the
 ## environment or .env; collects static files first.

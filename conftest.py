@@ -16,9 +16,20 @@ from tickets.tests.factories import TicketFactory
 # Helper modules (not test modules) whose assertions should explain failures as a test's do.
 pytest.register_assert_rewrite("tests.asserts", "tests.live")
 
-from tests.live import REDIS_URL, require_redis  # noqa: E402  (after the rewrite hook)
+from tests.caches import NAMESPACE  # noqa: E402  (after the rewrite hook)
+from tests.live import REDIS_URL, require_redis  # noqa: E402
 
 __all__ = ["CUSTOMER_PASSWORD", "STAFF_PASSWORD"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """With pytest-xdist (`make test`: --dist loadgroup), the tests marked slow, which start
+    servers and race them, run one after another on one worker, never two sets of servers at once;
+    the other workers share the rest."""
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("live"))
 
 
 @pytest.fixture(autouse=True)
@@ -113,11 +124,13 @@ def redis_cache(settings):
     """Both cache aliases on the real Redis server, as in production (skipped when none answers,
     unless REQUIRE_REDIS=1, as in CI)."""
     require_redis()
-    redis = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
+    # Keys of this test process only, so processes sharing the Redis database (pytest-xdist's
+    # workers) never clear each other's (tests/caches.py).
+    redis = {"BACKEND": "tests.caches.NamespacedRedisCache", "LOCATION": REDIS_URL}
     settings.CACHES = {
-        "default": {**redis, "KEY_PREFIX": "mechanic_shop_tests", "OPTIONS": {"IGNORE_EXCEPTIONS": True}},
-        "limits": {**redis, "KEY_PREFIX": "mechanic_shop_tests:limits"},
-        "accounts": {**redis, "KEY_PREFIX": "mechanic_shop_tests:accounts"},
+        "default": {**redis, "KEY_PREFIX": NAMESPACE, "OPTIONS": {"IGNORE_EXCEPTIONS": True}},
+        "limits": {**redis, "KEY_PREFIX": f"{NAMESPACE}:limits"},
+        "accounts": {**redis, "KEY_PREFIX": f"{NAMESPACE}:accounts"},
     }
     caches["default"].clear()
     yield caches["default"]

@@ -11,9 +11,9 @@ open with IMMEDIATE transactions and WAL) overrides it.
 
 Which cache: a server started with base_env() and neither CACHE_URL nor CACHE_DIR gets a
 diskcache directory of its own (the settings' default store, `CACHE_DIR`); `CACHE_URL=redis://`
-puts it on Redis. Servers on Redis use LIVE_REDIS_URL, a Redis database apart from REDIS_URL's:
-the in-process tests flush REDIS_URL's database (django-redis's clear() is FLUSHDB) at every
-test, which would wipe a live server's rate-limit counters halfway through a count.
+puts it on Redis. Servers on Redis use LIVE_REDIS_URL, a Redis database apart from REDIS_URL's
+(where the in-process tests clear their keys at every test), each server with a key prefix of
+its own.
 """
 
 import atexit
