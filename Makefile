@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock env migrate seed serve bench clean
+.PHONY: run test test-fast test-slow install lock env migrate seed serve bench clean
 
 ## The locked requirements (requirements-dev.txt: everything in requirements.txt, plus the tests'
 ## and the toolchain's), every file checked against its hash.
@@ -46,12 +46,19 @@ seed: migrate
 run: seed
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## Install and run the whole test suite (SQLite unless DATABASE_URL says otherwise) on every core
-## with pytest-xdist; the tests marked slow run one after another on one worker (conftest.py).
-## TEST_WORKERS=0 runs it in one process.
+## Install and run the whole test suite (SQLite unless DATABASE_URL says otherwise): first the
+## tests not marked slow, on every core (pytest-xdist; TEST_WORKERS=0 for one process), then the
+## slow ones, which start servers of their own, one after another. PYTEST_ARGS go to both runs
+## (a run that selects no test passes); `make test-fast` and `make test-slow` run one of them.
 TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	@status=0; $(MAKE) --no-print-directory test-fast || status=1; $(MAKE) --no-print-directory test-slow || status=1; exit $$status
+
+test-fast: install
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) -m "not slow" || [ $$? -eq 5 ]
+
+test-slow: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m slow || [ $$? -eq 5 ]
 
 ## Production server: gunicorn with DEBUG off. Needs SECRET_KEY (and DATABASE_URL, CACHE_URL) in the
 ## environment or .env; collects static files first.

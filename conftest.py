@@ -22,16 +22,6 @@ from tests.live import REDIS_URL, require_redis  # noqa: E402
 __all__ = ["CUSTOMER_PASSWORD", "STAFF_PASSWORD"]
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    """With pytest-xdist (`make test`: --dist loadgroup), the tests marked slow, which start
-    servers and race them, run one after another on one worker, never two sets of servers at once;
-    the other workers share the rest."""
-    for item in items:
-        if item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.xdist_group("live"))
-
-
 @pytest.fixture(autouse=True)
 def _empty_caches():
     """Every test starts with empty caches: no cached response, principal or rate-limit count

@@ -184,7 +184,7 @@ TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 # Filled by collectstatic (`make serve`). With DEBUG on, WhiteNoise looks for files on each request
 # and never for this directory up front, so `make run` needs no collectstatic.
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "var" / "static")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

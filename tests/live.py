@@ -255,6 +255,15 @@ def _remove_temporary_directories() -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+_STATIC_ROOT: list[str] = []
+
+
+def _empty_static_root() -> str:
+    if not _STATIC_ROOT:
+        _STATIC_ROOT.append(temporary_directory("live-static-"))
+    return _STATIC_ROOT[0]
+
+
 def base_env(**overrides: str) -> dict[str, str]:
     """The environment of a production-like server process: DEBUG off, throttling off unless
     the test turns it on, and a cache of its own (a new diskcache directory unless `overrides`
@@ -269,6 +278,7 @@ def base_env(**overrides: str) -> dict[str, str]:
         "THROTTLING_ENABLED",
         "NUM_PROXIES",
         "JWT_SIGNING_KEY",
+        "STATIC_ROOT",
     }
     env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(
@@ -283,6 +293,9 @@ def base_env(**overrides: str) -> dict[str, str]:
     )
     if "CACHE_URL" not in overrides and "CACHE_DIR" not in overrides:
         env["CACHE_DIR"] = temporary_directory("live-cache-")
+    # Nothing collected: WhiteNoise serves the app folders' files (WHITENOISE_USE_FINDERS) and
+    # finds the collected-files directory it looks for at start, empty.
+    env["STATIC_ROOT"] = _empty_static_root()
     env.update(overrides)
     return env
 

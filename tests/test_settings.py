@@ -35,6 +35,7 @@ CONFIGURATION = [
     "JWT_SIGNING_KEY",
     "ALLOWED_HOSTS",
     "NUM_PROXIES",
+    "STATIC_ROOT",
 ]
 
 
@@ -113,6 +114,12 @@ def test_loading_the_settings_creates_no_directory(load_settings, monkeypatch):
     monkeypatch.setattr(os, "mkdir", refuse)
 
     assert load_settings(SECRET_KEY=KEY)["STATIC_ROOT"] == PROJECT / "var" / "static"
+
+
+def test_static_root_is_read_from_the_environment(load_settings, tmp_path):
+    assert (
+        load_settings(SECRET_KEY=KEY, STATIC_ROOT=str(tmp_path / "collected"))["STATIC_ROOT"] == tmp_path / "collected"
+    )
 
 
 def test_the_default_cache_is_diskcache_in_cache_dir(load_settings, tmp_path):
