@@ -5,6 +5,7 @@ package the code or the tests import is named in a .in file, not left to arrive 
 import ast
 import re
 import sys
+import uuid
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -88,3 +89,27 @@ def test_every_imported_package_is_declared():
             undeclared[module] = names
     assert undeclared == {}, "imported but named in no requirements*.in"
     assert {"django", "pytest", "hypothesis"} <= third_party  # the scan sees imports at all
+
+
+# --- test processes sharing one Redis database (pytest-xdist's workers) ----------------------------
+
+
+@pytest.mark.redis
+def test_clearing_a_test_cache_on_redis_removes_its_own_keys_only():
+    from tests.caches import NamespacedRedisCache
+    from tests.live import REDIS_URL, require_redis
+
+    require_redis()
+    namespace = f"isolation-{uuid.uuid4().hex}"
+    mine, my_limits = (NamespacedRedisCache(REDIS_URL, {"KEY_PREFIX": p}) for p in (namespace, f"{namespace}:limits"))
+    other_process = NamespacedRedisCache(REDIS_URL, {"KEY_PREFIX": f"{namespace}0"})
+    try:
+        for cache in (mine, my_limits, other_process):
+            cache.set("key", "value", timeout=60)
+
+        mine.clear()
+
+        assert (mine.get("key"), my_limits.get("key")) == (None, None)  # every alias of this process
+        assert other_process.get("key") == "value"
+    finally:
+        other_process.clear()
