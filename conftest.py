@@ -1,7 +1,10 @@
 """Fixtures every app's tests share: API clients signed in as each kind of caller, model
 factories as fixtures, and the switches for throttling and the Redis cache."""
 
+import shutil
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
@@ -20,6 +23,13 @@ from tests.caches import NAMESPACE  # noqa: E402  (after the rewrite hook)
 from tests.live import REDIS_URL, require_redis  # noqa: E402
 
 __all__ = ["CUSTOMER_PASSWORD", "STAFF_PASSWORD"]
+
+
+def pytest_sessionfinish(session):
+    """Remove the diskcache directory of this test process (mechanic_shop/test_settings.py)."""
+    for alias in caches:
+        caches[alias].close()
+    shutil.rmtree(django_settings.TEST_CACHE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

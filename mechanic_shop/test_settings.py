@@ -1,22 +1,18 @@
 """Settings for the test suite: the production settings with a throwaway key, a fast password
 hasher, and a cache of the run's own."""
 
-import atexit
 import os
-import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-else-0123456789")
-# Without CACHE_URL each test process gets a diskcache directory of its own, removed when it ends:
-# concurrent runs on one machine, and pytest-xdist's workers of one run (which inherit the
-# environment), never share counters, cached accounts or cached pages.
-os.environ["CACHE_DIR"] = tempfile.mkdtemp(prefix="mechanic-shop-test-cache-")
+# Without CACHE_URL each test process gets a diskcache directory of its own (removed when its test
+# session ends, conftest.py): concurrent runs on one machine, and pytest-xdist's workers of one run
+# (which inherit the environment), never share counters, cached accounts or cached pages.
+TEST_CACHE_DIR = os.environ["CACHE_DIR"] = tempfile.mkdtemp(prefix="mechanic-shop-test-cache-")
 # With CACHE_URL, a key prefix of the process's own, for the same reason.
 os.environ["CACHE_KEY_PREFIX"] = f"mechanic_shop_tests:{os.getpid()}"
 
 from mechanic_shop.settings import *  # noqa: F403
-
-atexit.register(shutil.rmtree, os.environ["CACHE_DIR"], ignore_errors=True)
 
 # Argon2 is deliberately slow; tests that need the real hasher name it themselves.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
