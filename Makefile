@@ -6,16 +6,29 @@ HOST ?= 127.0.0.1
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install env migrate seed serve worker beat bench clean
+.PHONY: run test test-fast test-slow install lock env migrate seed serve worker beat broker-folders bench clean
 
+## The locked requirements (requirements-dev.txt: everything in requirements.txt, plus the tests'
+## and the toolchain's), every file checked against its hash.
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Compile the hand-written requirements*.in into the locked requirements*.txt (pins and PyPI
+## hashes, for every platform and Python >= 3.11), then install them. A pinned version stays
+## until asked: `make lock LOCK_ARGS="--upgrade-package django"`, or `LOCK_ARGS=--upgrade` for all.
+LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--default-index https://pypi.org/simple --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: $(STAMP)
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in --constraint requirements.txt -o requirements-dev.txt
+	$(LOCK) requirements-mysql.in -o requirements-mysql.txt
+	$(MAKE) --no-print-directory install
 
 ## A git-ignored .env with a signing key of this checkout's own (never a published constant).
 env:
@@ -32,15 +45,25 @@ seed: migrate
 ## server, this machine only; HOST=0.0.0.0 to serve the network), with a Celery worker (and its
 ## beat) beside it that delivers webhooks. Without CELERY_BROKER_URL both use a broker folder
 ## under var/ (kombu's filesystem transport): no other service is needed. Ctrl-C stops both.
-run: seed
+run: seed broker-folders
 	@DEBUG=$${DEBUG:-true} $(BIN)/celery -A mechanic_shop worker --beat --concurrency 2 --loglevel INFO \
 	  --without-gossip --without-mingle --without-heartbeat & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## Install and run the whole test suite (SQLite unless DATABASE_URL says otherwise).
+## Install and run the whole test suite (SQLite unless DATABASE_URL says otherwise): first the
+## tests not marked slow, on every core (pytest-xdist; TEST_WORKERS=0 for one process), then the
+## slow ones, which start servers of their own, one after another. PYTEST_ARGS go to both runs
+## (a run that selects no test passes); `make test-fast` and `make test-slow` run one of them.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@status=0; $(MAKE) --no-print-directory test-fast || status=1; $(MAKE) --no-print-directory test-slow || status=1; exit $$status
+
+test-fast: install
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) -m "not slow" || [ $$? -eq 5 ]
+
+test-slow: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m slow || [ $$? -eq 5 ]
 
 ## Production server: gunicorn with DEBUG off. Needs SECRET_KEY (and DATABASE_URL, CACHE_URL) in the
 ## environment or .env; collects static files first.
@@ -52,12 +75,16 @@ serve: install
 ## A Celery worker (production: CELERY_BROKER_URL names the broker; start one per machine, as
 ## many as needed, all on the same broker and database). WORKER_ARGS adds options, e.g.
 ## WORKER_ARGS="--concurrency 8".
-worker: install env
+worker: install env broker-folders
 	$(BIN)/celery -A mechanic_shop worker --loglevel INFO $(WORKER_ARGS)
 
 ## The periodic tasks (the sweeps and the pruning): exactly one beat per deployment.
-beat: install env
+beat: install env broker-folders
 	$(BIN)/celery -A mechanic_shop beat --loglevel INFO
+
+## The folders of the filesystem broker that development uses without CELERY_BROKER_URL.
+broker-folders:
+	@mkdir -p "$${CELERY_BROKER_DIR:-var/celery}/messages" "$${CELERY_BROKER_DIR:-var/celery}/control"
 
 ## The load benchmark (needs wrk: apt-get install wrk).
 bench: install

@@ -1,9 +1,11 @@
 """Fixtures every app's tests share: API clients signed in as each kind of caller, model
 factories as fixtures, and the switches for throttling and the Redis cache."""
 
+import shutil
 import zlib
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
@@ -18,9 +20,17 @@ from tickets.tests.factories import TicketFactory
 # Helper modules (not test modules) whose assertions should explain failures as a test's do.
 pytest.register_assert_rewrite("tests.asserts", "tests.live")
 
-from tests.live import REDIS_URL, require_redis  # noqa: E402  (after the rewrite hook)
+from tests.caches import NAMESPACE  # noqa: E402  (after the rewrite hook)
+from tests.live import REDIS_URL, require_redis  # noqa: E402
 
 __all__ = ["CUSTOMER_PASSWORD", "STAFF_PASSWORD"]
+
+
+def pytest_sessionfinish(session):
+    """Remove the diskcache directory of this test process (mechanic_shop/test_settings.py)."""
+    for alias in caches:
+        caches[alias].close()
+    shutil.rmtree(django_settings.TEST_CACHE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -154,11 +164,13 @@ def redis_cache(settings):
     """Both cache aliases on the real Redis server, as in production (skipped when none answers,
     unless REQUIRE_REDIS=1, as in CI)."""
     require_redis()
-    redis = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
+    # Keys of this test process only, so processes sharing the Redis database (pytest-xdist's
+    # workers) never clear each other's (tests/caches.py).
+    redis = {"BACKEND": "tests.caches.NamespacedRedisCache", "LOCATION": REDIS_URL}
     settings.CACHES = {
-        "default": {**redis, "KEY_PREFIX": "mechanic_shop_tests", "OPTIONS": {"IGNORE_EXCEPTIONS": True}},
-        "limits": {**redis, "KEY_PREFIX": "mechanic_shop_tests:limits"},
-        "accounts": {**redis, "KEY_PREFIX": "mechanic_shop_tests:accounts"},
+        "default": {**redis, "KEY_PREFIX": NAMESPACE, "OPTIONS": {"IGNORE_EXCEPTIONS": True}},
+        "limits": {**redis, "KEY_PREFIX": f"{NAMESPACE}:limits"},
+        "accounts": {**redis, "KEY_PREFIX": f"{NAMESPACE}:accounts"},
     }
     caches["default"].clear()
     yield caches["default"]

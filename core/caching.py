@@ -1,10 +1,10 @@
 """Cached reads with Django's `cache_page`, made fresh by every write.
 
-`cache_page` keys a response by its URL and by the headers it varies on; for a request with an
-`Authorization` header that includes the token, so every caller has entries of their own and no
-caller is ever served another caller's response. Views use it through `method_decorator`, so
-DRF has authenticated the caller, checked permissions and counted rate limits before the cache
-is looked at.
+`cache_page` keys a response by its URL and by the headers it varies on. Every cached response
+varies on `Authorization` (set here, not left to the Django release), so the token is part of
+the key: every caller has entries of their own and no caller is ever served another caller's
+response. Views use it through `method_decorator`, so DRF has authenticated the caller, checked
+permissions and counted rate limits before the cache is looked at.
 
 What `cache_page` cannot do alone is forget a page when the data behind it changes. Each
 resource ("customers", "mechanics", "tickets") therefore has a generation number in the cache,
@@ -26,6 +26,7 @@ from functools import wraps
 from django.core.cache import cache
 from django.db import transaction
 from django.views.decorators.cache import cache_page
+from django.views.decorators.vary import vary_on_headers
 
 
 def _generation_key(resource: str) -> str:
@@ -65,10 +66,12 @@ def cache_read(resource: str, seconds: int):
     with `method_decorator(cache_read(...), name="retrieve")`."""
 
     def decorator(view):
+        per_caller_view = vary_on_headers("Authorization")(view)
+
         @wraps(view)
         def cached_view(request, *args, **kwargs):
             key_prefix = f"{resource}.{generation(resource)}"
-            return cache_page(seconds, key_prefix=key_prefix)(view)(request, *args, **kwargs)
+            return cache_page(seconds, key_prefix=key_prefix)(per_caller_view)(request, *args, **kwargs)
 
         return cached_view
 

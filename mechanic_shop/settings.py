@@ -62,12 +62,14 @@ INSTALLED_APPS = [
     "demo",
 ]
 
+# SecurityMiddleware first: the HTTPS redirect answers before anything else can, and every
+# response, even one a middleware below refuses a request with, carries the security headers.
 MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
     "core.logging.RequestLogMiddleware",
     "core.middleware.JsonErrorMiddleware",
-    "core.middleware.ContentLengthRequiredMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "core.middleware.ControlCharacterMiddleware",
+    "core.middleware.ContentLengthRequiredMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,7 +88,6 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -164,7 +165,6 @@ def _database_cache_prefix(database: dict) -> str:
 
 # An empty variable counts as unset, as DATABASE_URL's does; a CACHE_URL's own key_prefix wins.
 _cache.setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="") or _database_cache_prefix(_db))
-_cache.setdefault("TIMEOUT", 300)
 if _cache["BACKEND"] == "django_redis.cache.RedisCache":
     # A Redis that is down or stalled must cost a request little, not the operating system's
     # TCP timeouts: a quarter of a second per call (a healthy Redis answers in a millisecond).
@@ -207,7 +207,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
 # The shop's time zone: the admin's clock, and the day an invoice or payment belongs to in reports
 # and on documents. The API itself writes every timestamp in UTC (core.middleware.UtcApiMiddleware).
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -217,12 +216,11 @@ except (ZoneInfoNotFoundError, ValueError):
     raise ImproperlyConfigured(
         f"TIME_ZONE must be an IANA time zone such as America/Chicago, not {TIME_ZONE!r}."
     ) from None
-USE_I18N = True
-USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
+# Filled by collectstatic (`make serve`). With DEBUG on, WhiteNoise looks for files on each request
+# and never for this directory up front, so `make run` needs no collectstatic.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "var" / "static")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -234,6 +232,8 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
 # --- Security ---------------------------------------------------------------------------------
+# Django's defaults send the other security headers (nosniff, Referrer-Policy and
+# Cross-Origin-Opener-Policy same-origin, X-Frame-Options DENY); tests/test_security_headers.py pins them.
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto only when told to.
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -242,15 +242,11 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 # Both bind every subdomain of the operator's domain to HTTPS (preload: for years, in browsers'
 # built-in lists); on by default as Django's deployment checks ask, off with the variables.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
 # The admin is the only page people sign into; a sign-in without ?next= lands on its index.
 LOGIN_REDIRECT_URL = "admin:index"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -294,7 +290,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
@@ -330,12 +325,9 @@ JWT_ACCESS_TOKEN_LIFETIME = env.int("JWT_ACCESS_TOKEN_LIFETIME", default=3600)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_TOKEN_LIFETIME),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_REFRESH_TOKEN_LIFETIME", default=86400)),
-    "ALGORITHM": "HS256",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
-    "AUTH_HEADER_TYPES": ("Bearer",),
     # SimpleJWT's tokens, accepted only with the claims the server writes (accounts/tokens.py).
     "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
-    "UPDATE_LAST_LOGIN": False,
     # Every token carries a fingerprint of its account's password hash: a password change
     # (API or admin) ends every token issued before it.
     "CHECK_REVOKE_TOKEN": True,
@@ -352,7 +344,6 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "2.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -388,9 +379,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "messages"),
         "data_folder_out": str(_broker_dir / "messages"),
         "control_folder": str(_broker_dir / "control"),
-    }
-    for _folder in ("messages", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    }  # the folders are made by `make run` and `make worker`, not at import
 # One queue, named so that several deployments (or test runs) on one broker never take each
 # other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="mechanic_shop")

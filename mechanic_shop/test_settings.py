@@ -5,9 +5,12 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-else-0123456789")
-# Without CACHE_URL each test run gets a diskcache directory of its own, so concurrent runs
-# on one machine never share counters.
-os.environ.setdefault("CACHE_DIR", tempfile.mkdtemp(prefix="mechanic-shop-test-cache-"))
+# Without CACHE_URL each test process gets a diskcache directory of its own (removed when its test
+# session ends, conftest.py): concurrent runs on one machine, and pytest-xdist's workers of one run
+# (which inherit the environment), never share counters, cached accounts or cached pages.
+TEST_CACHE_DIR = os.environ["CACHE_DIR"] = tempfile.mkdtemp(prefix="mechanic-shop-test-cache-")
+# With CACHE_URL, a key prefix of the process's own, for the same reason.
+os.environ["CACHE_KEY_PREFIX"] = f"mechanic_shop_tests:{os.getpid()}"
 
 from mechanic_shop.settings import *  # noqa: F403
 
@@ -26,3 +29,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 WEBHOOK_ALLOW_HTTP = True
 WEBHOOK_ALLOW_PRIVATE = True
 WEBHOOK_RESOLVER = "webhooks.addresses.offline_resolver"
+
+# The tests collect no static files: WhiteNoise serves them from the app folders
+# (WHITENOISE_USE_FINDERS) and, without a STATIC_ROOT, looks for no collected directory.
+STATIC_ROOT = None
+
+# Clearing a Redis cache (every test does) removes the process's own keys, not the whole shared
+# database (tests/caches.py).
+for _cache in CACHES.values():  # noqa: F405
+    if _cache["BACKEND"] == "django_redis.cache.RedisCache":
+        _cache["BACKEND"] = "tests.caches.NamespacedRedisCache"

@@ -11,9 +11,9 @@ open with IMMEDIATE transactions and WAL) overrides it.
 
 Which cache: a server started with base_env() and neither CACHE_URL nor CACHE_DIR gets a
 diskcache directory of its own (the settings' default store, `CACHE_DIR`); `CACHE_URL=redis://`
-puts it on Redis. Servers on Redis use LIVE_REDIS_URL, a Redis database apart from REDIS_URL's:
-the in-process tests flush REDIS_URL's database (django-redis's clear() is FLUSHDB) at every
-test, which would wipe a live server's rate-limit counters halfway through a count.
+puts it on Redis. Servers on Redis use LIVE_REDIS_URL, a Redis database apart from REDIS_URL's
+(where the in-process tests clear their keys at every test), each server with a key prefix of
+its own.
 """
 
 import atexit
@@ -255,6 +255,15 @@ def _remove_temporary_directories() -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+_STATIC_ROOT: list[str] = []
+
+
+def _empty_static_root() -> str:
+    if not _STATIC_ROOT:
+        _STATIC_ROOT.append(temporary_directory("live-static-"))
+    return _STATIC_ROOT[0]
+
+
 def base_env(**overrides: str) -> dict[str, str]:
     """The environment of a production-like server process: DEBUG off, throttling off unless
     the test turns it on, and a cache of its own (a new diskcache directory unless `overrides`
@@ -272,6 +281,7 @@ def base_env(**overrides: str) -> dict[str, str]:
         "CELERY_BROKER_URL",
         "CELERY_BROKER_DIR",
         "CELERY_QUEUE",
+        "STATIC_ROOT",
     }
     env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(
@@ -290,6 +300,9 @@ def base_env(**overrides: str) -> dict[str, str]:
     )
     if "CACHE_URL" not in overrides and "CACHE_DIR" not in overrides:
         env["CACHE_DIR"] = temporary_directory("live-cache-")
+    # Nothing collected: WhiteNoise serves the app folders' files (WHITENOISE_USE_FINDERS) and
+    # finds the collected-files directory it looks for at start, empty.
+    env["STATIC_ROOT"] = _empty_static_root()
     env.update(overrides)
     return env
 

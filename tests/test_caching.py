@@ -871,6 +871,15 @@ def test_a_token_of_a_deleted_customer_gets_no_cached_answer(make_customer, clie
     assert_no_trace(response, "Soon Gone")
 
 
+@pytest.fixture(params=["django-varies", "django-does-not-vary"])
+def djangos_authorization_vary(request, monkeypatch):
+    """With Django's own `Vary: Authorization` (added by cache_page since 5.2.x) and without it, as
+    in earlier releases: the separation per token must come from core/caching.py itself."""
+    if request.param == "django-does-not-vary":
+        monkeypatch.setattr("django.middleware.cache.patch_vary_headers", lambda response, headers: None)
+
+
+@pytest.mark.usefixtures("djangos_authorization_vary")
 @pytest.mark.parametrize("path", ["/mechanics", "/mechanics/{m}", "/tickets", "/customers/{c}"])
 def test_each_token_has_cache_entries_of_its_own(make_staff, make_mechanic, make_ticket, client_for, path):
     """Two staff users read the same data, yet one never gets the other's stored answer."""

@@ -288,6 +288,37 @@ def test_plain_http_is_redirected_to_https_when_configured(https_only, method, p
     assert "Strict-Transport-Security" not in response
 
 
+def chunked_post(client: APIClient, **extra):
+    """A POST as gunicorn hands Django a `Transfer-Encoding: chunked` body: the header, no Content-Length."""
+    return client.generic(
+        "POST",
+        "/customers/login",
+        json.dumps({"email": "someone@example.com", "password": "Chunked-Pass-42"}),
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+        **extra,
+    )
+
+
+def test_a_chunked_plain_http_post_is_redirected_to_https_before_any_other_answer(https_only):
+    # The HTTPS redirect comes first: no middleware answers a plain-HTTP request before it.
+    response = chunked_post(APIClient())
+
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/customers/login"
+
+
+def test_a_chunked_https_post_is_refused_with_the_security_headers(https_only):
+    response = chunked_post(APIClient(), secure=True)
+
+    assert response.status_code == 411
+    assert response["Strict-Transport-Security"] == HSTS
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
 @pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
 def test_health_probe_is_exempt_from_the_https_redirect(https_only, path):
     # Load balancers probe over plain http inside the network.

@@ -1,5 +1,5 @@
 """Settings read from the environment (API.md "Configuration"): SECRET_KEY is required, always;
-THROTTLE_RATES overrides the documented defaults and is checked at startup; the cache is
+THROTTLE_RATES overrides the documented defaults and is validated by a system check; the cache is
 diskcache (CACHE_DIR) unless CACHE_URL names another; production settings pass `check --deploy`.
 
 Most tests load mechanic_shop/settings.py afresh in this process with an environment of their
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import environ
 import pytest
-from django.apps import apps
+from django.core.checks import CheckMessage, run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
@@ -41,6 +41,7 @@ CONFIGURATION = [
     "SHOP_ADDRESS",
     "SHOP_PHONE",
     "SHOP_TAX_ID",
+    "STATIC_ROOT",
 ]
 
 
@@ -108,6 +109,23 @@ def test_production_defaults(load_settings):
     assert loaded["THROTTLING_ENABLED"] is True
     assert loaded["THROTTLE_RATES"] == loaded["DEFAULT_THROTTLE_RATES"]
     assert loaded["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_loading_the_settings_creates_no_directory(load_settings, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the settings created a directory")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    monkeypatch.setattr(os, "makedirs", refuse)
+    monkeypatch.setattr(os, "mkdir", refuse)
+
+    assert load_settings(SECRET_KEY=KEY)["STATIC_ROOT"] == PROJECT / "var" / "static"
+
+
+def test_static_root_is_read_from_the_environment(load_settings, tmp_path):
+    assert (
+        load_settings(SECRET_KEY=KEY, STATIC_ROOT=str(tmp_path / "collected"))["STATIC_ROOT"] == tmp_path / "collected"
+    )
 
 
 def test_the_default_cache_is_diskcache_in_cache_dir(load_settings, tmp_path):
@@ -248,7 +266,16 @@ def test_an_unknown_time_zone_or_paper_size_stops_startup(load_settings, name, v
         load_settings(SECRET_KEY=KEY, **{name: value})
 
 
-# --- THROTTLE_RATES validation (core/apps.py, at startup) ------------------------------------------
+# --- THROTTLE_RATES validation (core/checks.py, a system check) -------------------------------------
+
+
+def check_errors() -> list[CheckMessage]:
+    """What the system checks report, as `manage.py check` runs them."""
+    return [message for message in run_checks() if message.is_serious()]
+
+
+def test_the_default_rates_pass_the_check():
+    assert check_errors() == []
 
 
 @pytest.mark.parametrize(
@@ -257,7 +284,7 @@ def test_an_unknown_time_zone_or_paper_size_stops_startup(load_settings, name, v
 def test_valid_rates_are_accepted(settings, rate):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "tickets_list": rate}
 
-    apps.get_app_config("core").ready()
+    assert check_errors() == []
 
 
 @pytest.mark.parametrize(
@@ -282,18 +309,20 @@ def test_valid_rates_are_accepted(settings, rate):
         "10/hours",
     ],
 )
-def test_an_invalid_rate_stops_startup(settings, rate):
+def test_an_invalid_rate_fails_the_check(settings, rate):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "tickets_list": rate}
 
-    with pytest.raises(ImproperlyConfigured, match="tickets_list"):
-        apps.get_app_config("core").ready()
+    [error] = check_errors()
+    assert error.id == "core.E002"
+    assert "THROTTLE_RATES['tickets_list']" in error.msg
 
 
-def test_an_unknown_scope_stops_startup(settings):
+def test_an_unknown_scope_fails_the_check(settings):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "mechanic_list": "1/hour"}
 
-    with pytest.raises(ImproperlyConfigured, match="mechanic_list"):
-        apps.get_app_config("core").ready()
+    [error] = check_errors()
+    assert error.id == "core.E001"
+    assert "mechanic_list" in error.msg
 
 
 @pytest.mark.parametrize(
@@ -303,7 +332,7 @@ def test_an_unknown_scope_stops_startup(settings):
         ("mechanic_list=1/hour", "unknown scopes ['mechanic_list']"),
     ],
 )
-def test_manage_py_refuses_to_start_with_bad_throttle_rates(rates, message):
+def test_manage_py_check_fails_with_bad_throttle_rates(rates, message):
     clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],

@@ -142,12 +142,25 @@ def test_a_bump_of_another_resource_leaves_the_pages_cached(get):
     assert Counter.calls == 1
 
 
+@pytest.fixture(params=[True, False], ids=["django-varies", "django-does-not-vary"])
+def djangos_authorization_vary(request, monkeypatch):
+    """cache_page adds `Vary: Authorization` itself since a 5.2.x release; cache_read must not need it."""
+    if not request.param:
+        monkeypatch.setattr("django.middleware.cache.patch_vary_headers", lambda response, headers: None)
+
+
+@pytest.mark.usefixtures("djangos_authorization_vary")
 def test_each_authorization_header_has_entries_of_its_own(get):
     get(HTTP_AUTHORIZATION="Bearer one")
     assert "Age" in get(HTTP_AUTHORIZATION="Bearer one")
     assert "Age" not in get(HTTP_AUTHORIZATION="Bearer two")
     assert "Age" not in get()
     assert Counter.calls == 3
+
+
+def test_a_cached_read_varies_on_authorization(get):
+    assert "Authorization" in get(HTTP_AUTHORIZATION="Bearer one")["Vary"]
+    assert "Authorization" in get()["Vary"]
 
 
 def test_each_query_string_has_entries_of_its_own(get):
