@@ -141,6 +141,9 @@ class FilesystemBroker:
     def __init__(self, workdir: Path):
         self.folder = workdir / "broker"
         self.url = "filesystem://localhost/"
+        # The folders `make broker-folders` makes for `make run`.
+        for sub in ("messages", "control"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
 
     def close(self, queue: str) -> None:
         pass
