@@ -113,21 +113,25 @@ class FrozenTicketInline(BoundedAutocomplete):
 
 class PartLinesFormSet(BaseInlineFormSet):
     """New parts rows: each item once, and not one the ticket keeps (to change a quantity, the
-    line is removed and added again)."""
+    line is removed and added again); said on the row, before the formset's own duplicate check,
+    which would only say "Please correct the duplicate values below"."""
 
     def clean(self):
-        super().clean()
         kept = {form.instance.inventory_id for form in self.initial_forms if not self._should_delete_form(form)}
-        seen = set()
+        seen, twice = set(), False
         for form in self.extra_forms:
             item = getattr(form, "cleaned_data", {}).get("inventory")
             if item is None or self._should_delete_form(form):
                 continue
             if item.pk in kept:
                 form.add_error("inventory", f"{item.name} is already on the ticket: remove its line to change it.")
+                twice = True
             elif item.pk in seen:
                 form.add_error("inventory", f"{item.name} is on two new rows: put the whole quantity on one.")
+                twice = True
             seen.add(item.pk)
+        if not twice:
+            super().clean()
 
 
 class TicketInventoryInline(FrozenTicketInline, admin.TabularInline):

@@ -10,6 +10,7 @@ approval) is the service's own sentence as an error message, never a 500.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -56,7 +57,7 @@ class ApprovalForm(forms.Form):
 class PaymentForm(forms.Form):
     """A payment, or a refund (the Refund button): the amount is given as a positive number."""
 
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value="0.01")
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     method = forms.ChoiceField(choices=Payment.Method.choices, initial=Payment.Method.CARD)
     reference = forms.CharField(max_length=255, required=False, help_text="Card authorisation, check number...")
 
@@ -214,7 +215,7 @@ class TicketPageMixin:
             what = "Refund" if refund else "Payment"
             self.message_user(request, f"{what} not taken: {_form_errors(form)}", messages.ERROR)
             return self._back(ticket_id)
-        amount = form.cleaned_data["amount"]
+        amount = money.cents(form.cleaned_data["amount"])
         return self._run(
             request,
             ticket_id,
