@@ -48,7 +48,10 @@ class TransitionForm(forms.Form):
 
 
 class ApprovalForm(forms.Form):
+    # Not required here: tickets.workflow.approve_supplemental refuses a staff approval without a
+    # note, in the words the API uses.
     note = forms.CharField(
+        required=False,
         max_length=workflow.APPROVAL_NOTE_LIMIT,
         help_text="How the customer approved the new total (by phone, in person...): kept in the ticket's history.",
     )
@@ -135,7 +138,7 @@ class TicketPageMixin:
             "panel": {
                 "status": status,
                 "status_label": Status(status).label,
-                "locked": ticket.is_frozen,
+                "locked": services.TicketFrozen(ticket).message if ticket.is_frozen else "",
                 "moves": [Move(to, move_label(status, to)) for to in workflow.TRANSITIONS[status]] if may_work else [],
                 "totals": totals,
                 "approved_total": ticket.approved_total,

@@ -178,7 +178,7 @@ def test_work_added_after_the_approval_asks_for_it_and_the_approval_is_recorded(
     assert "it needs their approval" in page.content.decode()
 
     refused = writer.post(f"{LIST}{ticket.pk}/approve/", {"note": ""})
-    assert any(t.startswith("Approval not recorded: Note: This field is required.") for t in texts(refused))
+    assert "Invalid input. Say how the customer approved (by phone, in person...): staff must." in texts(refused)
     recorded = writer.post(f"{LIST}{ticket.pk}/approve/", {"note": "By phone"})
 
     assert "The customer's approval of 70.00 is recorded." in texts(recorded)
