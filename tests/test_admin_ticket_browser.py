@@ -31,9 +31,11 @@ def panel(page):
 
 
 def money_row(page, name: str) -> str:
-    return page.locator(".ticket-money tr", has=page.locator("th", has_text=re.compile(f"^{name}$"))).locator(
-        "td"
-    ).inner_text()
+    return (
+        page.locator(".ticket-money tr", has=page.locator("th", has_text=re.compile(f"^{name}$")))
+        .locator("td")
+        .inner_text()
+    )
 
 
 def press(page, label: str) -> None:
@@ -88,6 +90,7 @@ def test_a_service_writers_day(page, live_server, make_staff, settings):
     page.click("input[name=_continue]")
 
     ticket = Ticket.objects.get()
+    assert (ticket.customer_id, ticket.vehicle_id, ticket.vin) == (customer.pk, car.pk, car.vin)
     assert page.url.endswith(f"/admin/tickets/ticket/{ticket.pk}/change/")
     assert panel(page).locator(".status-badge").inner_text() == "Estimate"
     parts = page.locator("#part_lines-group")
