@@ -1,10 +1,33 @@
-from django.db.models import Prefetch, QuerySet, Sum
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Round
 
 from audit.models import Change
 from audit.selectors import changes_of
 from mechanics.models import Mechanic
-from tickets.models import Payment, StatusChange, Ticket, TicketInventory, TicketLine, TicketStatusCount
-from tickets.money import paid_subquery
+from tickets.models import Payment, Status, StatusChange, Ticket, TicketInventory, TicketLine, TicketStatusCount
+from tickets.money import AWAITING_APPROVAL_STATUSES, ZERO, paid_subquery
+
+# Tickets still being worked on or paid for: every status but closed and cancelled.
+OPEN_STATUSES = (Status.ESTIMATE, Status.APPROVED, Status.IN_PROGRESS, Status.COMPLETED, Status.INVOICED)
+# The work is done: the vehicle waits for its owner (and the invoice, perhaps, for its payment).
+READY_FOR_PICKUP_STATUSES = (Status.COMPLETED, Status.INVOICED)
+MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
 def part_lines() -> QuerySet[TicketInventory]:
@@ -34,6 +57,79 @@ def ticket_list() -> QuerySet[Ticket]:
             Prefetch("lines", queryset=ticket_lines(), to_attr="line_list"),
         )
     )
+
+
+def _sum_of_line_amounts(model: type[TicketInventory] | type[TicketLine]) -> Coalesce:
+    """The sum of a ticket's lines of `model`, each quantity × unit price rounded to the cent as
+    tickets.money rounds it, as an annotation of a ticket queryset (0 without any)."""
+    amount = Round(ExpressionWrapper(F("quantity") * F("unit_price"), output_field=MONEY), 2, output_field=MONEY)
+    sums = model.objects.filter(ticket=OuterRef("pk")).order_by().values("ticket").annotate(sum=Sum(amount))
+    return Coalesce(Subquery(sums.values("sum"), output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def with_totals(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets annotated, in SQL, with `total_amount` (the invoice's frozen total once
+    invoiced, else the lines' amounts plus tax at today's settings.TAX_RATE, as
+    tickets.money.ticket_totals prices them), `paid` and `balance` (total less paid): a list
+    shows them with no query per row. PostgreSQL and MariaDB compute in exact decimals; SQLite in
+    binary floating point, where a line amount exactly half a cent may round the other way."""
+    subtotal = _sum_of_line_amounts(TicketInventory) + _sum_of_line_amounts(TicketLine)
+    tax = Round(ExpressionWrapper(subtotal * Value(Decimal(settings.TAX_RATE)), output_field=MONEY), 2)
+    charged = ExpressionWrapper(subtotal + tax, output_field=MONEY)
+    return queryset.annotate(
+        paid=paid_subquery(),
+        total_amount=Coalesce(F("invoice__total"), charged, output_field=MONEY),
+    ).annotate(balance=ExpressionWrapper(F("total_amount") - F("paid"), output_field=MONEY))
+
+
+NEEDS_APPROVAL = Q(status__in=AWAITING_APPROVAL_STATUSES, total_amount__gt=F("approved_total"))
+
+
+def needing_approval(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """API.md's needs_approval, in SQL: approved or in progress, the total above the approved one."""
+    return with_totals(queryset).filter(NEEDS_APPROVAL)
+
+
+def waiting_for_approval(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Estimates the customer has not approved yet, and tickets whose new total waits for the
+    customer's approval (needs_approval). Each arm names its statuses, so the status index
+    finds the few candidates."""
+    return with_totals(queryset).filter(Q(status=Status.ESTIMATE) | NEEDS_APPROVAL)
+
+
+def status_counts() -> dict[str, int]:
+    """How many tickets are in each status (every status, 0 for those without tickets): one read
+    of the counts the database keeps."""
+    kept = dict(TicketStatusCount.objects.values_list("status", "ticket_count"))
+    return {status: int(kept.get(status, 0)) for status in Status.values}
+
+
+def board_rows(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Tickets as a list or a board shows them: with customer, vehicle and invoice (one join
+    each) and their totals, newest first."""
+    return with_totals(queryset.select_related("customer", "vehicle", "invoice")).order_by("-id")
+
+
+def day_board(*, day: date) -> dict[str, int]:
+    """How many of the tickets serviced on `day` are in each status (only statuses with tickets):
+    the day's board. One query, served by the (service_date, id) index."""
+    rows = Ticket.objects.filter(service_date=day).values("status").annotate(n=Count("id")).order_by()
+    return {row["status"]: row["n"] for row in rows}
+
+
+def waiting_for_approval_list(*, limit: int) -> tuple[int, list[Ticket]]:
+    """How many tickets wait for the customer's approval, and the `limit` longest waiting (oldest
+    first), as board_rows() shapes them: two queries."""
+    waiting = waiting_for_approval(Ticket.objects.all())
+    rows = board_rows(waiting).order_by("id")[:limit]
+    return waiting.count(), list(rows)
+
+
+def ready_for_pickup_list(*, limit: int) -> list[Ticket]:
+    """The `limit` tickets waiting longest for their owner (completed or invoiced, oldest first),
+    as board_rows() shapes them: one query (their number is in status_counts())."""
+    ready = Ticket.objects.filter(status__in=READY_FOR_PICKUP_STATUSES)
+    return list(board_rows(ready).order_by("id")[:limit])
 
 
 def vehicle_history(*, vehicle_id: int) -> QuerySet[Ticket]:
