@@ -11,7 +11,7 @@ from core.admin_services import BoundedAutocomplete, NoSecretLookups, ServiceMod
 from core.errors import ServiceError
 from core.text import normalize_text
 from tickets import money, selectors, services, workflow
-from tickets.admin_lists import TicketStateFilter, status_badge
+from tickets.admin_lists import KeptCountPaginator, TicketStateFilter, listed_statuses, status_badge
 from tickets.models import Payment, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
 from tickets.serializers import MAX_MILEAGE, VIN_PATTERN
 from tickets.services import MILEAGE_OUT_BELOW_IN
@@ -277,6 +277,16 @@ class TicketAdmin(AuditTrailAdmin, ServiceModelAdmin):
 
     def get_queryset(self, request):
         return selectors.with_totals(super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = normalize_text(search_term).strip()
+        return (selectors.search(queryset, term=term) if term else queryset), False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        statuses = listed_statuses(request.GET)
+        if statuses is None:
+            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        return KeptCountPaginator(queryset, per_page, orphans, allow_empty_first_page, statuses=statuses)
 
     @admin.display(boolean=True, description="needs approval")
     def needs_approval(self, ticket) -> bool | None:

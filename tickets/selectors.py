@@ -19,9 +19,11 @@ from django.db.models.functions import Coalesce, Round
 
 from audit.models import Change
 from audit.selectors import changes_of
+from customers.models import Customer
 from mechanics.models import Mechanic
 from tickets.models import Payment, Status, StatusChange, Ticket, TicketInventory, TicketLine, TicketStatusCount
 from tickets.money import AWAITING_APPROVAL_STATUSES, ZERO, paid_subquery
+from vehicles.models import Vehicle
 
 # Tickets still being worked on or paid for: every status but closed and cancelled.
 OPEN_STATUSES = (Status.ESTIMATE, Status.APPROVED, Status.IN_PROGRESS, Status.COMPLETED, Status.INVOICED)
@@ -67,34 +69,60 @@ def _sum_of_line_amounts(model: type[TicketInventory] | type[TicketLine]) -> Coa
     return Coalesce(Subquery(sums.values("sum"), output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
+def _charged(subtotal) -> ExpressionWrapper:
+    tax = Round(ExpressionWrapper(subtotal * Value(Decimal(settings.TAX_RATE)), output_field=MONEY), 2)
+    return ExpressionWrapper(subtotal + tax, output_field=MONEY)
+
+
+def _unbilled_total() -> ExpressionWrapper:
+    """What a ticket without an invoice charges: its lines' amounts plus tax at today's
+    settings.TAX_RATE, as tickets.money.ticket_totals prices it."""
+    return _charged(_sum_of_line_amounts(TicketInventory) + _sum_of_line_amounts(TicketLine))
+
+
 def with_totals(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """The tickets annotated, in SQL, with `total_amount` (the invoice's frozen total once
-    invoiced, else the lines' amounts plus tax at today's settings.TAX_RATE, as
-    tickets.money.ticket_totals prices them), `paid` and `balance` (total less paid): a list
+    invoiced, else what _unbilled_total() prices), `paid` and `balance` (total less paid): a list
     shows them with no query per row. PostgreSQL and MariaDB compute in exact decimals; SQLite in
-    binary floating point, where a line amount exactly half a cent may round the other way."""
-    subtotal = _sum_of_line_amounts(TicketInventory) + _sum_of_line_amounts(TicketLine)
-    tax = Round(ExpressionWrapper(subtotal * Value(Decimal(settings.TAX_RATE)), output_field=MONEY), 2)
-    charged = ExpressionWrapper(subtotal + tax, output_field=MONEY)
+    binary floating point, unrounded (money.cents rounds what it shows), where a line amount of
+    exactly half a cent may round the other way."""
     return queryset.annotate(
         paid=paid_subquery(),
-        total_amount=Coalesce(F("invoice__total"), charged, output_field=MONEY),
+        total_amount=Coalesce(F("invoice__total"), _unbilled_total(), output_field=MONEY),
     ).annotate(balance=ExpressionWrapper(F("total_amount") - F("paid"), output_field=MONEY))
 
 
-NEEDS_APPROVAL = Q(status__in=AWAITING_APPROVAL_STATUSES, total_amount__gt=F("approved_total"))
+# Approved or in progress tickets have no invoice: their total is the unbilled one, and the
+# condition needs no join to the invoices.
+NEEDS_APPROVAL = Q(status__in=AWAITING_APPROVAL_STATUSES, unbilled_total__gt=F("approved_total"))
 
 
 def needing_approval(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """API.md's needs_approval, in SQL: approved or in progress, the total above the approved one."""
-    return with_totals(queryset).filter(NEEDS_APPROVAL)
+    return queryset.alias(unbilled_total=_unbilled_total()).filter(NEEDS_APPROVAL)
 
 
 def waiting_for_approval(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Estimates the customer has not approved yet, and tickets whose new total waits for the
     customer's approval (needs_approval). Each arm names its statuses, so the status index
-    finds the few candidates."""
-    return with_totals(queryset).filter(Q(status=Status.ESTIMATE) | NEEDS_APPROVAL)
+    finds the candidates."""
+    return queryset.alias(unbilled_total=_unbilled_total()).filter(Q(status=Status.ESTIMATE) | NEEDS_APPROVAL)
+
+
+def search(queryset: QuerySet[Ticket], *, term: str, most: int = 1000) -> QuerySet[Ticket]:
+    """Tickets whose VIN, customer's name, email or phone, or vehicle's plate contains `term` (any
+    case). The customers and vehicles that match are found first, as ids (up to `most` of each):
+    the ticket query is then one index lookup per kind (trigram on the VIN on PostgreSQL), not a
+    scan of every ticket joined to its customer and vehicle. More matches than `most` (a very
+    short term) fall back to subqueries, right but slower."""
+    customers = Customer.objects.filter(Q(name__icontains=term) | Q(email__icontains=term) | Q(phone__icontains=term))
+    vehicles = Vehicle.objects.filter(license_plate__icontains=term)
+    customer_ids = list(customers.values_list("pk", flat=True)[: most + 1])
+    vehicle_ids = list(vehicles.values_list("pk", flat=True)[: most + 1])
+    found = Q(vin__icontains=term)
+    found |= Q(customer_id__in=customer_ids if len(customer_ids) <= most else customers.values("pk"))
+    found |= Q(vehicle_id__in=vehicle_ids if len(vehicle_ids) <= most else vehicles.values("pk"))
+    return queryset.filter(found)
 
 
 def status_counts() -> dict[str, int]:
@@ -108,6 +136,12 @@ def board_rows(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Tickets as a list or a board shows them: with customer, vehicle and invoice (one join
     each) and their totals, newest first."""
     return with_totals(queryset.select_related("customer", "vehicle", "invoice")).order_by("-id")
+
+
+def count_in_statuses(statuses) -> int:
+    """How many tickets are in any of `statuses`, from the counts the database keeps (no COUNT)."""
+    kept = TicketStatusCount.objects.filter(status__in=list(statuses)).aggregate(total=Sum("ticket_count"))
+    return int(kept["total"] or 0)
 
 
 def day_board(*, day: date) -> dict[str, int]:
