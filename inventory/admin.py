@@ -92,12 +92,12 @@ class InventoryAdmin(AuditTrailAdmin, ServiceModelAdmin):
         return self.inlines if obj is not None else []  # a new item has no ledger yet
 
     def get_queryset(self, request):
-        # A count per item of the page (a subquery on the lines' item index), not a GROUP BY
+        # A count per item of the page (an index-only count of the lines' item column), not a GROUP BY
         # over every parts line of every item. (Tickets' model, reached through the relation:
         # inventory does not import tickets.)
         line_model = Inventory._meta.get_field("ticket_lines").related_model
         lines = line_model.objects.filter(inventory=OuterRef("pk")).order_by().values("inventory")
-        on_tickets = Subquery(lines.annotate(n=Count("id")).values("n"), output_field=IntegerField())
+        on_tickets = Subquery(lines.annotate(n=Count("inventory")).values("n"), output_field=IntegerField())
         return super().get_queryset(request).annotate(ticket_count=Coalesce(on_tickets, 0))
 
     @admin.display(ordering="ticket_count", description="on tickets")
