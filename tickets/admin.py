@@ -19,7 +19,7 @@ from vehicles.admin import VehicleAdmin
 from vehicles.models import Vehicle
 
 # The list shows this many characters of a ticket's description (all of it on hover).
-DESCRIPTION_CHARS = 48
+DESCRIPTION_CHARS = 30
 
 
 class FrozenTicketInline(BoundedAutocomplete):
@@ -312,11 +312,12 @@ class TicketAdmin(AuditTrailAdmin, ServiceModelAdmin):
         vehicle = ticket.vehicle
         if vehicle is None:
             return format_html('<span class="vin">{}</span>', ticket.vin)
-        words = " ".join(str(part) for part in (vehicle.year, vehicle.make, vehicle.model) if part)
+        words = " ".join(part for part in (vehicle.make, vehicle.model) if part)
         url = reverse("admin:vehicles_vehicle_change", args=[vehicle.pk])
         return format_html(
-            '<a href="{}" title="VIN {}">{}</a> <span class="plate">{}</span>',
+            '<a href="{}" title="{} VIN {}">{}</a> <span class="plate">{}</span>',
             url,
+            vehicle.year or "",
             vehicle.vin,
             words or vehicle.vin,
             vehicle.license_plate,
