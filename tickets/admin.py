@@ -198,7 +198,7 @@ class TicketAdmin(AuditTrailAdmin, ServiceModelAdmin):
     list_display_links = ["id"]
     list_select_related = ["customer", "vehicle", "invoice"]
     search_fields = ["vin", "customer__name", "customer__email", "customer__phone", "vehicle__license_plate"]
-    search_help_text = "A VIN, a customer's name, email or phone, or a plate."
+    search_help_text = "A ticket number, a VIN, a customer's name, email or phone, or a plate."
     list_filter = [TicketStateFilter, "status", "service_date", "mechanics"]
     # The whole list's count is a COUNT(*) over every ticket: left out ("Show all" counts the filter's).
     show_full_result_count = False

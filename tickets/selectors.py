@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, Round
 
 from audit.models import Change
 from audit.selectors import changes_of
+from core.limits import MAX_ID
 from customers.models import Customer
 from mechanics.models import Mechanic
 from tickets.models import Payment, Status, StatusChange, Ticket, TicketInventory, TicketLine, TicketStatusCount
@@ -111,15 +112,17 @@ def waiting_for_approval(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 def search(queryset: QuerySet[Ticket], *, term: str, most: int = 1000) -> QuerySet[Ticket]:
     """Tickets whose VIN, customer's name, email or phone, or vehicle's plate contains `term` (any
-    case). The customers and vehicles that match are found first, as ids (up to `most` of each):
-    the ticket query is then one index lookup per kind (trigram on the VIN on PostgreSQL), not a
-    scan of every ticket joined to its customer and vehicle. More matches than `most` (a very
-    short term) fall back to subqueries, right but slower."""
+    case), and the ticket whose number it is. The customers and vehicles that match are found
+    first, as ids (up to `most` of each): the ticket query is then one index lookup per kind
+    (trigram on the VIN on PostgreSQL), not a scan of every ticket joined to its customer and
+    vehicle. More matches than `most` (a very short term) fall back to subqueries, right but slower."""
     customers = Customer.objects.filter(Q(name__icontains=term) | Q(email__icontains=term) | Q(phone__icontains=term))
     vehicles = Vehicle.objects.filter(license_plate__icontains=term)
     customer_ids = list(customers.values_list("pk", flat=True)[: most + 1])
     vehicle_ids = list(vehicles.values_list("pk", flat=True)[: most + 1])
     found = Q(vin__icontains=term)
+    if term.isdigit() and int(term) <= MAX_ID:
+        found |= Q(pk=int(term))  # a ticket's number
     found |= Q(customer_id__in=customer_ids if len(customer_ids) <= most else customers.values("pk"))
     found |= Q(vehicle_id__in=vehicle_ids if len(vehicle_ids) <= most else vehicles.values("pk"))
     return queryset.filter(found)

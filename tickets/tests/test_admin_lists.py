@@ -150,6 +150,15 @@ def test_search_finds_a_ticket_by_vin_customer_name_email_phone_or_plate(
     assert listed(admin_browser.get(LIST, {"q": term})) == [wanted.pk]
 
 
+def test_search_finds_a_ticket_by_its_number(admin_browser, make_ticket, make_customer):
+    # No digit in the VIN or the customer's details, so only the number can match.
+    ada = make_customer(name="Ada", email="ada@example.org", phone="none")
+    wanted, other = (make_ticket(customer=ada, vin="JHKAPCABCDEFGHJKL") for _ in range(2))
+    assert listed(admin_browser.get(LIST, {"q": str(wanted.pk)})) == [wanted.pk]
+    assert listed(admin_browser.get(LIST, {"q": str(other.pk)})) == [other.pk]
+    assert listed(admin_browser.get(LIST, {"q": "99999999999999999999"})) == []  # beyond any id: no error
+
+
 def make_rows(make_ticket, make_item, count: int) -> None:
     for n in range(count):
         car = VehicleFactory(license_plate=f"P{n}")
