@@ -1,12 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from accounts.callers import actor_name
 from audit.admin import AuditTrailAdmin
@@ -20,14 +20,17 @@ from core.admin_services import (
 from core.errors import Conflict, ServiceError
 from core.text import normalize_text
 from inventory.stock import OutOfStock
-from mechanics.models import Mechanic
 from tickets import money, selectors, services, workflow
+from tickets.admin_lists import KeptCountPaginator, TicketStateFilter, listed_statuses, status_badge
 from tickets.admin_page import ApprovalForm, TicketPageMixin
 from tickets.models import Payment, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
 from tickets.serializers import MAX_MILEAGE, VIN_PATTERN
 from tickets.services import MILEAGE_OUT_BELOW_IN
 from vehicles.admin import VehicleAdmin
 from vehicles.models import Vehicle
+
+# The list shows this many characters of a ticket's description (all of it on hover).
+DESCRIPTION_CHARS = 30
 
 
 class RowLabelAutocompleteSelect(BoundedAutocompleteSelect):
@@ -330,11 +333,17 @@ class TicketAdmin(TicketPageMixin, AuditTrailAdmin, ServiceModelAdmin):
     kept, and a frozen ticket cannot change. Tickets are never deleted (service history is kept)."""
 
     form = TicketAdminForm
-    list_display = ["id", "vin", "service_date", "customer", "status", "mechanic_names", "parts_count", "invoice_total"]
-    list_select_related = ["customer", "invoice"]
-    search_fields = ["vin", "customer__name", "customer__email"]
-    list_filter = ["status", "service_date", "mechanics"]
-    date_hierarchy = "service_date"
+    # One line per row (the changelist's template keeps cells from wrapping): totals and balance
+    # are annotations of the page's one query (selectors.with_totals), never a query per row.
+    list_display = ["id", "status_badge", "customer_link", "vehicle_link", "short_description", "total", "balance"]
+    list_display += ["service_date"]
+    list_display_links = ["id"]
+    list_select_related = ["customer", "vehicle", "invoice"]
+    search_fields = ["vin", "customer__name", "customer__email", "customer__phone", "vehicle__license_plate"]
+    search_help_text = "A ticket number, a VIN, a customer's name, email or phone, or a plate."
+    list_filter = [TicketStateFilter, "status", "service_date", "mechanics"]
+    # Django's second count, of every ticket beside the filtered ones, would be a COUNT(*) over them all.
+    show_full_result_count = False
     autocomplete_fields = ["customer", "vehicle"]
     # The status, totals and approval are in the page's panel (tickets/admin_page.py).
     readonly_fields = ["status_history"]
@@ -412,12 +421,17 @@ class TicketAdmin(TicketPageMixin, AuditTrailAdmin, ServiceModelAdmin):
             _save_line_rows(ticket_id, formset, by)
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(parts_count=Count("part_lines", distinct=True))
-            .prefetch_related(Prefetch("mechanics", queryset=Mechanic.objects.only("id", "name")))
-        )
+        return selectors.with_totals(super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = normalize_text(search_term).strip()
+        return (selectors.search(queryset, term=term) if term else queryset), False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        statuses = listed_statuses(request.GET)
+        if statuses is None:
+            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        return KeptCountPaginator(queryset, per_page, orphans, allow_empty_first_page, statuses=statuses)
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -429,28 +443,45 @@ class TicketAdmin(TicketPageMixin, AuditTrailAdmin, ServiceModelAdmin):
         entries = [] if ticket.pk is None else selectors.ticket_history(ticket_id=ticket.pk)
         return render_to_string("admin/tickets/ticket/history.html", {"entries": entries})
 
-    @admin.display(boolean=True, description="needs approval")
-    def needs_approval(self, ticket) -> bool | None:
-        """Whether work added since the customer's approval waits for their approval of the new
-        total (which the Complete and Invoice actions then refuse). None on the add page."""
-        detail = None if ticket.pk is None else selectors.ticket_detail(ticket_id=ticket.pk)
-        if detail is None:
-            return None
-        total = money.ticket_totals(detail).total
-        return money.needs_approval(status=detail.status, approved_total=detail.approved_total, total=total)
+    @admin.display(ordering="status", description="status")
+    def status_badge(self, ticket) -> str:
+        return status_badge(ticket.status)
 
-    @admin.display(description="mechanics")
-    def mechanic_names(self, ticket) -> str:
-        return ", ".join(m.name for m in ticket.mechanics.all()) or "—"
+    # Not sortable by the customer, the vehicle, the work or the money: a sort on a join or on an
+    # annotation reads and sorts every ticket of the list; the id, status and date have indexes.
+    @admin.display(description="customer")
+    def customer_link(self, ticket) -> str:
+        url = reverse("admin:customers_customer_change", args=[ticket.customer_id])
+        return format_html('<a href="{}">{}</a>', url, ticket.customer.name)
 
-    @admin.display(ordering="parts_count", description="parts lines")
-    def parts_count(self, ticket) -> int:
-        return ticket.parts_count
+    @admin.display(description="vehicle")
+    def vehicle_link(self, ticket) -> str:
+        vehicle = ticket.vehicle
+        if vehicle is None:
+            return format_html('<span class="vin">{}</span>', ticket.vin)
+        words = " ".join(part for part in (vehicle.make, vehicle.model) if part)
+        url = reverse("admin:vehicles_vehicle_change", args=[vehicle.pk])
+        return format_html(
+            '<a href="{}" title="{} VIN {}">{}</a> <span class="plate">{}</span>',
+            url,
+            vehicle.year or "",
+            vehicle.vin,
+            words or vehicle.vin,
+            vehicle.license_plate,
+        )
 
-    @admin.display(ordering="invoice__total", description="invoice total")
-    def invoice_total(self, ticket):
-        invoice = money.invoice_of(ticket)
-        return "—" if invoice is None else invoice.total
+    @admin.display(description="work")
+    def short_description(self, ticket) -> str:
+        text = ticket.service_description
+        return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(DESCRIPTION_CHARS))
+
+    @admin.display(description="total")
+    def total(self, ticket):
+        return money.cents(ticket.total_amount)  # SQLite answers the annotation unrounded
+
+    @admin.display(description="balance")
+    def balance(self, ticket):
+        return money.cents(ticket.balance)
 
 
 @admin.register(TicketMechanic)

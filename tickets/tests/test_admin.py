@@ -38,7 +38,11 @@ def invoiced(make_ticket, amount=100):
 
 
 def run_action(client, action, tickets):
-    return client.post(LIST, {"action": action, "_selected_action": [t.pk for t in tickets]}, follow=True)
+    # From the list of all tickets: the default list shows only open ones, and an action reaches
+    # only the tickets its list shows.
+    return client.post(
+        f"{LIST}?state=all", {"action": action, "_selected_action": [t.pk for t in tickets]}, follow=True
+    )
 
 
 def test_the_approve_action_moves_estimates_and_reports_refusals(admin_browser, make_ticket):

@@ -409,7 +409,7 @@ def test_the_page_costs_the_same_queries_however_many_lines(
     grow(ticket, make_item, make_mechanic, 1)
     writer.get(page_url(ticket))  # the session and the content types are cached after this
 
-    with django_assert_num_queries(16) as one:
+    with django_assert_num_queries(15) as one:
         small = writer.get(page_url(ticket))
     grow(ticket, make_item, make_mechanic, 8)
     with django_assert_num_queries(len(one.captured_queries)):
