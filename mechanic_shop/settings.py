@@ -358,6 +358,7 @@ SPECTACULAR_SETTINGS = {
         "core.schema.strip_trailing_slashes",
         "core.schema.integer_path_ids",
         "core.schema.control_characters_are_400",
+        "core.schema.safe_write_headers",
     ],
 }
 
