@@ -165,3 +165,32 @@ def test_a_version_source_supplies_the_ticket_etag(staff_client, make_ticket, mo
 
     assert response["ETag"] == f'"tickets-{ticket.pk}-7"'
     assert_error(stale, 412)
+
+
+def test_a_ticket_line_removal_with_a_stale_ticket_tag_is_412_and_keeps_the_line(staff_client, make_ticket):
+    ticket = make_ticket()
+    line = TicketLine.objects.create(ticket=ticket, kind="fee", description="Fee", quantity=1, unit_price=10)
+    etag = staff_client.get(f"/tickets/{ticket.pk}")["ETag"]
+    TicketLine.objects.create(ticket=ticket, kind="fee", description="Another", quantity=1, unit_price=5)
+
+    stale = staff_client.delete(f"/tickets/{ticket.pk}/lines/{line.pk}", headers={"If-Match": etag})
+    assert_error(stale, 412)
+    assert TicketLine.objects.filter(pk=line.pk).exists()
+
+    current = staff_client.get(f"/tickets/{ticket.pk}")["ETag"]
+    removed = staff_client.delete(f"/tickets/{ticket.pk}/lines/{line.pk}", headers={"If-Match": current})
+    assert removed.status_code == 204
+    assert not TicketLine.objects.filter(pk=line.pk).exists()
+
+
+def test_a_customer_approving_with_a_stale_tag_gets_412(customer_client, customer, make_ticket):
+    ticket = make_ticket(customer=customer)
+    etag = customer_client.get(f"/tickets/{ticket.pk}")["ETag"]
+    TicketLine.objects.create(ticket=ticket, kind="fee", description="Found more", quantity=1, unit_price=10)
+
+    response = customer_client.post(
+        f"/tickets/{ticket.pk}/transition", {"to": "approved"}, format="json", headers={"If-Match": etag}
+    )
+
+    assert_error(response, 412)  # the customer would have approved a total they never saw
+    assert Ticket.objects.get(pk=ticket.pk).status == "estimate"
