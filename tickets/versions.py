@@ -8,7 +8,7 @@
   their services bump it with "tickets".
 """
 
-from core.caching import bump
+from core.caching import bump, generations
 
 TICKET_LISTS = "tickets"
 TICKET_DETAILS = "ticket-details"
@@ -21,3 +21,12 @@ def ticket_version(ticket_id) -> str:
 def bump_ticket(ticket_id: int) -> None:
     """Make every cached read showing this ticket stale (at once and on commit)."""
     bump(TICKET_LISTS, ticket_version(ticket_id))
+
+
+def ticket_detail_version(ticket_id: int) -> str | None:
+    """The version GET /tickets/<id> is cached under ("<ticket-details>.<ticket:id>"): it changes
+    whenever the ticket's representation may have, so a validator (ETag) can be made from it
+    without building the body. None when the counters cannot be read."""
+    names = [TICKET_DETAILS, ticket_version(ticket_id)]
+    current = generations(names)
+    return None if current is None else ".".join(str(current[name]) for name in names)
