@@ -1,14 +1,14 @@
-"""Load benchmark of the Mechanic Shop API under gunicorn with production settings.
+"""Load benchmark of the Mechanic Shop API under its production server (granian; --server picks gunicorn).
 
     .venv/bin/python bench/run.py                       # SQLite + diskcache, 20k tickets
     .venv/bin/python bench/run.py --database postgres://postgres@127.0.0.1:5432/mechanic_bench --cache redis://127.0.0.1:6379/3
     .venv/bin/python bench/run.py --scale 10000,100000,1000000
 
-It seeds a database with `seed_shop`, starts gunicorn (DEBUG off, throttling off), drives each endpoint
+It seeds a database with `seed_shop`, starts the server (DEBUG off, throttling off), drives each endpoint
 with wrk from a separate process (after an uncounted warm-up), then measures
 - the floor of the stack on the same server: a DRF view that authenticates the same JWT and answers a
   constant body (bench/urls.py), and
-- a bare WSGI app under the same gunicorn settings (the machine's ceiling),
+- a bare WSGI app under the same server and settings (the machine's ceiling),
 and prints requests per second, p50/p99 latency, errors and each endpoint's share of the floor.
 Sign-in is measured with the rate limits on, at the rate they allow: ten sign-ins one after the other
 (their median time), then the eleventh, which must be refused with 429.
