@@ -146,6 +146,8 @@ def remember(request, values: dict | None) -> None:
 
 def _audience(request) -> str:
     user = request.user
+    if not user.is_authenticated:
+        return "anonymous"
     return f"{user._meta.label_lower}:{user.pk}"
 
 
@@ -206,7 +208,7 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
                     view.check_object_permissions(request, SimpleNamespace(**entry["subject"]))
                 return _answer(entry)
             response = action(request, *args, **kwargs)
-            if response.status_code == 200:
+            if response.status_code == 200 and hasattr(response, "add_post_render_callback"):
                 subject = {field: response.data[field] for field in read.permission_fields}
                 patch_response_headers(response, seconds)
                 patch_vary_headers(response, ["Authorization"])

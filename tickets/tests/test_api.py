@@ -1178,7 +1178,7 @@ def test_add_parts_is_one_transaction(staff_client, make_ticket, stock, monkeypa
     def database_gone(*resources):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "bump", database_gone)  # runs after the inserts
+    monkeypatch.setattr(services, "bump_ticket", database_gone)  # runs after the inserts
     body = {"add_inventory_items": [{"inventory_id": stock[1].pk, "quantity": 2}, {"inventory_id": stock[2].pk}]}
     assert_error(staff_client.post(f"/tickets/{ticket.pk}/inventory", body, format="json"), 503)
     assert part_lines(ticket) == {stock[0].pk: 1}
@@ -1190,7 +1190,7 @@ def test_update_mechanics_is_one_transaction(staff_client, crew, monkeypatch):
     def database_gone(*resources):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "bump", database_gone)  # runs after the inserts and deletes
+    monkeypatch.setattr(services, "bump_ticket", database_gone)  # runs after the inserts and deletes
     body = {"add_mechanic_ids": [c.pk], "remove_mechanic_ids": [a.pk]}
     assert_error(staff_client.put(f"/tickets/{ticket.pk}/update-mechanics", body, format="json"), 503)
     assert mechanic_ids(ticket) == [a.pk, b.pk]
