@@ -1,6 +1,7 @@
 """Fixtures every app's tests share: API clients signed in as each kind of caller, model
 factories as fixtures, and the switches for throttling and the Redis cache."""
 
+import os
 import shutil
 import zlib
 
@@ -175,3 +176,29 @@ def redis_cache(settings):
     caches["default"].clear()
     yield caches["default"]
     caches["default"].clear()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (tests marked browser and slow)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in the test's thread, where the test still reads
+    # and writes through the ORM synchronously; Django refuses that unless told it is safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies of another test) and a page in it."""
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
