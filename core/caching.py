@@ -22,8 +22,8 @@ this request's cached read needs in one `get_many` (`prefetch_keys`, `remember`)
 answer is the second read.
 
 Who bumps: the service that makes the write, explicitly, for each resource whose cached reads may
-show it (tickets.services bumps "tickets" and the ticket's own version through
-tickets.services; mechanics.services.mechanic_update "mechanics", "tickets" and
+show it (tickets' services bump "tickets" and the ticket's own version through
+tickets.versions.bump_ticket; mechanics.services.mechanic_update "mechanics", "tickets" and
 "ticket-details", whose pages show mechanics' names). Every write goes through a service, the
 admin's too; the bulk loads of the demo data bump every resource themselves. There are no
 signal receivers for it, so a write made around the services (a shell, raw SQL) shows when the
@@ -163,7 +163,9 @@ def _entry_key(request, read: CachedRead, versions: dict[str, int]) -> str:
 def version_tag(request) -> str | None:
     """What the answer to this request is stored under (versions, audience, URL): the same while
     no write touched what it shows. None when the request is no cached read. A validator
-    (ETag) derived from it needs no body built."""
+    (ETag) derived from it needs no body built; being read before the body was, it can never
+    name a newer version than the body shows (a version read after building could, when a
+    write commits in between, and a stale body would then be answered 304)."""
     return getattr(request, "cache_entry_key", None)
 
 
