@@ -18,7 +18,7 @@ setting can be given in the environment:
   so a slow leak cannot grow without bound.
 - SERVER_LOG_LEVEL (default info), SERVER_ACCESS_LOG=true for granian's own access log (off:
   Django's RequestLogMiddleware writes one JSON line per request with LOG_FORMAT=json, as
-  `make serve` sets).
+  `make serve` sets). With LOG_FORMAT=json granian's own lines are JSON too (core.logging).
 
 Graceful restart: SIGHUP makes granian start new workers and stop the old ones once they have
 answered what they hold (deploying new code); SIGTERM or SIGINT stop it the same way.
@@ -37,6 +37,13 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
 MAX_HEADERS_BYTES = 64 * 1024
+# granian's logging (its dictConfig, with our formatter) when the app logs JSON lines.
+JSON_LOGGING = {
+    "formatters": {
+        "generic": {"()": "core.logging.JSONFormatter"},
+        "access": {"()": "core.logging.JSONFormatter"},
+    }
+}
 
 
 def env_int(name: str, default: int) -> int:
@@ -64,6 +71,7 @@ def main() -> None:
         ),
         websockets=False,
         log_level=LogLevels(os.environ.get("SERVER_LOG_LEVEL", "info")),
+        log_dictconfig=JSON_LOGGING if os.environ.get("LOG_FORMAT") == "json" else None,
         log_access=os.environ.get("SERVER_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
         respawn_failed_workers=True,
         workers_kill_timeout=env_int("SERVER_SHUTDOWN_TIMEOUT", 30),
