@@ -1,17 +1,17 @@
-"""Cached reads (GET /customers/<id>, /mechanics, /mechanics/<id>, /tickets): a hit after a
-miss, never stale after any write, never shown to a caller who may not see it, and never one
-caller's answer served to another. Each test runs on the default store (diskcache) and on Redis
-(the `store` fixture).
+"""Cached reads (GET /customers/<id>, /mechanics, /mechanics/<id>, /tickets, /tickets/<id>,
+/tickets/my-tickets): a hit after a miss, never stale after any write, never shown to a caller who
+may not see it, one entry for all callers allowed to see the same body, and two cache round trips
+per hit. Each test runs on the default store (diskcache) and on Redis (the `store` fixture).
 
-The invalidation policy (core/caching.py): the service that writes bumps the resources whose
-cached reads may show the write; every write goes through a service, the admin's too, and the
-demo data's bulk loads bump every resource. WRITE_PATHS walks every write path: each service
-function, each write the admin offers, each management command of the project. A new one missing
-from the table fails a test_every_..._is_walked test; one that leaves a cached read stale fails
+The invalidation policy (core/caching.py): the service that writes bumps the versions of what
+the write shows in; every write goes through a service, the admin's too, and the demo data's bulk
+loads bump every resource. WRITE_PATHS walks every write path: each service function, each write
+the admin offers, each management command of the project. A new one missing from the table fails
+a test_every_..._is_walked test; one that leaves a cached read stale fails
 test_no_cached_read_is_stale_after_a_write.
 
-Django's cache_page adds `Age` to a response it serves from the cache; a response built by the
-view has none.
+core.caching adds `Age` to an answer it serves from the cache; an answer built by the view has
+none.
 """
 
 import importlib
