@@ -1,7 +1,6 @@
 """Fixtures every app's tests share: API clients signed in as each kind of caller, model
 factories as fixtures, and the switches for throttling and the Redis cache."""
 
-import os
 import shutil
 import zlib
 
@@ -186,9 +185,6 @@ def browser():
     """Debian's Chromium, driven by Playwright (tests marked browser and slow)."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop in the test's thread, where the test still reads
-    # and writes through the ORM synchronously; Django refuses that unless told it is safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         yield browser
@@ -196,8 +192,12 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, monkeypatch):
     """A fresh browser context (no cookies of another test) and a page in it."""
+    # Playwright's sync API keeps an event loop in the test's thread, where the test still reads
+    # and writes through the ORM synchronously; Django refuses that unless told it is safe. Only
+    # for this test: a later one (check --deploy) must see the setting as production has it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = browser.new_context()
     context.set_default_timeout(15_000)
     yield context.new_page()
