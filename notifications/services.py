@@ -152,27 +152,29 @@ CHANGED = (
 CLOSED = "This estimate no longer waits for your approval (the ticket is {status}). Please call the shop."
 
 
-def _usable(link: EstimateLink | None, claims: tokens.EstimateClaims, ticket: Ticket | None) -> Decimal:
-    """The ticket's current total when the link can still be used; else LinkUnusable."""
+def _usable(link: EstimateLink | None, claims: tokens.EstimateClaims, ticket: Ticket | None) -> None:
+    """Nothing when the link can still be used on `ticket` (read by tickets.selectors, to price
+    it); else LinkUnusable."""
     if link is None or ticket is None or link.ticket_id != claims.ticket_id or link.total != claims.total:
         raise tokens.INVALID
     if link.used_at is not None:
         on = timezone.localdate(link.used_at, timezone=timezone.get_default_timezone())
         raise tokens.LinkUnusable("used", USED.format(decision=link.decision, date=on.isoformat()))
-    total = _current_total(ticket.pk)
+    total = money.ticket_totals(ticket).total
     if _open_for(ticket, total) != link.purpose:
         raise tokens.LinkUnusable("closed", CLOSED.format(status=ticket.status.replace("_", " ")))
     if total != link.total:
         raise tokens.LinkUnusable("changed", CHANGED.format(total=link.total))
-    return total
 
 
-def estimate_link(*, token: str) -> EstimateLink:
-    """The link a token names, while it can be used (else LinkUnusable): for the page."""
+def estimate_link(*, token: str) -> tuple[EstimateLink, Ticket]:
+    """The link a token names while it can be used (else LinkUnusable), and its ticket as
+    tickets.selectors reads it: for the page."""
     claims = tokens.read_estimate_token(token)
-    link = EstimateLink.objects.select_related("ticket").filter(pk=claims.link_id).first()
-    _usable(link, claims, link.ticket if link else None)
-    return link
+    link = EstimateLink.objects.filter(pk=claims.link_id).first()
+    ticket = selectors.ticket_detail(ticket_id=link.ticket_id) if link is not None else None
+    _usable(link, claims, ticket)
+    return link, ticket
 
 
 def decide_estimate(*, token: str, approve: bool) -> EstimateLink:
@@ -183,9 +185,10 @@ def decide_estimate(*, token: str, approve: bool) -> EstimateLink:
     claims = tokens.read_estimate_token(token)
     try:
         with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().select_related("customer").filter(pk=claims.ticket_id).first()
+            locked = Ticket.objects.select_for_update().select_related("customer").filter(pk=claims.ticket_id).first()
             link = EstimateLink.objects.select_for_update().filter(pk=claims.link_id).first()
-            _usable(link, claims, ticket)
+            _usable(link, claims, locked and selectors.ticket_detail(ticket_id=locked.pk))
+            ticket = locked
             by, customer_id = ticket.customer.email, ticket.customer_id
             if link.purpose == EstimateLink.Purpose.ESTIMATE:
                 to = Status.APPROVED if approve else Status.CANCELLED

@@ -22,7 +22,6 @@ from core.text import normalize_email
 from documents.selectors import ticket_document
 from notifications import messages, serializers, services, tokens
 from notifications.models import EstimateLink
-from tickets import selectors
 
 ACCEPTED = {"status": "accepted"}
 
@@ -108,10 +107,10 @@ class EstimatePageView(View):
 
     def get(self, request, token: str):
         try:
-            link = services.estimate_link(token=token)
+            link, ticket = services.estimate_link(token=token)
         except tokens.LinkUnusable as exc:
             return _gone(request, exc.message)
-        document = ticket_document(ticket=selectors.ticket_detail(ticket_id=link.ticket_id), with_payments=False)
+        document = ticket_document(ticket=ticket, with_payments=False)
         context = {"shop": messages.shop(), "link": link, **messages.document_context(document)}
         return render(request, "notifications/pages/estimate.html", context)
 
