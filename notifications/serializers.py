@@ -7,7 +7,7 @@ class AcceptedSerializer(serializers.Serializer):
 
 class PasswordResetRequestSerializer(serializers.Serializer):
     # Any JSON value: the answer is the same 202 whatever it is (a malformed address gets no email).
-    email = serializers.JSONField(help_text="The account's email address.")
+    email = serializers.JSONField(allow_null=True, help_text="The account's email address.")
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
