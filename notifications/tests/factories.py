@@ -1,11 +1,18 @@
 from decimal import Decimal
 
 from customers.tests.factories import CustomerFactory
+from inventory.models import Inventory
 from inventory.tests.factories import InventoryFactory
 from tickets import services
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 from vehicles.tests.factories import VehicleFactory
+
+
+def brake_pads() -> Inventory:
+    return Inventory.objects.filter(name="Brake pads").first() or InventoryFactory(
+        name="Brake pads", price=Decimal("19.99")
+    )
 
 
 def estimate_ticket(*, customer=None, **fields) -> Ticket:
@@ -18,7 +25,7 @@ def estimate_ticket(*, customer=None, **fields) -> Ticket:
         vehicle=vehicle,
         vin=vehicle.vin,
         service_description="Brakes squeal",
-        parts=[(InventoryFactory(name="Brake pads", price=Decimal("19.99")), 2)],
+        parts=[(brake_pads(), 2)],
         **fields,
     )
     services.add_line(
