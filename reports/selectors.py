@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+from django.db.models import Case, Count, F, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncDay, TruncMonth
 from django.utils import timezone
 
 from tickets.models import Invoice, Payment, Status, TicketLine
-from tickets.money import ZERO, cents, line_amount
+from tickets.money import ZERO, cents, line_amount, paid_subquery
 
 SALES_AMOUNTS = ("parts", "labor", "fees", "subtotal", "tax", "total")
 GROUPS = {"day": TruncDay, "month": TruncMonth}
@@ -213,17 +213,9 @@ def age_bucket(age_days: int) -> str:
 def _unpaid_invoices() -> QuerySet[Invoice]:
     """Invoices of tickets still `invoiced` (a closed ticket has paid in full: the workflow closes
     only a ticket with nothing owed), annotated with `balance`, those with something owed."""
-    paid = (
-        Payment.objects.filter(ticket_id=OuterRef("ticket_id"))
-        .order_by()
-        .values("ticket_id")
-        .annotate(sum=Sum("amount"))
-        .values("sum")
-    )
-    money = DecimalField(max_digits=16, decimal_places=2)
     return (
         Invoice.objects.filter(ticket__status=Status.INVOICED)
-        .annotate(balance=F("total") - Coalesce(Subquery(paid, output_field=money), Value(ZERO), output_field=money))
+        .annotate(balance=F("total") - paid_subquery(ticket_field="ticket_id"))
         .filter(balance__gt=0)
     )
 

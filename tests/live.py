@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -606,3 +607,10 @@ def at_once(calls: list) -> list[Response]:
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+# A race may end in any of the allowed answers, never in a 500 or a non-JSON error.
+def assert_no_server_error(responses: list[Response], allowed: set[int]) -> None:
+    statuses = Counter(response.status for response in responses)
+    assert set(statuses) <= allowed, (statuses, [r.body for r in responses if r.status not in allowed][:3])
+    assert all(r.status < 300 or r.is_json_error for r in responses)

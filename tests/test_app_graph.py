@@ -4,6 +4,7 @@ it stands in the module, is an edge from that app to the app it names; the graph
 cycle, and core, the shared machinery, imports no other app of the project."""
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,3 +136,31 @@ def test_find_cycles_reports_each_cycle_once_as_a_closed_path():
 
     assert find_cycles(edges) == [["a", "b", "c", "a"], ["e", "e"]]
     assert find_cycles({"x": {"y"}, "y": set()}) == []
+
+
+def readme_graph() -> tuple[list[list[str]], dict[str, set[str]]]:
+    """The README's drawing of the graph (its layers, top first) and its table of each app's imports."""
+    text = (BASE_DIR / "README.md").read_text()
+    section = text[text.index("### Which app depends on which") :]
+    drawing = section[section.index("```\n") + 4 :]
+    drawing = drawing[: drawing.index("```")]
+    # a line: the layer's apps, then what they hold, each apart by three spaces or more
+    layers = [re.split(r" {3,}", line)[:-1] for line in drawing.splitlines()]
+    table = {}
+    for line in section[: section.index("\nWhere a feature spans")].splitlines():
+        if line.startswith("| `"):
+            app, imports = (cell.strip() for cell in line.strip("|").split("|"))
+            table[app.strip("`")] = set() if imports == "nothing" else set(imports.split(", "))
+    return layers, table
+
+
+def test_the_readme_draws_the_graph_as_it_is():
+    """README "Which app depends on which": every app drawn once, above every app it imports, and the
+    table of each app's imports matches the code's."""
+    graph = app_graph()
+    layers, table = readme_graph()
+    level = {app: len(layers) - n for n, layer in enumerate(layers) for app in layer}
+
+    assert sorted(app for layer in layers for app in layer) == sorted(graph), "each app drawn once"
+    assert table == {app: set(targets) for app, targets in graph.items()}
+    assert [(app, target) for app, targets in graph.items() for target in targets if level[app] <= level[target]] == []

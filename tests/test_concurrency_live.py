@@ -6,12 +6,12 @@ with the final state, read straight from the database and through the API.
 
 import os
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 
 import pytest
 
 from tests import live
+from tests.live import assert_no_server_error
 
 pytestmark = pytest.mark.slow
 
@@ -78,12 +78,6 @@ def customer_id(shop) -> int:
             "password": "Race-Condition-42",
         },
     )
-
-
-def assert_no_server_error(responses: list[live.Response], allowed: set[int]) -> None:
-    statuses = Counter(response.status for response in responses)
-    assert set(statuses) <= allowed, (statuses, [r.body for r in responses if r.status not in allowed][:3])
-    assert all(r.status < 300 or r.is_json_error for r in responses)
 
 
 def test_40_clients_adding_overlapping_parts_to_one_ticket_add_each_part_exactly_once(shop, customer_id):

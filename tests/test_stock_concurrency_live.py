@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from tests import live
-from tests.test_concurrency_live import assert_no_server_error
+from tests.live import assert_no_server_error
 
 pytestmark = pytest.mark.slow
 

@@ -88,10 +88,11 @@ def invoice_of(ticket: Ticket) -> Invoice | None:
         return None
 
 
-def paid_subquery() -> Coalesce:
-    """The sum of a ticket's payments, as an annotation of a ticket queryset (0 without any)."""
+def paid_subquery(*, ticket_field: str = "pk") -> Coalesce:
+    """The sum of a ticket's payments (0 without any), as an annotation of a queryset whose
+    `ticket_field` holds the ticket's id: a ticket queryset's "pk", an invoice queryset's "ticket_id"."""
     total = (
-        Payment.objects.filter(ticket=OuterRef("pk"))
+        Payment.objects.filter(ticket=OuterRef(ticket_field))
         .order_by()
         .values("ticket")
         .annotate(sum=Sum("amount"))

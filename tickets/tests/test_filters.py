@@ -12,7 +12,7 @@ from core.caching import bump
 from tests.asserts import assert_error
 from tickets import workflow
 from tickets.models import Status, TicketMechanic
-from tickets.tests.test_query_counts import TICKET_LIST_QUERIES, TICKET_PAGE_QUERIES
+from tickets.tests.helpers import TICKET_LIST_QUERIES, TICKET_PAGE_QUERIES
 from vehicles.models import Vehicle
 
 VIN_A = "1HGCM82633A004352"

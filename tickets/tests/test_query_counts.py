@@ -9,13 +9,7 @@ import pytest
 
 from core.caching import bump
 from tickets.models import TicketInventory, TicketLine, TicketMechanic
-
-# tickets (with invoice and payments' sum) + their mechanics + parts lines (items joined in) + lines
-TICKET_LIST_QUERIES = 4
-# one ticket, read as the list reads tickets (tickets.selectors.ticket_detail)
-TICKET_DETAIL_QUERIES = TICKET_LIST_QUERIES
-# count + page + mechanics + parts lines + lines
-TICKET_PAGE_QUERIES = 5
+from tickets.tests.helpers import TICKET_DETAIL_QUERIES, TICKET_LIST_QUERIES, TICKET_PAGE_QUERIES
 
 
 def add_lines(ticket, count: int) -> None:

@@ -1,28 +1,19 @@
 """tickets.services called directly, without HTTP."""
 
-import os
-import threading
 from datetime import date
 
 import pytest
-from django.db import connection
 
 from core import caching
 from core.errors import InvalidInput, NotFound
+from tests.concurrency import needs_row_locks, run_concurrently
 from tickets import services
 from tickets.models import Ticket, TicketInventory, TicketMechanic
+from tickets.tests.helpers import mechanic_ids, part_lines
 
 pytestmark = pytest.mark.django_db
 
 MAX_ID = 2**63 - 1
-
-
-def mechanic_ids(ticket: Ticket) -> list[int]:
-    return sorted(TicketMechanic.objects.filter(ticket=ticket).values_list("mechanic_id", flat=True))
-
-
-def part_lines(ticket: Ticket) -> dict[int, int]:
-    return dict(TicketInventory.objects.filter(ticket=ticket).values_list("inventory_id", "quantity"))
 
 
 class Boom(Exception):
@@ -361,35 +352,6 @@ def test_add_parts_makes_cached_ticket_reads_stale(make_ticket, stock):
 
 
 # --- concurrent changes to one ticket ---------------------------------------------------------------
-
-
-def run_concurrently(*calls):
-    """Run each call in its own thread and database connection, started together."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), []
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
-    return results
-
-
-needs_row_locks = pytest.mark.skipif(
-    "sqlite" in os.environ.get("DATABASE_URL", "sqlite"),
-    reason="SQLite's in-memory test database has no row locks to wait on; PostgreSQL and MariaDB do",
-)
 
 
 @needs_row_locks

@@ -17,7 +17,7 @@ from core.caching import bump
 from demo.data import flush_shop_data
 from tickets import selectors, services, workflow
 from tickets.models import Status, Ticket, TicketStatusCount
-from tickets.tests.test_query_counts import TICKET_PAGE_QUERIES
+from tickets.tests.helpers import TICKET_PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 VIN = "1HGCM82633A004352"

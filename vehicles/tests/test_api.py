@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tests.asserts import assert_error
-from tickets.tests.test_query_counts import TICKET_LIST_QUERIES, TICKET_PAGE_QUERIES
+from tickets.tests.helpers import TICKET_LIST_QUERIES, TICKET_PAGE_QUERIES
 from vehicles.models import Vehicle
 from vehicles.permissions import VehicleAccess
 
@@ -447,7 +447,7 @@ def test_history_is_newest_first(customer_client, history, my_vehicle, make_tick
 
 
 def test_history_tickets_look_as_on_tickets(staff_client, history, my_vehicle):
-    from tickets.tests.test_api import ticket_json
+    from tickets.tests.helpers import ticket_json
 
     response = staff_client.get(f"/vehicles/{my_vehicle.pk}/tickets/")
     assert response.json() == [ticket_json(t) for t in history]

@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tests.concurrency import needs_row_locks, run_concurrently
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from tickets.tests.test_services import needs_row_locks, run_concurrently
 from vehicles import services
 from vehicles.models import Vehicle
 

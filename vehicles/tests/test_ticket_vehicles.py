@@ -237,7 +237,7 @@ def test_a_customer_may_not_link_their_ticket_to_another_customers_vehicle(custo
 
 
 def test_ticket_detail_shows_the_new_fields_in_its_pinned_queries(staff_client, car, visits, django_assert_num_queries):
-    from tickets.tests.test_query_counts import TICKET_DETAIL_QUERIES
+    from tickets.tests.helpers import TICKET_DETAIL_QUERIES
 
     first, _ = visits
     staff_client.get(f"/tickets/{first.pk}")  # warm the caller's account
