@@ -19,6 +19,7 @@ from core.errors import InvalidInput
 from core.ratelimits import RateLimit, ScopedRateThrottle, by_address
 from core.schema import errors
 from core.text import normalize_email
+from core.viewsets import MethodNotAllowedFirstMixin
 from documents.selectors import ticket_document
 from notifications import messages, serializers, services, tokens
 from notifications.models import EstimateLink
@@ -33,7 +34,7 @@ def by_email_asked(request) -> str | None:
 
 
 @extend_schema(tags=["tickets"])
-class SendEstimateViewSet(viewsets.ViewSet):
+class SendEstimateViewSet(MethodNotAllowedFirstMixin, viewsets.ViewSet):
     """POST /tickets/<id>/send-estimate (staff)."""
 
     @extend_schema(
@@ -52,7 +53,7 @@ class SendEstimateViewSet(viewsets.ViewSet):
 
 
 @extend_schema(tags=["customers"])
-class PasswordResetViewSet(viewsets.ViewSet):
+class PasswordResetViewSet(MethodNotAllowedFirstMixin, viewsets.ViewSet):
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scopes = {
