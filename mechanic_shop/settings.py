@@ -454,6 +454,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": EMAILS_SWEEP_SECONDS,
         "options": {"expires": EMAILS_SWEEP_SECONDS},
     },
+    "emails-prune": {"task": "notifications.tasks.prune", "schedule": 3600, "options": {"expires": 3600}},
 }
 
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)

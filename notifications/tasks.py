@@ -12,3 +12,8 @@ def send(email_id: int) -> str | None:
 @shared_task
 def sweep() -> dict[str, int]:
     return services.sweep_emails()
+
+
+@shared_task
+def prune() -> int:
+    return services.prune_emails()

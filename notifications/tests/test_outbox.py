@@ -172,3 +172,16 @@ def test_one_email_per_event_however_often_it_is_handed_over(ticket, committed, 
     event = Event.objects.get(type="invoice.issued")
     assert services.emails_for_event(sender=Event, event=event) is None
     assert Email.objects.filter(kind="invoice").count() == 1
+
+
+def test_emails_done_are_pruned_after_the_retention_pending_ones_stay(ticket, committed, settings):
+    settings.EVENTS_RETENTION_DAYS = 30
+    with committed():
+        services.request_password_reset(email="nobody@example.com")  # skipped
+        services.send_estimate(ticket_id=ticket.pk, by="staff")  # sent
+    services.send_estimate(ticket_id=ticket.pk, by="staff")  # pending: its task never ran
+    assert sorted(Email.objects.values_list("state", flat=True)) == ["pending", "sent", "skipped"]
+
+    assert services.prune_emails(now=timezone.now() + timedelta(days=29)) == 0
+    assert services.prune_emails(now=timezone.now() + timedelta(days=31)) == 2
+    assert list(Email.objects.values_list("state", flat=True)) == ["pending"]
