@@ -10,6 +10,12 @@ class ShopAdminSite(admin.AdminSite):
     site_header = "Mechanic Shop administration"
     site_title = "Mechanic Shop"
     index_title = "Shop records"
+    # The front page with the day's dashboard above the apps (the template and its tag are the
+    # reports app's: named here, not imported, as accounts comes before the apps it shows).
+    index_template = "admin/shop_index.html"
+    # The lists need the width (a ticket's row is one line, totals and date included, on a
+    # laptop's screen); the breadcrumbs and the front page lead to every list.
+    enable_nav_sidebar = False
 
     def login(self, request, extra_context=None):
         if request.method != "POST":

@@ -5,7 +5,7 @@ from django.utils.functional import Promise
 from rest_framework.renderers import BaseRenderer
 
 
-def _default(value):
+def json_default(value):
     if isinstance(value, Decimal):
         if not value.is_finite():  # validation keeps NaN and Infinity out; JSON has no words for them
             raise ValueError(f"Cannot write {value} as a JSON number")
@@ -26,4 +26,4 @@ class JSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default)
+        return orjson.dumps(data, default=json_default)

@@ -130,3 +130,104 @@ def control_characters_are_400(result, generator, request, public):
                 responses["400"] = copy.deepcopy(CONTROL_CHARACTER_400)
                 operation["responses"] = dict(sorted(responses.items()))
     return result
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the first request with this key is carried out and its answer kept for 24 hours "
+        "for the caller; a repeat with the same body gets that answer again (with `Idempotent-Replayed: true`) "
+        "and changes nothing. The same key with another body: `422`; while the first still runs: `409`. "
+        "Ignored on requests without a token."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of a copy the client holds: when it is still current, the answer is `304` with no body.",
+    "schema": {"type": "string"},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": (
+        "The ETag the client read: the write happens only if it is still current (checked under the row lock), "
+        "else `412` and nothing changes. `*` matches any version."
+    ),
+    "schema": {"type": "string"},
+}
+ETAG_HEADER = {"ETag": {"description": "The resource's strong entity tag.", "schema": {"type": "string"}}}
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` on an answer replayed for a repeated Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+NOT_MODIFIED = {"description": "Not modified: If-None-Match holds the current ETag. No body.", "headers": ETAG_HEADER}
+SAFE_WRITE_ERRORS = {
+    409: "A request with this Idempotency-Key is still being carried out; or a conflict with existing data.",
+    412: "If-Match does not hold the current ETag: the resource changed since it was read; nothing changed.",
+    422: "This Idempotency-Key was already used with a different request; nothing changed.",
+}
+
+
+def _handler(callback, method: str):
+    actions = getattr(callback, "actions", None)
+    name = actions.get(method) if actions else method
+    return name, getattr(callback.cls, name, None)
+
+
+def _add_error(operation: dict, code: int) -> None:
+    responses = operation.setdefault("responses", {})
+    if str(code) not in responses:
+        responses[str(code)] = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "description": SAFE_WRITE_ERRORS[code],
+        }
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _add_headers(operation: dict, headers: dict) -> None:
+    for code, response in operation.get("responses", {}).items():
+        if code.startswith("2") and code != "204":
+            response.setdefault("headers", {}).update(copy.deepcopy(headers))
+
+
+def safe_write_headers(result, generator, request, public):
+    """Document Idempotency-Key on every POST that honours it (idempotency.views.idempotent),
+    ETag and If-None-Match on single-resource reads, If-Match on the writes that check it
+    (core.conditional), with the 304, 409, 412 and 422 they answer."""
+    from core.conditional import ETAG_ACTIONS, ConditionalMixin
+
+    for path, _regex, method, callback in generator.endpoints:
+        # The document names a ViewSet's lookup `{id}` (drf-spectacular) and drops the slash (above).
+        documented = path.replace("{pk}", "{id}").rstrip("/") or "/"
+        operation = result["paths"].get(documented, {}).get(method.lower())
+        if operation is None:
+            continue
+        action, handler = _handler(callback, method.lower())
+        parameters = operation.setdefault("parameters", [])
+        conditional_view = issubclass(callback.cls, ConditionalMixin)
+        if method == "POST" and getattr(handler, "idempotent", False):
+            parameters.append(copy.deepcopy(IDEMPOTENCY_KEY))
+            _add_error(operation, 409)
+            _add_error(operation, 422)
+            _add_headers(operation, REPLAYED_HEADER)
+        if conditional_view and action in ETAG_ACTIONS:
+            _add_headers(operation, ETAG_HEADER)
+            if method == "GET":
+                parameters.append(copy.deepcopy(IF_NONE_MATCH))
+                operation["responses"]["304"] = copy.deepcopy(NOT_MODIFIED)
+                operation["responses"] = dict(sorted(operation["responses"].items()))
+        checks_if_match = (conditional_view and action in ("update", "partial_update", "destroy")) or getattr(
+            handler, "checks_if_match", False
+        )
+        if checks_if_match:
+            parameters.append(copy.deepcopy(IF_MATCH))
+            _add_error(operation, 412)
+    return result

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from core.caching import cache_read
+from core.conditional import ConditionalDestroyMixin
 from core.errors import InvalidInput
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
@@ -14,6 +15,7 @@ from customers.filters import CustomerFilterSet
 from customers.models import Customer
 from customers.permissions import CustomerAccess
 from customers.serializers import CustomerSerializer
+from idempotency.views import IdempotentMixin
 
 CUSTOMER_CACHE_SECONDS = 60
 
@@ -38,7 +40,8 @@ CUSTOMER_CACHE_SECONDS = 60
 )
 @method_decorator(cache_read("customers", CUSTOMER_CACHE_SECONDS), name="retrieve")
 @extend_schema(tags=["customers"])
-class CustomerViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
+class CustomerViewSet(MethodNotAllowedFirstMixin, IdempotentMixin, ConditionalDestroyMixin, viewsets.ModelViewSet):
+    etag_resource = "customers"
     serializer_class = CustomerSerializer
     permission_classes = [CustomerAccess]
     pagination_class = HeaderPagination

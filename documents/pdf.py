@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -77,3 +78,9 @@ def invoice_pdf(document: TicketDocument) -> bytes:
         raise ValueError(f"Ticket {document.ticket.pk} has no invoice.")
     issued = timezone.localdate(invoice.issued_at, timezone=timezone.get_default_timezone())
     return _render("documents/invoice.html", _context(document, title="Invoice", number=invoice.pk, dated=issued))
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -1,4 +1,3 @@
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
@@ -38,12 +37,6 @@ class PathNamesTheFormat(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="The document, application/pdf.")
 
 
@@ -75,7 +68,7 @@ class TicketDocumentViewSet(MethodNotAllowedFirstMixin, viewsets.GenericViewSet)
     @action(detail=True, methods=["get"], url_path=r"estimate\.pdf", url_name="estimate-pdf")
     def estimate(self, request, pk: str):
         document = self._document(with_payments=False)
-        return _pdf_response(pdf.estimate_pdf(document), f"estimate-{document.ticket.pk}.pdf")
+        return pdf.pdf_response(pdf.estimate_pdf(document), f"estimate-{document.ticket.pk}.pdf")
 
     @extend_schema(
         operation_id="tickets_invoice_pdf",
@@ -90,4 +83,4 @@ class TicketDocumentViewSet(MethodNotAllowedFirstMixin, viewsets.GenericViewSet)
         if document.invoice is None:
             status = document.ticket.status
             raise Conflict(f"Ticket {document.ticket.pk} has no invoice: it is {status}.", status=status)
-        return _pdf_response(pdf.invoice_pdf(document), f"invoice-{document.invoice.pk}.pdf")
+        return pdf.pdf_response(pdf.invoice_pdf(document), f"invoice-{document.invoice.pk}.pdf")

@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 
 from accounts.callers import actor_name
@@ -91,7 +92,13 @@ class InventoryAdmin(AuditTrailAdmin, ServiceModelAdmin):
         return self.inlines if obj is not None else []  # a new item has no ledger yet
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(ticket_count=Count("ticket_lines"))
+        # A count per item of the page (an index-only count of the lines' item column), not a GROUP BY
+        # over every parts line of every item. (Tickets' model, reached through the relation:
+        # inventory does not import tickets.)
+        line_model = Inventory._meta.get_field("ticket_lines").related_model
+        lines = line_model.objects.filter(inventory=OuterRef("pk")).order_by().values("inventory")
+        on_tickets = Subquery(lines.annotate(n=Count("inventory")).values("n"), output_field=IntegerField())
+        return super().get_queryset(request).annotate(ticket_count=Coalesce(on_tickets, 0))
 
     @admin.display(ordering="ticket_count", description="on tickets")
     def ticket_count(self, item) -> int:

@@ -34,3 +34,18 @@ def movements_of(*, item_id: int) -> QuerySet[StockMovement]:
 
 def name_taken(*, name: str, exclude_id: int | None = None) -> bool:
     return Inventory.objects.filter(name__iexact=normalize_text(name)).exclude(pk=exclude_id).exists()
+
+
+def low_stock_count() -> int:
+    return Inventory.objects.filter(LOW_STOCK).count()
+
+
+def low_stock_items(*, limit: int) -> list[Inventory]:
+    """The tracked items furthest below their reorder point first (then by id), at most `limit`."""
+    shortfall = F("reorder_point") - F("quantity_on_hand")
+    return list(
+        Inventory.objects.filter(LOW_STOCK)
+        .only(*ROW_FIELDS)
+        .annotate(shortfall=shortfall)
+        .order_by("-shortfall", "id")[:limit]
+    )

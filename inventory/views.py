@@ -6,10 +6,12 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.callers import actor_name
+from core.conditional import ConditionalDestroyMixin
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, UPDATE, errors
 from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
+from idempotency.views import IdempotentMixin, idempotent
 from inventory import selectors, services, stock
 from inventory.filters import InventoryFilterSet
 from inventory.serializers import (
@@ -52,7 +54,10 @@ from inventory.serializers import (
     ),
 )
 @extend_schema(tags=["inventory"])
-class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.ModelViewSet):
+class InventoryViewSet(
+    MethodNotAllowedFirstMixin, ListActionMixin, IdempotentMixin, ConditionalDestroyMixin, viewsets.ModelViewSet
+):
+    etag_resource = "inventory"
     serializer_class = InventorySerializer
     pagination_class = HeaderPagination
     lookup_value_regex = r"[0-9]{1,19}"
@@ -117,6 +122,7 @@ class InventoryViewSet(MethodNotAllowedFirstMixin, ListActionMixin, viewsets.Mod
         responses={201: MovementSerializer, **errors(*CREATE, 404)},
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
+    @idempotent
     def movements(self, request, pk: str):
         item_id = int(pk)
         if request.method == "POST":

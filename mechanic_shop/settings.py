@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "django_filters",
     "core",
+    "idempotency",
     "audit",
     "accounts",
     "customers",
@@ -384,6 +385,7 @@ SPECTACULAR_SETTINGS = {
         "core.schema.strip_trailing_slashes",
         "core.schema.integer_path_ids",
         "core.schema.control_characters_are_400",
+        "core.schema.safe_write_headers",
     ],
 }
 
@@ -455,7 +457,14 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": EMAILS_SWEEP_SECONDS},
     },
     "emails-prune": {"task": "notifications.tasks.prune", "schedule": 3600, "options": {"expires": 3600}},
+    "idempotency-prune": {"task": "idempotency.tasks.prune", "schedule": 3600, "options": {"expires": 3600}},
 }
+
+# Idempotency-Key (API.md "Safe retries and concurrent edits"): a key and its answer are kept this
+# many seconds (the prune task removes them after); a key whose request started this long ago and
+# never finished (its worker was killed) may be claimed again.
+IDEMPOTENCY_KEY_SECONDS = env.int("IDEMPOTENCY_KEY_SECONDS", default=24 * 3600)
+IDEMPOTENCY_ABANDONED_SECONDS = env.int("IDEMPOTENCY_ABANDONED_SECONDS", default=300)
 
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)

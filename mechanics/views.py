@@ -6,11 +6,13 @@ from rest_framework.response import Response
 
 from accounts.callers import actor_name
 from core.caching import cache_read
+from core.conditional import ConditionalDestroyMixin
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.ratelimits import ScopedRateThrottle
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
+from idempotency.views import IdempotentMixin
 from mechanics import selectors, services
 from mechanics.filters import MechanicFilterSet
 from mechanics.serializers import MechanicSerializer, TopMechanicSerializer
@@ -33,7 +35,8 @@ MECHANIC_CACHE_SECONDS = 60
 @method_decorator(cache_read("mechanics", MECHANIC_CACHE_SECONDS), name="list")
 @method_decorator(cache_read("mechanics", MECHANIC_CACHE_SECONDS), name="retrieve")
 @extend_schema(tags=["mechanics"])
-class MechanicViewSet(MethodNotAllowedFirstMixin, viewsets.ModelViewSet):
+class MechanicViewSet(MethodNotAllowedFirstMixin, IdempotentMixin, ConditionalDestroyMixin, viewsets.ModelViewSet):
+    etag_resource = "mechanics"
     """Staff only (the default permission, IsAdminUser)."""
 
     serializer_class = MechanicSerializer

@@ -15,8 +15,7 @@ from core.admin_services import NoSecretLookups, ViewOnly
 from core.errors import ServiceError
 from notifications import selectors, services
 from notifications.models import Email, EstimateLink
-from tickets.admin import TicketAdmin
-from tickets.models import Ticket
+from tickets.models import Status, Ticket
 
 
 @admin.register(Email)
@@ -35,12 +34,16 @@ class EstimateLinkAdmin(ViewOnly, NoSecretLookups, admin.ModelAdmin):
     ordering = ["-id"]
 
 
-class TicketWithSendEstimateAdmin(TicketAdmin):
+# The ticket's admin as the apps below registered it (tickets, then documents with its PDF links).
+RegisteredTicketAdmin = type(admin.site.get_model_admin(Ticket))
+
+
+class TicketWithSendEstimateAdmin(RegisteredTicketAdmin):
     change_form_template = "admin/notifications/ticket_change_form.html"
 
     def _base_change_form(self):
         """The change form the ticket's own admin renders, which the button's template extends."""
-        own = TicketAdmin.change_form_template
+        own = RegisteredTicketAdmin.change_form_template
         opts = self.opts
         return select_template(
             [own]
@@ -59,10 +62,21 @@ class TicketWithSendEstimateAdmin(TicketAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["send_estimate_base"] = self._base_change_form()
-        if obj is not None and obj.pk and self.has_change_permission(request, obj):
-            if selectors.approval_awaited(ticket_id=obj.pk) is not None:
-                context["send_estimate_url"] = reverse("admin:tickets_ticket_send_estimate", args=[obj.pk])
+        if (
+            obj is not None
+            and obj.pk
+            and self.has_change_permission(request, obj)
+            and self._awaits_approval(context, obj)
+        ):
+            context["send_estimate_url"] = reverse("admin:tickets_ticket_send_estimate", args=[obj.pk])
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def _awaits_approval(self, context, ticket) -> bool:
+        """From the page's panel (tickets' admin reads the ticket for it), else read here."""
+        panel = context.get("panel")
+        if panel:
+            return panel["status"] == Status.ESTIMATE or bool(panel["needs_approval"])
+        return selectors.approval_awaited(ticket_id=ticket.pk) is not None
 
     def send_estimate_view(self, request, object_id):
         """POST: email the customer the estimate (notifications.services.send_estimate), then back

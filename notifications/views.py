@@ -21,6 +21,7 @@ from core.schema import errors
 from core.text import normalize_email
 from core.viewsets import MethodNotAllowedFirstMixin
 from documents.selectors import ticket_document
+from idempotency.views import idempotent
 from notifications import messages, serializers, services, tokens
 from notifications.models import EstimateLink
 
@@ -47,6 +48,7 @@ class SendEstimateViewSet(MethodNotAllowedFirstMixin, viewsets.ViewSet):
         request=None,
         responses={202: serializers.AcceptedSerializer, **errors(401, 403, 404, 409, 503)},
     )
+    @idempotent
     def create(self, request, pk: str):
         services.send_estimate(ticket_id=int(pk), by=actor_name(request.user))
         return Response(ACCEPTED, status=status.HTTP_202_ACCEPTED)
@@ -70,6 +72,7 @@ class PasswordResetViewSet(MethodNotAllowedFirstMixin, viewsets.ViewSet):
         request=serializers.PasswordResetRequestSerializer,
         responses={202: serializers.AcceptedSerializer, **errors(400, 411, 413, 415, 429, 503)},
     )
+    @idempotent
     def create(self, request):
         body = serializers.PasswordResetRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -86,6 +89,7 @@ class PasswordResetViewSet(MethodNotAllowedFirstMixin, viewsets.ViewSet):
         request=serializers.PasswordResetConfirmSerializer,
         responses={204: None, **errors(400, 411, 413, 415, 503)},
     )
+    @idempotent
     def confirm(self, request):
         body = serializers.PasswordResetConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -18,7 +18,10 @@ from django.db.models import Case, Count, F, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDay, TruncMonth
 from django.utils import timezone
 
-from tickets.models import Invoice, Payment, Status, TicketLine
+from inventory import selectors as inventory_selectors
+from inventory.models import Inventory
+from tickets import selectors as ticket_selectors
+from tickets.models import Invoice, Payment, Status, Ticket, TicketLine
 from tickets.money import ZERO, cents, line_amount, paid_subquery
 
 SALES_AMOUNTS = ("parts", "labor", "fees", "subtotal", "tax", "total")
@@ -260,3 +263,46 @@ def receivables_by_age() -> dict[str, tuple[int, Decimal]]:
     )
     found = {row["bucket"]: (row["invoice_count"], cents(row["owed"])) for row in rows}
     return {name: found.get(name, (0, ZERO)) for name, _ in AGE_BUCKETS}
+
+
+# --- the admin's dashboard ------------------------------------------------------------------------
+
+# How many rows each of the dashboard's lists shows (the rest are a link to the admin's list away).
+DASHBOARD_ROWS = 8
+REVENUE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: date
+    status_counts: dict[str, int]  # every status: all tickets
+    day_board: dict[str, int]  # the statuses of the tickets serviced today
+    waiting_count: int
+    waiting: list[Ticket]  # the longest waiting first, with their totals (tickets.selectors.board_rows)
+    ready: list[Ticket]
+    ready_count: int
+    low_stock_count: int
+    low_stock: list[Inventory]
+    receivables: dict[str, tuple[int, Decimal]]  # age bucket: (invoices, owed)
+    revenue: list[tuple[date, Decimal]]  # the last REVENUE_DAYS days, today last
+
+
+def dashboard(*, rows: int = DASHBOARD_ROWS) -> Dashboard:
+    """What the admin's front page shows, as of the shop's today: a fixed number of set-based
+    queries (nine) however many tickets, invoices and items there are."""
+    today = shop_today()
+    counts = ticket_selectors.status_counts()
+    waiting_count, waiting = ticket_selectors.waiting_for_approval_list(limit=rows)
+    return Dashboard(
+        today=today,
+        status_counts=counts,
+        day_board=ticket_selectors.day_board(day=today),
+        waiting_count=waiting_count,
+        waiting=waiting,
+        ready=ticket_selectors.ready_for_pickup_list(limit=rows),
+        ready_count=sum(counts[status] for status in ticket_selectors.READY_FOR_PICKUP_STATUSES),
+        low_stock_count=inventory_selectors.low_stock_count(),
+        low_stock=inventory_selectors.low_stock_items(limit=rows),
+        receivables=receivables_by_age(),
+        revenue=revenue_per_day(first=today - timedelta(days=REVENUE_DAYS - 1), last=today),
+    )

@@ -356,10 +356,16 @@ class Server:
     token: str | None = field(default=None)
 
     def request(
-        self, method: str, path: str, body: object = None, token: str | None = None, timeout: float = 30
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        token: str | None = None,
+        timeout: float = 30,
+        headers: dict[str, str] | None = None,
     ) -> Response:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
@@ -375,8 +381,10 @@ class Server:
         finally:
             connection.close()
 
-    def staff(self, method: str, path: str, body: object = None, timeout: float = 30) -> Response:
-        return self.request(method, path, body, self.token, timeout)
+    def staff(
+        self, method: str, path: str, body: object = None, timeout: float = 30, headers: dict[str, str] | None = None
+    ) -> Response:
+        return self.request(method, path, body, self.token, timeout, headers)
 
     def login_staff(self) -> str:
         response = self.request("POST", "/auth/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD})

@@ -129,6 +129,8 @@ def test_the_graph_covers_every_app_and_sees_their_imports():
     assert {"core", "accounts", "customers", "mechanics", "inventory", "vehicles", "tickets", "demo"} <= set(graph)
     assert "tickets/models.py" in graph["tickets"]["vehicles"]  # Ticket.vehicle
     assert "customers" in graph["accounts"]
+    assert set(graph["idempotency"]) == {"core"}  # it sits just above core: every app's views may use it
+    assert "idempotency" in graph["tickets"]
 
 
 def test_find_cycles_reports_each_cycle_once_as_a_closed_path():

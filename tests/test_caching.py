@@ -27,6 +27,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.messages import get_messages
 from django.core.cache import cache, caches
 from django.core.management import call_command, get_commands
 from django.http import JsonResponse
@@ -182,6 +183,13 @@ def admin_form(w, path: str, **fields) -> None:
 
 def admin_delete(w, path: str) -> None:
     ok(admin_client(w).post(f"/admin/{path}delete/", {"post": "yes"}), 302)
+
+
+def admin_post(w, path: str, **fields) -> None:
+    """Press a button of the ticket page's panel: it comes back to the page with a success message."""
+    response = admin_client(w).post(f"/admin/{path}", fields)
+    ok(response, 302)
+    assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["success"]
 
 
 def admin_action(w, changelist: str, action: str, objects, **fields) -> None:
@@ -653,6 +661,40 @@ WRITE_PATHS = [
         ticket_urls,
         (f"{TICKETS}.update_line",),
         admin=("tickets.ticket", "inline:tickets.ticketline"),
+    ),
+    WritePath(
+        "admin ticket parts inline",
+        lambda w: admin_form(
+            w,
+            f"tickets/ticket/{w.t.pk}/change/",
+            **{"part_lines-TOTAL_FORMS": 2, "part_lines-1-inventory": w.i2.pk, "part_lines-1-quantity": 1},
+        ),
+        ticket_urls,
+        (f"{TICKETS}.add_parts", f"{STOCK}.consume_for_ticket"),
+        admin=("tickets.ticket", "inline:tickets.ticketinventory"),
+    ),
+    WritePath(
+        "admin ticket page: a move button",
+        lambda w: admin_post(w, f"tickets/ticket/{w.t.pk}/move/", to="approved", note="At the counter"),
+        ticket_urls,
+        (f"{TRANSITION}.transition",),
+    ),
+    WritePath(
+        "admin ticket page: the customer's approval",
+        lambda w: admin_post(w, f"tickets/ticket/{w.t.pk}/approve/", note="By phone"),
+        ticket_urls,
+        (f"{TRANSITION}.approve_supplemental",),
+        prepare=lambda w: (
+            move(w.t, "approved"),
+            ticket_services.add_line(ticket_id=w.t.pk, kind="fee", description="Extra", quantity=1, unit_price=7),
+        ),
+    ),
+    WritePath(
+        "admin ticket page: a payment",
+        lambda w: admin_post(w, f"tickets/ticket/{w.t.pk}/payment/", amount="1.00", method="card"),
+        ticket_urls,
+        (f"{TICKETS}.add_payment",),
+        prepare=lambda w: move(w.t, *TO_COMPLETED, "invoiced"),
     ),
     WritePath(
         "admin action: record the customer's approval",

@@ -1,27 +1,88 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Prefetch
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.forms.models import BaseInlineFormSet
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from accounts.callers import actor_name
 from audit.admin import AuditTrailAdmin
-from core.admin_services import BoundedAutocomplete, NoSecretLookups, ServiceModelAdmin, ViewOnly
-from core.errors import ServiceError
+from core.admin_services import (
+    BoundedAutocomplete,
+    BoundedAutocompleteSelect,
+    NoSecretLookups,
+    ServiceModelAdmin,
+    ViewOnly,
+)
+from core.errors import Conflict, ServiceError
 from core.text import normalize_text
-from mechanics.models import Mechanic
+from inventory.stock import OutOfStock
 from tickets import money, selectors, services, workflow
+from tickets.admin_lists import KeptCountPaginator, TicketStateFilter, listed_statuses, status_badge
+from tickets.admin_page import ApprovalForm, TicketPageMixin
 from tickets.models import Payment, Status, Ticket, TicketInventory, TicketLine, TicketMechanic
 from tickets.serializers import MAX_MILEAGE, VIN_PATTERN
 from tickets.services import MILEAGE_OUT_BELOW_IN
 from vehicles.admin import VehicleAdmin
 from vehicles.models import Vehicle
 
+# The list shows this many characters of a ticket's description (all of it on hover).
+DESCRIPTION_CHARS = 30
+
+
+class RowLabelAutocompleteSelect(BoundedAutocompleteSelect):
+    """An autocomplete that shows its row's chosen record from `labels` (set by RowLabelsForm from
+    the row's own instance, read with it) instead of looking it up: no query per row."""
+
+    labels: dict[str, str] = {}
+
+    def optgroups(self, name, value, attr=None):
+        chosen = [str(v) for v in value if v not in ("", None)]
+        if not chosen or not set(chosen) <= self.labels.keys():
+            return super().optgroups(name, value, attr)
+        default = (None, [], 0)
+        if not self.is_required:
+            default[1].append(self.create_option(name, "", "", False, 0))
+        for key in chosen[:1]:
+            default[1].append(self.create_option(name, key, self.labels[key], True, len(default[1])))
+        return [default]
+
+
+class PartsAutocompleteSelect(RowLabelAutocompleteSelect):
+    """The item search of the parts inline: each item with its price and stock on hand."""
+
+    def get_url(self):
+        return reverse("admin:tickets_ticket_parts_autocomplete")
+
+
+class RowLabelsForm(forms.ModelForm):
+    """An inline row whose autocomplete shows the record the row already has without a query."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)  # inside the admin's add/change links
+            if isinstance(widget, RowLabelAutocompleteSelect):
+                related_id = getattr(self.instance, self.instance._meta.get_field(name).attname)
+                if related_id is not None:
+                    widget.labels = {str(related_id): str(getattr(self.instance, name))}
+
+
+class PartLineForm(RowLabelsForm):
+    class Meta:
+        labels = {"inventory": "Item"}
+
 
 class FrozenTicketInline(BoundedAutocomplete):
     """An inline that, like its ticket, cannot be changed once the ticket is invoiced, closed or
-    cancelled (`obj` is the ticket)."""
+    cancelled (`obj` is the ticket). Its rows are read with the records they name (`related`),
+    which their autocompletes then show without a query per row."""
+
+    form = RowLabelsForm
+    related: tuple[str, ...] = ()
 
     def _open(self, request, obj) -> bool:
         return obj is None or not obj.is_frozen
@@ -35,23 +96,88 @@ class FrozenTicketInline(BoundedAutocomplete):
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._open(request, obj) and super().has_delete_permission(request, obj)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.related)
 
-class TicketInventoryInline(ViewOnly, admin.TabularInline):
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = RowLabelAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """A row's mechanic or item is chosen, not edited from here: no add, change, delete or
+        view buttons beside it, which crowd a row."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
+            field.widget.can_add_related = field.widget.can_change_related = False
+            field.widget.can_delete_related = field.widget.can_view_related = False
+        return field
+
+
+class PartLinesFormSet(BaseInlineFormSet):
+    """New parts rows: each item once, and not one the ticket keeps (to change a quantity, the
+    line is removed and added again); said on the row, before the formset's own duplicate check,
+    which would only say "Please correct the duplicate values below"."""
+
+    def clean(self):
+        kept = {form.instance.inventory_id for form in self.initial_forms if not self._should_delete_form(form)}
+        seen, twice = set(), False
+        for form in self.extra_forms:
+            item = getattr(form, "cleaned_data", {}).get("inventory")
+            if item is None or self._should_delete_form(form):
+                continue
+            if item.pk in kept:
+                form.add_error("inventory", f"{item.name} is already on the ticket: remove its line to change it.")
+                twice = True
+            elif item.pk in seen:
+                form.add_error("inventory", f"{item.name} is on two new rows: put the whole quantity on one.")
+                twice = True
+            seen.add(item.pk)
+        if not twice:
+            super().clean()
+
+
+class TicketInventoryInline(FrozenTicketInline, admin.TabularInline):
+    """Parts lines. New rows are added together through services.add_parts (priced at today's
+    price, taken from stock: all of them or, on a shortage, none); a removed row goes through
+    services.remove_part, which returns its parts to stock. A line is never changed in place."""
+
     model = TicketInventory
-    fields = readonly_fields = ["inventory", "quantity", "unit_price"]
+    form = PartLineForm
+    formset = PartLinesFormSet
+    fields = ["inventory", "quantity", "unit_price", "amount", "on_hand"]
+    readonly_fields = ["unit_price", "amount", "on_hand"]
+    autocomplete_fields = ["inventory"]
+    related = ("inventory",)
     extra = 0
-    template = "admin/tickets/inline_with_help.html"
-    help_text = (
-        "Read-only here: parts are added and removed through the API (POST /tickets/<id>/inventory, "
-        "DELETE /tickets/<id>/inventory/<item id>), which prices each line and takes the parts from stock or "
-        "returns them."
-    )
+    verbose_name = "part"
+    verbose_name_plural = "parts"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # its rows are shown, and may be removed
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "inventory":
+            kwargs["widget"] = PartsAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="amount")
+    def amount(self, line) -> str:
+        return "" if line.pk is None else money.line_amount(line.quantity, line.unit_price)
+
+    @admin.display(description="on hand")
+    def on_hand(self, line) -> str:
+        if line.pk is None:
+            return ""
+        on_hand = line.inventory.quantity_on_hand
+        return "not counted" if on_hand is None else on_hand
 
 
 class TicketMechanicInline(FrozenTicketInline, admin.TabularInline):
     model = TicketMechanic
     extra = 0
     autocomplete_fields = ["mechanic"]
+    related = ("mechanic",)
     verbose_name = "mechanic"
     verbose_name_plural = "mechanics"
 
@@ -59,8 +185,15 @@ class TicketMechanicInline(FrozenTicketInline, admin.TabularInline):
 class TicketLineInline(FrozenTicketInline, admin.TabularInline):
     model = TicketLine
     extra = 0
+    fields = ["kind", "description", "quantity", "unit_price", "amount", "mechanic"]
+    readonly_fields = ["amount"]
     autocomplete_fields = ["mechanic"]
+    related = ("mechanic",)
     verbose_name = "labor or fee line"
+
+    @admin.display(description="amount")
+    def amount(self, line) -> str:
+        return "" if line.pk is None else money.line_amount(line.quantity, line.unit_price)
 
 
 class PaymentInline(ViewOnly, admin.TabularInline):
@@ -92,13 +225,6 @@ def _transition_action(to: str, label: str):
 
     action.__name__ = f"move_to_{to}"
     return admin.action(description=label)(action)
-
-
-class ApprovalForm(forms.Form):
-    note = forms.CharField(
-        max_length=workflow.APPROVAL_NOTE_LIMIT,
-        help_text="How the customer approved the new total (by phone, in person...): kept in the ticket's history.",
-    )
 
 
 class TicketAdminForm(forms.ModelForm):
@@ -161,6 +287,25 @@ def _save_mechanic_rows(ticket_id: int, formset, by: str) -> None:
         services.update_mechanics(ticket_id=ticket_id, add_ids=added - removed, remove_ids=removed - added, by=by)
 
 
+def _save_part_rows(ticket_id: int, formset, by: str) -> None:
+    """Removed rows first (their parts back on the shelf), then every new row in one add_parts:
+    on a shortage nothing is added, and the refusal names each short item."""
+    for line in formset.deleted_objects:
+        services.remove_part(ticket_id=ticket_id, inventory_id=line.inventory_id, by=by)
+    if not formset.new_objects:
+        return
+    names = {line.inventory_id: line.inventory.name for line in formset.new_objects}
+    try:
+        services.add_parts(
+            ticket_id=ticket_id, quantities={line.inventory_id: line.quantity for line in formset.new_objects}, by=by
+        )
+    except OutOfStock as short:
+        details = "; ".join(
+            f"{names[s.inventory_id]}: {s.requested} wanted, {s.on_hand} on hand" for s in short.shortages
+        )
+        raise Conflict(f"{short.message} {details}. Nothing was added.", **short.extra) from None
+
+
 def _save_line_rows(ticket_id: int, formset, by: str) -> None:
     for line in formset.deleted_objects:
         services.delete_line(ticket_id=ticket_id, line_id=line.pk, by=by)
@@ -182,19 +327,26 @@ def _save_line_rows(ticket_id: int, formset, by: str) -> None:
 
 
 @admin.register(Ticket)
-class TicketAdmin(AuditTrailAdmin, ServiceModelAdmin):
+class TicketAdmin(TicketPageMixin, AuditTrailAdmin, ServiceModelAdmin):
     """Tickets are created and changed through tickets.services, as in the API: the creation is
     recorded in the ticket's history, the vehicle and VIN rules hold, the vehicles' mileage is
     kept, and a frozen ticket cannot change. Tickets are never deleted (service history is kept)."""
 
     form = TicketAdminForm
-    list_display = ["id", "vin", "service_date", "customer", "status", "mechanic_names", "parts_count", "invoice_total"]
-    list_select_related = ["customer", "invoice"]
-    search_fields = ["vin", "customer__name", "customer__email"]
-    list_filter = ["status", "service_date", "mechanics"]
-    date_hierarchy = "service_date"
+    # One line per row (the changelist's template keeps cells from wrapping): totals and balance
+    # are annotations of the page's one query (selectors.with_totals), never a query per row.
+    list_display = ["id", "status_badge", "customer_link", "vehicle_link", "short_description", "total", "balance"]
+    list_display += ["service_date"]
+    list_display_links = ["id"]
+    list_select_related = ["customer", "vehicle", "invoice"]
+    search_fields = ["vin", "customer__name", "customer__email", "customer__phone", "vehicle__license_plate"]
+    search_help_text = "A ticket number, a VIN, a customer's name, email or phone, or a plate."
+    list_filter = [TicketStateFilter, "status", "service_date", "mechanics"]
+    # Django's second count, of every ticket beside the filtered ones, would be a COUNT(*) over them all.
+    show_full_result_count = False
     autocomplete_fields = ["customer", "vehicle"]
-    readonly_fields = ["status", "approved_total", "needs_approval"]
+    # The status, totals and approval are in the page's panel (tickets/admin_page.py).
+    readonly_fields = ["status_history"]
     service_field_names = {"customer_id": "customer", "vehicle_id": "vehicle", "VIN": "vin"}
     inlines = [TicketMechanicInline, TicketInventoryInline, TicketLineInline, PaymentInline]
     ordering = ["-id"]
@@ -263,39 +415,73 @@ class TicketAdmin(AuditTrailAdmin, ServiceModelAdmin):
         ticket_id, by = form.instance.pk, actor_name(request.user)
         if formset.model is TicketMechanic:
             _save_mechanic_rows(ticket_id, formset, by)
+        elif formset.model is TicketInventory:
+            _save_part_rows(ticket_id, formset, by)
         elif formset.model is TicketLine:
             _save_line_rows(ticket_id, formset, by)
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(parts_count=Count("part_lines", distinct=True))
-            .prefetch_related(Prefetch("mechanics", queryset=Mechanic.objects.only("id", "name")))
+        return selectors.with_totals(super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = normalize_text(search_term).strip()
+        return (selectors.search(queryset, term=term) if term else queryset), False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        statuses = listed_statuses(request.GET)
+        if statuses is None:
+            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        return KeptCountPaginator(queryset, per_page, orphans, allow_empty_first_page, statuses=statuses)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [name for name in fields if name != "status_history"]
+
+    @admin.display(description="status history")
+    def status_history(self, ticket) -> str:
+        """Every change of status, oldest first, read-only (as GET /tickets/<id>/history)."""
+        entries = [] if ticket.pk is None else selectors.ticket_history(ticket_id=ticket.pk)
+        return render_to_string("admin/tickets/ticket/history.html", {"entries": entries})
+
+    @admin.display(ordering="status", description="status")
+    def status_badge(self, ticket) -> str:
+        return status_badge(ticket.status)
+
+    # Not sortable by the customer, the vehicle, the work or the money: a sort on a join or on an
+    # annotation reads and sorts every ticket of the list; the id, status and date have indexes.
+    @admin.display(description="customer")
+    def customer_link(self, ticket) -> str:
+        url = reverse("admin:customers_customer_change", args=[ticket.customer_id])
+        return format_html('<a href="{}">{}</a>', url, ticket.customer.name)
+
+    @admin.display(description="vehicle")
+    def vehicle_link(self, ticket) -> str:
+        vehicle = ticket.vehicle
+        if vehicle is None:
+            return format_html('<span class="vin">{}</span>', ticket.vin)
+        words = " ".join(part for part in (vehicle.make, vehicle.model) if part)
+        url = reverse("admin:vehicles_vehicle_change", args=[vehicle.pk])
+        return format_html(
+            '<a href="{}" title="{} VIN {}">{}</a> <span class="plate">{}</span>',
+            url,
+            vehicle.year or "",
+            vehicle.vin,
+            words or vehicle.vin,
+            vehicle.license_plate,
         )
 
-    @admin.display(boolean=True, description="needs approval")
-    def needs_approval(self, ticket) -> bool | None:
-        """Whether work added since the customer's approval waits for their approval of the new
-        total (which the Complete and Invoice actions then refuse). None on the add page."""
-        detail = None if ticket.pk is None else selectors.ticket_detail(ticket_id=ticket.pk)
-        if detail is None:
-            return None
-        total = money.ticket_totals(detail).total
-        return money.needs_approval(status=detail.status, approved_total=detail.approved_total, total=total)
+    @admin.display(description="work")
+    def short_description(self, ticket) -> str:
+        text = ticket.service_description
+        return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(DESCRIPTION_CHARS))
 
-    @admin.display(description="mechanics")
-    def mechanic_names(self, ticket) -> str:
-        return ", ".join(m.name for m in ticket.mechanics.all()) or "—"
+    @admin.display(description="total")
+    def total(self, ticket):
+        return money.cents(ticket.total_amount)  # SQLite answers the annotation unrounded
 
-    @admin.display(ordering="parts_count", description="parts lines")
-    def parts_count(self, ticket) -> int:
-        return ticket.parts_count
-
-    @admin.display(ordering="invoice__total", description="invoice total")
-    def invoice_total(self, ticket):
-        invoice = money.invoice_of(ticket)
-        return "—" if invoice is None else invoice.total
+    @admin.display(description="balance")
+    def balance(self, ticket):
+        return money.cents(ticket.balance)
 
 
 @admin.register(TicketMechanic)

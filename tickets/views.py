@@ -8,11 +8,13 @@ from rest_framework.response import Response
 from accounts.callers import actor_name, calling_customer_id, owner_for_caller, unknown_record_error
 from audit.serializers import ChangeSerializer
 from core.caching import cache_read
+from core.conditional import ConditionalMixin, if_match
 from core.filters import LIST_FILTERS, BoundedSearchFilter
 from core.pagination import HeaderPagination
 from core.ratelimits import RateLimit, ScopedRateThrottle, caller_unless_staff
 from core.schema import CREATE, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
+from idempotency.views import IdempotentMixin, idempotent
 from tickets import selectors, services, workflow
 from tickets.filters import TicketFilterSet
 from tickets.models import Ticket
@@ -100,6 +102,8 @@ class TicketPagination(HeaderPagination):
 class TicketViewSet(
     MethodNotAllowedFirstMixin,
     ListActionMixin,
+    IdempotentMixin,
+    ConditionalMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -107,6 +111,7 @@ class TicketViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = TicketSerializer
+    etag_resource = "tickets"
     permission_classes = [TicketAccess]
     pagination_class = TicketPagination
     throttle_classes = [ScopedRateThrottle]
@@ -193,6 +198,7 @@ class TicketViewSet(
         responses={200: MechanicAssignmentSerializer, **errors(401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["put"], url_path=r"assign-mechanic/(?P<mechanic_id>[0-9]{1,19})")
+    @if_match
     def assign_mechanic(self, request, pk: str, mechanic_id: str):
         ticket_id, mechanic_id = int(pk), int(mechanic_id)
         created = services.assign_mechanic(ticket_id=ticket_id, mechanic_id=mechanic_id, by=actor_name(request.user))
@@ -210,6 +216,7 @@ class TicketViewSet(
         responses={200: MechanicAssignmentSerializer, **errors(401, 403, 404, 409, 429, 503)},
     )
     @action(detail=True, methods=["put"], url_path=r"remove-mechanic/(?P<mechanic_id>[0-9]{1,19})")
+    @if_match
     def remove_mechanic(self, request, pk: str, mechanic_id: str):
         ticket_id, mechanic_id = int(pk), int(mechanic_id)
         services.remove_mechanic(ticket_id=ticket_id, mechanic_id=mechanic_id, by=actor_name(request.user))
@@ -222,6 +229,7 @@ class TicketViewSet(
         responses={200: TicketSerializer, **errors(*UPDATE)},
     )
     @action(detail=True, methods=["put"], url_path="update-mechanics")
+    @if_match
     def update_mechanics(self, request, pk: str):
         body = UpdateMechanicsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -246,6 +254,7 @@ class TicketViewSet(
         responses={200: AddPartsResultSerializer, **errors(*UPDATE)},
     )
     @action(detail=True, methods=["post"], url_path="inventory")
+    @idempotent
     def add_inventory(self, request, pk: str):
         body = AddPartsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -259,6 +268,8 @@ class TicketViewSet(
         responses={200: TicketSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["post"], url_path="transition")
+    @idempotent
+    @if_match
     def transition(self, request, pk: str):
         ticket_id = self._permitted_ticket_id()
         body = TransitionSerializer(data=request.data)
@@ -285,6 +296,8 @@ class TicketViewSet(
         responses={200: TicketSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["post"], url_path="approve")
+    @idempotent
+    @if_match
     def approve(self, request, pk: str):
         ticket_id = self._permitted_ticket_id()
         body = ApprovalSerializer(data=request.data)
@@ -342,6 +355,7 @@ class TicketViewSet(
         responses={201: TicketLineSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["post"], url_path="lines")
+    @idempotent
     def lines(self, request, pk: str):
         body = TicketLineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -354,6 +368,7 @@ class TicketViewSet(
         responses={204: None, **errors(401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["delete"], url_path=r"lines/(?P<line_id>[0-9]{1,19})")
+    @if_match
     def delete_line(self, request, pk: str, line_id: str):
         services.delete_line(ticket_id=int(pk), line_id=int(line_id), by=actor_name(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -364,6 +379,7 @@ class TicketViewSet(
         responses={204: None, **errors(401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["delete"], url_path=r"inventory/(?P<inventory_id>[0-9]{1,19})")
+    @if_match
     def remove_part(self, request, pk: str, inventory_id: str):
         services.remove_part(ticket_id=int(pk), inventory_id=int(inventory_id), by=actor_name(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -386,6 +402,7 @@ class TicketViewSet(
         responses={201: PaymentSerializer, **errors(*BODY, 401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["get", "post"], url_path="payments", filter_backends=[])
+    @idempotent
     def payments(self, request, pk: str):
         if request.method == "GET":
             return self.list_response(

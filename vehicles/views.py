@@ -4,11 +4,13 @@ from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
 from accounts.callers import actor_name, calling_customer_id, owner_for_caller, unknown_record_error
+from core.conditional import ConditionalDestroyMixin
 from core.filters import LIST_FILTERS
 from core.pagination import HeaderPagination
 from core.ratelimits import RateLimit, ScopedRateThrottle, caller_unless_staff
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import MethodNotAllowedFirstMixin
+from idempotency.views import IdempotentMixin
 from vehicles import selectors, services
 from vehicles.filters import VehicleFilterSet
 from vehicles.permissions import VehicleAccess
@@ -70,7 +72,10 @@ class VehicleLookupMixin:
 @extend_schema(tags=["vehicles"])
 # A vehicle's service history (/vehicles/<id>/tickets) lists tickets: tickets serves it
 # (tickets.views.VehicleTicketsViewSet, routed from tickets/urls.py).
-class VehicleViewSet(MethodNotAllowedFirstMixin, VehicleLookupMixin, viewsets.ModelViewSet):
+class VehicleViewSet(
+    MethodNotAllowedFirstMixin, VehicleLookupMixin, IdempotentMixin, ConditionalDestroyMixin, viewsets.ModelViewSet
+):
+    etag_resource = "vehicles"
     serializer_class = VehicleSerializer
     pagination_class = HeaderPagination
     filter_backends = LIST_FILTERS

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from core.pagination import HeaderPagination
 from core.schema import CREATE, DESTROY, LIST, RETRIEVE, UPDATE, errors
 from core.viewsets import ListActionMixin, MethodNotAllowedFirstMixin
+from idempotency.views import idempotent
 from webhooks import selectors, services
 from webhooks.serializers import DeliverySerializer, SubscriptionCreatedSerializer, SubscriptionSerializer
 
@@ -53,6 +54,7 @@ class WebhookViewSet(
     def get_queryset(self):
         return selectors.subscription_list()
 
+    @idempotent
     def create(self, request):
         body = SubscriptionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -94,6 +96,7 @@ class WebhookViewSet(
         filter_backends=[],
         pagination_class=None,
     )
+    @idempotent
     def redeliver(self, request, pk: str, delivery_id: str):
         delivery = services.redeliver(subscription_id=int(pk), delivery_id=int(delivery_id))
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
