@@ -65,12 +65,14 @@ test-fast: install
 test-slow: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m slow || [ $$? -eq 5 ]
 
-## Production server: gunicorn with DEBUG off. Needs SECRET_KEY (and DATABASE_URL, CACHE_URL) in the
-## environment or .env; collects static files first.
+## Production server: granian (WSGI) with DEBUG off, configured by serve.py (workers from the CPU
+## count, graceful restart on SIGHUP, header and shutdown timeouts; the environment overrides
+## each). Needs SECRET_KEY (and DATABASE_URL, CACHE_URL) in the environment or .env; collects
+## static files and migrates first. Requests are logged by Django as JSON lines (LOG_FORMAT=json).
 serve: install
 	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py migrate --no-input
-	LOG_FORMAT=$${LOG_FORMAT:-json} PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py mechanic_shop.wsgi:application
+	LOG_FORMAT=$${LOG_FORMAT:-json} PORT=$(PORT) $(BIN)/python serve.py mechanic_shop.wsgi:application
 
 ## A Celery worker (production: CELERY_BROKER_URL names the broker; start one per machine, as
 ## many as needed, all on the same broker and database). WORKER_ARGS adds options, e.g.

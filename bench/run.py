@@ -1,14 +1,14 @@
-"""Load benchmark of the Mechanic Shop API under gunicorn with production settings.
+"""Load benchmark of the Mechanic Shop API under its production server (granian; --server picks gunicorn).
 
     .venv/bin/python bench/run.py                       # SQLite + diskcache, 20k tickets
     .venv/bin/python bench/run.py --database postgres://postgres@127.0.0.1:5432/mechanic_bench --cache redis://127.0.0.1:6379/3
     .venv/bin/python bench/run.py --scale 10000,100000,1000000
 
-It seeds a database with `seed_shop`, starts gunicorn (DEBUG off, throttling off), drives each endpoint
+It seeds a database with `seed_shop`, starts the server (DEBUG off, throttling off), drives each endpoint
 with wrk from a separate process (after an uncounted warm-up), then measures
 - the floor of the stack on the same server: a DRF view that authenticates the same JWT and answers a
   constant body (bench/urls.py), and
-- a bare WSGI app under the same gunicorn settings (the machine's ceiling),
+- a bare WSGI app under the same server and settings (the machine's ceiling),
 and prints requests per second, p50/p99 latency, errors and each endpoint's share of the floor.
 Sign-in is measured with the rate limits on, at the rate they allow: ten sign-ins one after the other
 (their median time), then the eleventh, which must be refused with 429.
@@ -130,24 +130,48 @@ def seed(env, tickets: int) -> None:
     marker.write_text(json.dumps(wanted))
 
 
+SERVERS = ("granian", "gunicorn-sync", "gunicorn-gthread")
+
+
+def server_command(server: str, app: str, port: int, workers: int) -> list[str]:
+    """The command line of one of the servers compared (docs/performance.md): granian as `make serve`
+    runs it (serve.py), or gunicorn with gunicorn's sync or gthread workers."""
+    bin_dir = Path(PYTHON).parent
+    if server == "granian":
+        return [
+            PYTHON,
+            str(PROJECT / "serve.py"),
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+    threads = ["--worker-class", "gthread", "--threads", "4"] if server == "gunicorn-gthread" else []
+    return [
+        str(bin_dir / "gunicorn"),
+        "-c",
+        str(PROJECT / "gunicorn.conf.py"),
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        *threads,
+        "--log-level",
+        "warning",
+    ]
+
+
 class Server:
-    def __init__(self, app: str, env: dict, workers: int):
+    def __init__(self, app: str, env: dict, workers: int, server: str = "granian"):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [
-                str(Path(PYTHON).parent / "gunicorn"),
-                "-c",
-                str(PROJECT / "gunicorn.conf.py"),
-                app,
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-            ],
+            server_command(server, app, self.port, workers),
             cwd=PROJECT,
-            env=env,
+            env={**env, "SERVER_LOG_LEVEL": "warning"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -267,7 +291,7 @@ def sign_in_check(env: dict, args, email: str) -> dict:
     """Ten customer sign-ins one after the other with the rate limits on (their median time),
     then the eleventh, which the limit of 10 a minute per address must refuse."""
     manage(env, "shell", "-c", "from django.core.cache import caches; caches['limits'].clear()")
-    server = Server("mechanic_shop.wsgi:application", {**env, "THROTTLING_ENABLED": "true"}, args.workers)
+    server = Server("mechanic_shop.wsgi:application", {**env, "THROTTLING_ENABLED": "true"}, args.workers, args.server)
     try:
         body = {"email": email, "password": "demo-customer-pass"}
         times = []
@@ -311,6 +335,7 @@ def main() -> None:
         "--warmup", type=int, default=2, help="seconds of uncounted load before each endpoint (0: none)"
     )
     parser.add_argument("--scale", default="", help="comma-separated ticket counts for the scale series")
+    parser.add_argument("--server", choices=SERVERS, default="granian", help="the HTTP server (make serve: granian)")
     parser.add_argument("--only", default="", help="comma-separated endpoint names to run")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -324,7 +349,7 @@ def main() -> None:
         seed(env, size)
         # Entries another version of the code left behind must not be served to this one.
         manage(env, "shell", "-c", "from django.core.cache import cache; cache.clear()")
-        server = Server("mechanic_shop.wsgi:application", env, args.workers)
+        server = Server("mechanic_shop.wsgi:application", env, args.workers, args.server)
         try:
             email = demo_customer_email(server.base)
             rows = []
@@ -341,7 +366,7 @@ def main() -> None:
 
     sign_in = None if args.scale or args.only else sign_in_check(env, args, email)
 
-    bare = Server("bench.bare_wsgi:application", env, args.workers)
+    bare = Server("bench.bare_wsgi:application", env, args.workers, args.server)
     try:
         # The bare app has no /healthz; Server() polled it and got a 200 anyway (it answers every path).
         if args.warmup:
@@ -353,7 +378,7 @@ def main() -> None:
     print(
         f"database {args.database.split('://')[0]}, "
         f"cache {'redis' if args.cache.startswith('redis') else 'diskcache'}, "
-        f"{args.workers} gunicorn workers, {args.connections} connections, {args.duration}s per endpoint "
+        f"{args.server}, {args.workers} workers, {args.connections} connections, {args.duration}s per endpoint "
         f"after {args.warmup}s of warm-up"
     )
     for size, rows in scale_rows:

@@ -1,78 +1,234 @@
-"""Cached reads with Django's `cache_page`, made fresh by every write.
+"""Cached reads, made fresh by every write, answered in two cache round trips.
 
-`cache_page` keys a response by its URL and by the headers it varies on. Every cached response
-varies on `Authorization` (set here, not left to the Django release), so the token is part of
-the key: every caller has entries of their own and no caller is ever served another caller's
-response. Views use it through `method_decorator`, so DRF has authenticated the caller, checked
-permissions and counted rate limits before the cache is looked at.
+A cached read is a ViewSet action decorated with `cache_read(...)` (through `method_decorator`).
+DRF has authenticated the caller, checked the view's permissions and counted rate limits before
+the decorated action runs, so a 401, 403 or 429 never comes from the cache.
 
-What `cache_page` cannot do alone is forget a page when the data behind it changes. Each
-resource ("customers", "mechanics", "tickets") therefore has a generation number in the cache,
-part of the key prefix of its pages: a write bumps it (when it happens and after its transaction
-commits) and every page cached before is never looked up again; they expire on their own.
+What an entry is stored under (the "default" cache):
+- the current versions of what the answer shows: generation counters, one per resource
+  ("customers", "mechanics", "tickets", "ticket-details") or per record ("ticket:42"); a write
+  bumps them, so every entry stored before is never looked up again and expires on its own;
+- who shares it: every caller allowed to see the answer gets the same body, so by default all
+  of them share one entry; a read whose body depends on the caller (a customer's own tickets)
+  names its audience (`per_caller`);
+- the absolute URL (Link headers name the host) and the negotiated renderer.
+Only 200s are stored. A read whose permission depends on the record (a customer may open only
+their own ticket) stores the fields the view's object permission reads (`permission_fields`)
+beside the body, and a hit checks them with the view's own permission classes first.
+
+Round trips on a hit: the counters live in the "accounts" cache beside the callers' accounts
+(accounts/principals.py), and ShopJWTAuthentication reads the caller's account and the versions
+this request's cached read needs in one `get_many` (`prefetch_keys`, `remember`); the stored
+answer is the second read.
 
 Who bumps: the service that makes the write, explicitly, for each resource whose cached reads may
-show it (tickets.services bumps "tickets"; mechanics.services.mechanic_update "mechanics" and
-"tickets", whose pages show mechanics' names). Every write goes through a service, the admin's
-too; the bulk loads of the demo data bump every resource themselves. There are no signal
-receivers for it, so a write made around the services (a shell, raw SQL) shows when the cached
-pages expire. tests/test_caching.py walks every write path and fails on one that leaves a cached
-read stale.
+show it (tickets' services bump "tickets" and the ticket's own version through
+tickets.versions.bump_ticket; mechanics.services.mechanic_update "mechanics", "tickets" and
+"ticket-details", whose pages show mechanics' names). Every write goes through a service, the
+admin's too; the bulk loads of the demo data bump every resource themselves. There are no
+signal receivers for it, so a write made around the services (a shell, raw SQL) shows when the
+cached pages expire. tests/test_caching.py walks every write path and fails on one that leaves a
+cached read stale.
 """
 
+import hashlib
+import logging
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
+from types import SimpleNamespace
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
-from django.views.decorators.cache import cache_page
-from django.views.decorators.vary import vary_on_headers
+from django.http import HttpResponse
+from django.utils.cache import patch_response_headers, patch_vary_headers
+
+logger = logging.getLogger(__name__)
+
+# The generation counters share the accounts' cache (not the pages'): one get_many reads the
+# caller's account and the versions together, and culling pages never evicts a counter.
+COUNTERS_CACHE = "accounts"
+# The request attribute holding the versions read with the caller's account.
+PREFETCHED = "cache_versions"
+NOT_PREFETCHED = object()
 
 
-def _generation_key(resource: str) -> str:
-    return f"generation:{resource}"
+def counters():
+    return caches[COUNTERS_CACHE]
+
+
+def _generation_key(name: str) -> str:
+    return f"generation:{name}"
+
+
+def generations(names: Iterable[str], known: dict | None = None) -> dict[str, int] | None:
+    """The current generation of each name, from `known` (counter key -> value, as read with the
+    caller's account) or the counters cache. A missing counter (never set, or evicted) starts at
+    the current time in microseconds, a value no earlier entry can have been stored under. None
+    when the cache cannot be read: the read is then answered without the cache."""
+    keys = {name: _generation_key(name) for name in names}
+    store = counters()
+    try:
+        values = dict(known) if known is not None else store.get_many(list(keys.values()))
+        for key in keys.values():
+            if values.get(key) is None:
+                store.add(key, time.time_ns() // 1000, timeout=None)
+                values[key] = store.get(key)
+    except Exception:
+        logger.warning("cache counters unavailable; answering without the cache", exc_info=True)
+        return None
+    if any(values.get(key) is None for key in keys.values()):
+        return None
+    return {name: values[key] for name, key in keys.items()}
 
 
 def generation(resource: str) -> int:
-    """The resource's current generation. A missing counter (never set, or evicted) starts at
-    the current time in microseconds, a value no earlier page can have been stored under."""
-    key = _generation_key(resource)
-    value = cache.get(key)
-    if value is None:
-        cache.add(key, time.time_ns() // 1000, timeout=None)
-        value = cache.get(key)
-    return value or 0
+    """The resource's current generation (0 while the cache cannot be read)."""
+    return (generations([resource]) or {}).get(resource, 0)
 
 
-def bump(*resources: str) -> None:
-    """Make every cached page of these resources stale: at once, and again when the current
-    transaction commits, since a reader between the write and the commit still sees the old
-    rows and may store them under the new generation."""
+def bump(*names: str) -> None:
+    """Make every cached answer showing these resources or records stale: at once, and again
+    when the current transaction commits, since a reader between the write and the commit still
+    sees the old rows and may store them under the new generation."""
 
     def bump_now() -> None:
-        for resource in resources:
-            key = _generation_key(resource)
+        store = counters()
+        for name in names:
+            key = _generation_key(name)
             try:
-                cache.incr(key)
+                store.incr(key)
             except ValueError:  # no counter yet: the next reader starts a new one
-                cache.delete(key)
+                store.delete(key)
+            except Exception:
+                logger.warning("cache counters unavailable; could not bump %s", name, exc_info=True)
 
     bump_now()
     transaction.on_commit(bump_now)
 
 
-def cache_read(resource: str, seconds: int):
-    """`cache_page(seconds)` under the resource's current generation. Decorate a ViewSet action
-    with `method_decorator(cache_read(...), name="retrieve")`."""
+@dataclass(frozen=True)
+class CachedRead:
+    seconds: int
+    versions: Callable  # (view) -> the generation names the answer shows
+    per_caller: bool = False
+    permission_fields: tuple[str, ...] = ()
 
-    def decorator(view):
-        per_caller_view = vary_on_headers("Authorization")(view)
+    def names(self, view) -> list[str]:
+        return list(self.versions(view))
 
-        @wraps(view)
-        def cached_view(request, *args, **kwargs):
-            key_prefix = f"{resource}.{generation(resource)}"
-            return cache_page(seconds, key_prefix=key_prefix)(per_caller_view)(request, *args, **kwargs)
 
-        return cached_view
+def _cached_read_of(view) -> CachedRead | None:
+    handler = getattr(view, getattr(view, "action", None) or "", None)
+    return getattr(handler, "cached_read", None)
+
+
+def prefetch_keys(request) -> list[str]:
+    """The counter keys the cached read this (DRF) request is routed to will need, read by the
+    authentication together with the caller's account; none for any other request."""
+    if request.method != "GET":
+        return []
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    read = _cached_read_of(view)
+    if read is None:
+        return []
+    try:
+        return [_generation_key(name) for name in read.names(view)]
+    except (KeyError, ValueError):  # a path the action will refuse anyway
+        return []
+
+
+def remember(request, values: dict | None) -> None:
+    """Keep the counters read with the caller's account (None: the cache was unavailable)."""
+    setattr(request, PREFETCHED, values)
+
+
+def _audience(request) -> str:
+    user = request.user
+    if not user.is_authenticated:
+        return "anonymous"
+    return f"{user._meta.label_lower}:{user.pk}"
+
+
+def _entry_key(request, read: CachedRead, versions: dict[str, int]) -> str:
+    # Every part that decides the body; the URL hashed so that keys stay short whatever its length.
+    audience = _audience(request) if read.per_caller else "all"
+    renderer = getattr(getattr(request, "accepted_renderer", None), "format", "")
+    url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    version = ".".join(f"{name}={value}" for name, value in sorted(versions.items()))
+    return f"read:{version}:{audience}:{renderer}:{url}"
+
+
+def version_tag(request) -> str | None:
+    """What the answer to this request is stored under (versions, audience, URL): the same while
+    no write touched what it shows. None when the request is no cached read. A validator
+    (ETag) derived from it needs no body built; being read before the body was, it can never
+    name a newer version than the body shows (a version read after building could, when a
+    write commits in between, and a stale body would then be answered 304)."""
+    return getattr(request, "cache_entry_key", None)
+
+
+def _answer(entry: dict) -> HttpResponse:
+    response = HttpResponse(entry["content"], status=200)
+    for header, value in entry["headers"]:
+        response[header] = value
+    response["Age"] = str(max(0, int(time.time() - entry["stored_at"])))
+    return response
+
+
+def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False, permission_fields=()):
+    """Cache a ViewSet action's 200 answers under the current versions of `versions` (resource
+    names, or callables taking the view and returning one, e.g. a record's "ticket:<pk>"). Use
+    with `method_decorator(cache_read("mechanics", seconds=60), name="list")`."""
+
+    def names(view) -> list[str]:
+        return [name(view) if callable(name) else name for name in versions]
+
+    read = CachedRead(seconds, names, per_caller, tuple(permission_fields))
+
+    def decorator(action):
+        @wraps(action)
+        def cached_action(request, *args, **kwargs):
+            view = request.parser_context["view"]
+            if request.method != "GET":
+                return action(request, *args, **kwargs)
+            try:
+                wanted = read.names(view)
+            except (KeyError, ValueError):
+                return action(request, *args, **kwargs)
+            prefetched = getattr(request, PREFETCHED, NOT_PREFETCHED)
+            if prefetched is None:  # the authentication found the cache unavailable
+                return action(request, *args, **kwargs)
+            current = generations(wanted, None if prefetched is NOT_PREFETCHED else prefetched)
+            if current is None:
+                return action(request, *args, **kwargs)
+            key = request.cache_entry_key = _entry_key(request, read, current)
+            entry = cache.get(key)
+            if entry is not None:
+                if read.permission_fields:
+                    view.check_object_permissions(request, SimpleNamespace(**entry["subject"]))
+                return _answer(entry)
+            response = action(request, *args, **kwargs)
+            if response.status_code == 200 and hasattr(response, "add_post_render_callback"):
+                subject = {field: response.data[field] for field in read.permission_fields}
+                patch_response_headers(response, seconds)
+                patch_vary_headers(response, ["Authorization"])
+
+                def store(rendered):
+                    headers = [(h, v) for h, v in rendered.items() if h.lower() not in ("age", "set-cookie")]
+                    entry = {
+                        "content": rendered.content,
+                        "headers": headers,
+                        "subject": subject,
+                        "stored_at": time.time(),
+                    }
+                    cache.set(key, entry, seconds)
+
+                response.add_post_render_callback(store)
+            return response
+
+        cached_action.cached_read = read
+        return cached_action
 
     return decorator

@@ -61,7 +61,7 @@ class PrivateApiResponseMiddleware:
     """Responses to a signed-in caller are theirs alone: `Cache-Control: private` keeps shared
     HTTP caches (proxies, CDNs) from storing them, and `no-cache` makes the caller's own client
     revalidate, so it sees its writes at once. The server-side cache (core/caching.py) stored
-    the response before this runs; the lifetime `cache_page` gave it is dropped here."""
+    the response before this runs; the lifetime core.caching gave it is dropped here."""
 
     def __init__(self, get_response):
         self.get_response = get_response

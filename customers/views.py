@@ -38,7 +38,7 @@ CUSTOMER_CACHE_SECONDS = 60
     ),
     destroy=extend_schema(summary="Delete a customer without tickets", responses={204: None, **errors(*DESTROY)}),
 )
-@method_decorator(cache_read("customers", CUSTOMER_CACHE_SECONDS), name="retrieve")
+@method_decorator(cache_read("customers", seconds=CUSTOMER_CACHE_SECONDS), name="retrieve")
 @extend_schema(tags=["customers"])
 class CustomerViewSet(MethodNotAllowedFirstMixin, IdempotentMixin, ConditionalDestroyMixin, viewsets.ModelViewSet):
     etag_resource = "customers"

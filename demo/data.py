@@ -34,7 +34,7 @@ from vehicles.models import Vehicle
 from vehicles.vin import check_digit
 
 # Every resource with cached reads (core.caching): a bulk load or flush changes them all.
-CACHED_RESOURCES = ("customers", "mechanics", "tickets")
+CACHED_RESOURCES = ("customers", "mechanics", "tickets", "ticket-details")
 DEMO_STAFF_USERNAME = "admin"
 # Known passwords, for a development machine only (DEBUG on): see the seed_shop command.
 DEVELOPMENT_STAFF_PASSWORD = "shop-admin-demo"

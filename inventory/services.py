@@ -43,7 +43,7 @@ def inventory_update(*, item_id: int, changes: dict, by: str = "") -> Inventory:
     record_change(
         record=item, by=by, action=Action.UPDATE, changes=changed_fields(before, snapshot(item, AUDITED_FIELDS))
     )
-    bump("tickets")  # tickets show their parts' names
+    bump("tickets", "ticket-details")  # tickets show their parts' names
     return item
 
 

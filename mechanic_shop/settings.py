@@ -138,11 +138,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Caches -----------------------------------------------------------------------------------
 # One store (Redis from CACHE_URL, or without it a diskcache directory that every local process
 # shares, with atomic increments across processes), three aliases with their own key prefixes:
-# - "default": cached responses (cache_page). An optimisation: with Redis its errors are ignored
+# - "default": cached answers (core.caching). An optimisation: with Redis its errors are ignored
 #   and a read then comes from the database.
 # - "limits": the rate-limit counters. Errors are raised, so the sign-in limits can fail closed.
-# - "accounts": signed-in accounts (accounts/principals.py). Errors are raised, so an account
-#   change that could not forget the cached account is refused rather than silently ignored.
+# - "accounts": signed-in accounts (accounts/principals.py) and the cached reads' version counters
+#   (core.caching), read together in one round trip. Errors are raised, so an account change that
+#   could not forget the cached account is refused rather than silently ignored, and a read
+#   whose versions cannot be read is built from the database.
 if env.str("CACHE_URL", default=""):
     _cache = environ.Env.cache_url_config(env.str("CACHE_URL"))
 else:

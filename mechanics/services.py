@@ -32,7 +32,7 @@ def mechanic_update(*, mechanic_id: int, changes: dict, by: str = "") -> Mechani
     record_change(
         record=mechanic, by=by, action=Action.UPDATE, changes=changed_fields(before, snapshot(mechanic, AUDITED_FIELDS))
     )
-    bump("mechanics", "tickets")  # tickets show their mechanics' names
+    bump("mechanics", "tickets", "ticket-details")  # tickets show their mechanics' names
     return mechanic
 
 

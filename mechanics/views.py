@@ -32,8 +32,8 @@ MECHANIC_CACHE_SECONDS = 60
         summary="Delete a mechanic who is on no ticket", responses={204: None, **errors(*DESTROY, 429)}
     ),
 )
-@method_decorator(cache_read("mechanics", MECHANIC_CACHE_SECONDS), name="list")
-@method_decorator(cache_read("mechanics", MECHANIC_CACHE_SECONDS), name="retrieve")
+@method_decorator(cache_read("mechanics", seconds=MECHANIC_CACHE_SECONDS), name="list")
+@method_decorator(cache_read("mechanics", seconds=MECHANIC_CACHE_SECONDS), name="retrieve")
 @extend_schema(tags=["mechanics"])
 class MechanicViewSet(MethodNotAllowedFirstMixin, IdempotentMixin, ConditionalDestroyMixin, viewsets.ModelViewSet):
     etag_resource = "mechanics"

@@ -3,10 +3,13 @@ single-resource GET and PUT/PATCH answer has a strong ETag that changes with the
 If-None-Match with it is 304, a stale If-Match on PUT, PATCH, DELETE or a transition is 412 and
 changes nothing, and without If-Match writes behave as before."""
 
+from decimal import Decimal
+
 import pytest
 
 from core import conditional
 from tests.asserts import assert_error
+from tickets import services
 from tickets.models import Ticket, TicketLine
 from vehicles.tests.factories import VehicleFactory
 
@@ -108,7 +111,9 @@ def test_a_transition_with_a_stale_if_match_is_412_and_with_the_current_one_200(
     ticket = make_ticket()
     url = f"/tickets/{ticket.pk}"
     etag = staff_client.get(url)["ETag"]
-    TicketLine.objects.create(ticket=ticket, kind="fee", description="Found more", quantity=1, unit_price=10)
+    services.add_line(
+        ticket_id=ticket.pk, kind="fee", description="Found more", quantity=Decimal(1), unit_price=Decimal(10)
+    )
 
     stale = staff_client.post(f"{url}/transition", {"to": "approved"}, format="json", headers={"If-Match": etag})
     assert_error(stale, 412)
@@ -171,7 +176,9 @@ def test_a_ticket_line_removal_with_a_stale_ticket_tag_is_412_and_keeps_the_line
     ticket = make_ticket()
     line = TicketLine.objects.create(ticket=ticket, kind="fee", description="Fee", quantity=1, unit_price=10)
     etag = staff_client.get(f"/tickets/{ticket.pk}")["ETag"]
-    TicketLine.objects.create(ticket=ticket, kind="fee", description="Another", quantity=1, unit_price=5)
+    services.add_line(
+        ticket_id=ticket.pk, kind="fee", description="Another", quantity=Decimal(1), unit_price=Decimal(5)
+    )
 
     stale = staff_client.delete(f"/tickets/{ticket.pk}/lines/{line.pk}", headers={"If-Match": etag})
     assert_error(stale, 412)
@@ -186,7 +193,9 @@ def test_a_ticket_line_removal_with_a_stale_ticket_tag_is_412_and_keeps_the_line
 def test_a_customer_approving_with_a_stale_tag_gets_412(customer_client, customer, make_ticket):
     ticket = make_ticket(customer=customer)
     etag = customer_client.get(f"/tickets/{ticket.pk}")["ETag"]
-    TicketLine.objects.create(ticket=ticket, kind="fee", description="Found more", quantity=1, unit_price=10)
+    services.add_line(
+        ticket_id=ticket.pk, kind="fee", description="Found more", quantity=Decimal(1), unit_price=Decimal(10)
+    )
 
     response = customer_client.post(
         f"/tickets/{ticket.pk}/transition", {"to": "approved"}, format="json", headers={"If-Match": etag}

@@ -7,7 +7,7 @@ closed) ticket shows the figures its Invoice froze; every other ticket is priced
 """
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -42,7 +42,8 @@ class Amounts:
     total: Decimal
 
     def as_dict(self) -> dict[str, Decimal]:
-        return asdict(self)
+        # Not dataclasses.asdict, which deep-copies every value: these are immutable Decimals.
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 @dataclass(frozen=True)

@@ -98,14 +98,20 @@ class TicketSerializer(serializers.Serializer):
         help_text="Approved or in progress, with a total above approved_total: POST /tickets/<id>/approve."
     )
 
+    def to_representation(self, ticket):
+        # totals and needs_approval both show the ticket's totals: priced once per ticket. (A
+        # list serializes its tickets one after another with one child serializer.)
+        self._totals = money.ticket_totals(ticket)
+        return super().to_representation(ticket)
+
     @extend_schema_field(TotalsSerializer)
     def get_totals(self, ticket) -> dict:
         # The Decimals as money computed them (already in cents), rendered exactly: a
         # DecimalField would re-quantize them and fail on an unusually large total.
-        return money.ticket_totals(ticket).as_dict()
+        return self._totals.as_dict()
 
     def get_needs_approval(self, ticket) -> bool:
-        total = money.ticket_totals(ticket).total
+        total = self._totals.total
         return money.needs_approval(status=ticket.status, approved_total=ticket.approved_total, total=total)
 
     @extend_schema_field(StrictIntegerField(allow_null=True))

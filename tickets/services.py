@@ -41,6 +41,7 @@ from tickets.models import (
     TicketMechanic,
     TicketStatusCount,
 )
+from tickets.versions import bump_ticket
 from vehicles import services as vehicle_services
 from vehicles.models import Vehicle
 
@@ -180,7 +181,7 @@ def ticket_create(
     StatusChange.objects.create(ticket=ticket, from_status=None, to_status=ticket.status, at=timezone.now(), by=by)
     if vehicle is not None:
         refresh_mileage(vehicle_ids={vehicle.pk})
-    bump("tickets")
+    bump_ticket(ticket.pk)
     events.ticket_changed(ticket.pk, events.EventType.TICKET_CREATED)
     return ticket
 
@@ -235,7 +236,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     record_change(
         record=ticket, by=by, action=Action.UPDATE, changes=changed_fields(was, snapshot(ticket, TICKET_FIELDS))
     )
-    bump("tickets")
+    bump_ticket(ticket.pk)
     events.ticket_changed(ticket.pk)
     return ticket
 
@@ -252,7 +253,7 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int, by: str = "") -> bool:
         raise NotFound(f"Mechanic {mechanic_id} not found.") from None
     if created:
         record_change(record=ticket, by=by, action=Action.MECHANIC_ADDED, changes=_mechanic_described(mechanic))
-        bump("tickets")
+        bump_ticket(ticket_id)
         events.ticket_changed(ticket.pk)
     return created
 
@@ -265,7 +266,7 @@ def remove_mechanic(*, ticket_id: int, mechanic_id: int, by: str = "") -> None:
     if not deleted:
         raise NotFound(f"Mechanic {mechanic_id} is not assigned to ticket {ticket_id}.")
     record_change(record=ticket, by=by, action=Action.MECHANIC_REMOVED, changes=_mechanic_described(mechanic))
-    bump("tickets")
+    bump_ticket(ticket_id)
     events.ticket_changed(ticket.pk)
 
 
@@ -299,7 +300,7 @@ def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iter
         changes=[(Action.MECHANIC_ADDED, {"mechanic_id": mid, "name": names[mid]}) for mid in added]
         + [(Action.MECHANIC_REMOVED, {"mechanic_id": mid, "name": names[mid]}) for mid in removed],
     )
-    bump("tickets")
+    bump_ticket(ticket_id)
     events.ticket_changed(ticket.pk)
     return ticket
 
@@ -354,7 +355,7 @@ def add_parts(*, ticket_id: int, quantities: dict[int, int], by: str = "") -> Pa
             for iid in new_ids
         ],
     )
-    bump("tickets")
+    bump_ticket(ticket_id)
     if new_ids:
         events.ticket_changed(ticket.pk)
     return PartsResult(ticket.pk, new_ids, sorted(on_ticket))
@@ -379,7 +380,7 @@ def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
         action=Action.PART_REMOVED,
         changes={"inventory_id": inventory_id, "quantity": line.quantity, "unit_price": line.unit_price},
     )
-    bump("tickets")
+    bump_ticket(ticket_id)
     events.ticket_changed(ticket_id)
 
 
@@ -407,7 +408,7 @@ def add_line(
         mechanic_id=mechanic_id,
     )
     record_change(record=ticket, by=by, action=Action.LINE_ADDED, changes=_line_described(line))
-    bump("tickets")
+    bump_ticket(ticket_id)
     events.ticket_changed(ticket.pk)
     return line
 
@@ -430,7 +431,7 @@ def update_line(*, ticket_id: int, line_id: int, changes: dict, by: str = "") ->
             setattr(line, field, changes[field])
     line.save()
     record_change(record=ticket, by=by, action=Action.UPDATE, changes=changed_fields(before, snapshot(line, fields)))
-    bump("tickets")
+    bump_ticket(ticket_id)
     events.ticket_changed(ticket_id)
     return line
 
@@ -444,7 +445,7 @@ def delete_line(*, ticket_id: int, line_id: int, by: str = "") -> None:
     described = _line_described(line)
     line.delete()
     record_change(record=ticket, by=by, action=Action.LINE_REMOVED, changes=described)
-    bump("tickets")
+    bump_ticket(ticket_id)
     events.ticket_changed(ticket_id)
 
 
@@ -480,7 +481,7 @@ def add_payment(*, ticket_id: int, amount: Decimal, method: str, reference: str 
             **snapshot(payment, {"amount": "amount", "method": "method", "reference": "reference"}),
         },
     )
-    bump("tickets")
+    bump_ticket(ticket_id)
     events.payment_received(payment)
     return payment
 

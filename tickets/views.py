@@ -31,9 +31,11 @@ from tickets.serializers import (
     TransitionSerializer,
     UpdateMechanicsSerializer,
 )
+from tickets.versions import TICKET_DETAILS, TICKET_LISTS, ticket_version
 from vehicles.views import VehicleLookupMixin
 
 TICKET_LIST_CACHE_SECONDS = 10
+TICKET_DETAIL_CACHE_SECONDS = 60
 MECHANIC_ID = OpenApiParameter("mechanic_id", int, OpenApiParameter.PATH, description="Id of the mechanic.")
 LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH, description="Id of the labor or fee line.")
 INVENTORY_ID = OpenApiParameter("inventory_id", int, OpenApiParameter.PATH, description="Id of the inventory item.")
@@ -97,7 +99,20 @@ class TicketPagination(HeaderPagination):
         responses={200: TicketSerializer, **errors(*UPDATE)},
     ),
 )
-@method_decorator(cache_read("tickets", TICKET_LIST_CACHE_SECONDS), name="list")
+@method_decorator(cache_read(TICKET_LISTS, seconds=TICKET_LIST_CACHE_SECONDS), name="list")
+# One entry per ticket for staff and its customer alike, under the ticket's own version; a hit
+# checks the stored owner with TicketAccess before it answers.
+@method_decorator(
+    cache_read(
+        TICKET_DETAILS,
+        lambda view: ticket_version(view.kwargs["pk"]),
+        seconds=TICKET_DETAIL_CACHE_SECONDS,
+        permission_fields=("customer_id",),
+    ),
+    name="retrieve",
+)
+# A customer's own list: one entry per customer (not per token).
+@method_decorator(cache_read(TICKET_LISTS, seconds=TICKET_LIST_CACHE_SECONDS, per_caller=True), name="my_tickets")
 @extend_schema(tags=["tickets"])
 class TicketViewSet(
     MethodNotAllowedFirstMixin,

@@ -22,12 +22,12 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import record_change
-from core.caching import bump
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.services import locked_row
 from inventory import stock
 from tickets import events, money
 from tickets.models import Invoice, Status, StatusChange, Ticket, TicketInventory, TicketLine
+from tickets.versions import bump_ticket
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.ESTIMATE: (Status.APPROVED, Status.CANCELLED),
@@ -108,7 +108,7 @@ def transition(*, ticket_id: int, to: str, by: str, note: str = "", customer_id:
     elif to == Status.CANCELLED:
         _return_parts(ticket_id=ticket_id, by=by)
     record_change(record=ticket, by=by, action=Action.TRANSITION, changes=described | ({"note": note} if note else {}))
-    bump("tickets")  # a queryset update sends no post_save
+    bump_ticket(ticket_id)
     events.status_changed(ticket_id, from_status=current, to_status=to)
     ticket.status = to
     ticket.approved_total = changed.get("approved_total", ticket.approved_total)
@@ -161,7 +161,7 @@ def approve_supplemental(*, ticket_id: int, by: str, note: str = "", customer_id
         action=Action.APPROVAL,
         changes={"approved_total": [approved_before, total]} | ({"note": note} if note else {}),
     )
-    bump("tickets")
+    bump_ticket(ticket_id)
     events.ticket_changed(ticket_id)
     return ticket
 

@@ -2,11 +2,11 @@
 APIView, driven with a request factory."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils.decorators import method_decorator
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.test import APIRequestFactory
+from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
 from core import caching
@@ -37,7 +37,7 @@ def test_a_counter_lost_from_the_cache_starts_above_every_earlier_generation(mon
     before = generation("things")
     for _ in range(5):
         bump("things")
-    cache.delete("generation:things")  # evicted
+    caching.counters().delete("generation:things")  # evicted
     now_ns[0] += 1_000_000  # a millisecond later
     assert generation("things") > before + 5
 
@@ -75,7 +75,7 @@ class Counter:
     calls = 0
 
 
-@method_decorator(cache_read("things", 30), name="get")
+@method_decorator(cache_read("things", seconds=30), name="get")
 class ThingsView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -142,20 +142,47 @@ def test_a_bump_of_another_resource_leaves_the_pages_cached(get):
     assert Counter.calls == 1
 
 
-@pytest.fixture(params=[True, False], ids=["django-varies", "django-does-not-vary"])
-def djangos_authorization_vary(request, monkeypatch):
-    """cache_page adds `Vary: Authorization` itself since a 5.2.x release; cache_read must not need it."""
-    if not request.param:
-        monkeypatch.setattr("django.middleware.cache.patch_vary_headers", lambda response, headers: None)
-
-
-@pytest.mark.usefixtures("djangos_authorization_vary")
-def test_each_authorization_header_has_entries_of_its_own(get):
+def test_callers_share_an_entry_unless_the_read_is_per_caller(get):
+    """Who may see a read is decided before it (DRF's permissions); the body is the same for all."""
     get(HTTP_AUTHORIZATION="Bearer one")
-    assert "Age" in get(HTTP_AUTHORIZATION="Bearer one")
-    assert "Age" not in get(HTTP_AUTHORIZATION="Bearer two")
-    assert "Age" not in get()
-    assert Counter.calls == 3
+    assert "Age" in get(HTTP_AUTHORIZATION="Bearer two")
+    assert Counter.calls == 1
+
+
+@method_decorator(cache_read("things", seconds=30, per_caller=True), name="get")
+class MyThingsView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request, *args, **kwargs):
+        Counter.calls += 1
+        return Response({"call": Counter.calls})
+
+
+def test_a_per_caller_read_has_entries_per_account_not_per_token(django_user_model):
+    Counter.calls = 0
+    factory, view = APIRequestFactory(), MyThingsView.as_view()
+    one, two = django_user_model.objects.create(username="one"), django_user_model.objects.create(username="two")
+
+    def read(user, token: str):
+        request = factory.get("/things", HTTP_AUTHORIZATION=f"Bearer {token}")
+        force_authenticate(request, user=user)
+        response = view(request)
+        if not getattr(response, "is_rendered", True):
+            response.render()
+        return response
+
+    read(one, "a")
+    assert "Age" in read(one, "another token of one")
+    assert "Age" not in read(two, "b")
+    assert Counter.calls == 2
+
+
+def test_the_counters_live_beside_the_accounts():
+    """One get_many reads a caller's account and the versions (accounts/principals.py)."""
+    current = generation("things")
+    assert caching.counters() is caches["accounts"]
+    assert caches["accounts"].get("generation:things") == current
 
 
 def test_a_cached_read_varies_on_authorization(get):

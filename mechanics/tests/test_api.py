@@ -516,11 +516,11 @@ def test_a_paged_list_is_cached_with_its_headers(
     assert (hit.content, hit["X-Total-Count"], hit["Link"]) == (miss.content, miss["X-Total-Count"], miss["Link"])
 
 
-def test_each_token_has_cache_entries_of_its_own(staff_client, make_staff, client_for, make_mechanic, throttling_off):
+def test_all_staff_share_the_cached_list(staff_client, make_staff, client_for, make_mechanic, throttling_off):
     make_mechanic()
     staff_client.get("/mechanics")
     assert "Age" in staff_client.get("/mechanics")
-    assert "Age" not in client_for(make_staff()).get("/mechanics")
+    assert "Age" in client_for(make_staff()).get("/mechanics")
 
 
 @pytest.mark.parametrize("caller, status", [("api_client", 401), ("customer_client", 403)])

@@ -91,5 +91,5 @@ def part_lines(ticket: Ticket) -> dict[int, int]:
 
 
 def is_cache_hit(response) -> bool:
-    """Django's cache_page marks a response served from the cache with an Age header."""
+    """core.caching marks an answer served from the cache with an Age header."""
     return response.has_header("Age")

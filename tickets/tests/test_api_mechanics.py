@@ -210,7 +210,7 @@ def test_update_mechanics_is_one_transaction(staff_client, crew, monkeypatch):
     def database_gone(*resources):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "bump", database_gone)  # runs after the inserts and deletes
+    monkeypatch.setattr(services, "bump_ticket", database_gone)  # runs after the inserts and deletes
     body = {"add_mechanic_ids": [c.pk], "remove_mechanic_ids": [a.pk]}
     assert_error(staff_client.put(f"/tickets/{ticket.pk}/update-mechanics", body, format="json"), 503)
     assert mechanic_ids(ticket) == [a.pk, b.pk]

@@ -111,7 +111,7 @@ def test_add_parts_is_one_transaction(staff_client, make_ticket, stock, monkeypa
     def database_gone(*resources):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "bump", database_gone)  # runs after the inserts
+    monkeypatch.setattr(services, "bump_ticket", database_gone)  # runs after the inserts
     body = {"add_inventory_items": [{"inventory_id": stock[1].pk, "quantity": 2}, {"inventory_id": stock[2].pk}]}
     assert_error(staff_client.post(f"/tickets/{ticket.pk}/inventory", body, format="json"), 503)
     assert part_lines(ticket) == {stock[0].pk: 1}

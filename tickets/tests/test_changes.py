@@ -216,7 +216,7 @@ def test_the_trail_is_written_in_the_changes_own_transaction(staff_client, ticke
     def fail(*resources):
         raise RuntimeError("after the write")
 
-    monkeypatch.setattr(services, "bump", fail)
+    monkeypatch.setattr(services, "bump_ticket", fail)
     with pytest.raises(RuntimeError):
         services.ticket_update(ticket_id=ticket.pk, changes={"service_description": "Lost"}, by="staff")
 

@@ -233,7 +233,7 @@ def test_update_mechanics_on_unknown_ticket_raises_not_found(crew):
 
 def test_update_mechanics_rolls_back_everything_when_it_fails_part_way(crew, monkeypatch):
     ticket, (a, b, c, _) = crew
-    monkeypatch.setattr(services, "bump", explode)  # fails after both the inserts and the deletes
+    monkeypatch.setattr(services, "bump_ticket", explode)  # fails after both the inserts and the deletes
     with pytest.raises(Boom):
         services.update_mechanics(ticket_id=ticket.pk, add_ids=[c.pk], remove_ids=[a.pk])
     assert mechanic_ids(ticket) == [a.pk, b.pk]
@@ -270,7 +270,7 @@ def test_mechanic_ticket_counts_follow_every_kind_of_change(make_ticket, make_me
 
 def test_mechanic_ticket_counts_are_rolled_back_with_a_failed_change(crew, monkeypatch):
     ticket, (a, b, c, _) = crew
-    monkeypatch.setattr(services, "bump", explode)
+    monkeypatch.setattr(services, "bump_ticket", explode)
     with pytest.raises(Boom):
         services.update_mechanics(ticket_id=ticket.pk, add_ids=[c.pk], remove_ids=[a.pk])
     assert ticket_counts(a, b, c) == [1, 1, 0]
@@ -330,7 +330,7 @@ def test_add_parts_to_unknown_ticket_raises_not_found(stock):
 
 def test_add_parts_is_one_transaction(make_ticket, stock, monkeypatch):
     ticket = make_ticket(parts=[(stock[0], 1)])
-    monkeypatch.setattr(services, "bump", explode)  # fails after the lines were inserted
+    monkeypatch.setattr(services, "bump_ticket", explode)  # fails after the lines were inserted
     with pytest.raises(Boom):
         services.add_parts(ticket_id=ticket.pk, quantities={stock[1].pk: 2, stock[2].pk: 3})
     assert part_lines(ticket) == {stock[0].pk: 1}
