@@ -30,12 +30,9 @@ def link_in_last_email(live_server) -> str:
 
 
 @pytest.fixture
-def phone(browser):
+def phone(make_page):
     """A phone-sized page with JavaScript off: the pages need none."""
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True)
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    return make_page(viewport=PHONE, java_script_enabled=False, is_mobile=True)
 
 
 def fits_the_screen(page) -> bool:
