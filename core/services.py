@@ -1,9 +1,13 @@
-"""What the apps' services do alike: read a row under its lock, and save a row whose unique column
-another request may have taken."""
+"""What the apps' services do alike: read a row under its lock, save a row whose unique column
+another request may have taken, and claim a row for one worker with a lease."""
 
+import uuid
+from datetime import timedelta
 from typing import TypeVar
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from core.errors import InvalidInput, NotFound
@@ -30,3 +34,16 @@ def save_unique(row: ModelT, *, field: str, message: str) -> ModelT:
     except IntegrityError as exc:
         raise InvalidInput("Invalid input.", {field: [message]}) from exc
     return row
+
+
+def claim_lease(model: type[models.Model], *, pk: int, seconds: float, attempts_field: str) -> uuid.UUID | None:
+    """Claim the row of `model` with this primary key for one attempt, if it is pending, due
+    (next_attempt_at passed) and not leased: one conditional UPDATE sets a new `lease`, leased
+    until `seconds` from now, and counts the attempt in `attempts_field`. The lease, or None when
+    another worker holds the row or it is not due (however many copies of a task run, one wins)."""
+    now = timezone.now()
+    lease = uuid.uuid4()
+    claimed = model.objects.filter(pk=pk, state="pending", next_attempt_at__lte=now, lease__isnull=True).update(
+        lease=lease, leased_until=now + timedelta(seconds=seconds), **{attempts_field: F(attempts_field) + 1}
+    )
+    return lease if claimed else None

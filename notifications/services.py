@@ -26,13 +26,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from core.errors import Conflict, InvalidInput
 from core.ratelimits import clear_sign_in_failures
-from core.services import locked_row
+from core.services import claim_lease, locked_row
 from core.text import normalize_email
 from customers import services as customer_services
 from customers.models import Customer
@@ -272,16 +272,10 @@ def reset_password(*, token: str, new_password: str) -> Customer:
 def send_email(*, email_id: int) -> str | None:
     """Send the email once if it is pending, due and no other worker is sending it; record how
     it went. Its new state, or None when there was nothing to do."""
-    now = timezone.now()
-    lease = uuid.uuid4()
-    claimed = Email.objects.filter(
-        pk=email_id, state=Email.State.PENDING, next_attempt_at__lte=now, lease__isnull=True
-    ).update(
-        lease=lease,
-        leased_until=now + timedelta(seconds=settings.EMAIL_TIMEOUT + LEASE_MARGIN_SECONDS),
-        attempts=F("attempts") + 1,
+    lease = claim_lease(
+        Email, pk=email_id, seconds=settings.EMAIL_TIMEOUT + LEASE_MARGIN_SECONDS, attempts_field="attempts"
     )
-    if not claimed:
+    if lease is None:
         return None
     email = Email.objects.get(pk=email_id)
     try:

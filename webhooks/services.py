@@ -22,12 +22,12 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.services import locked_row, save_unique
+from core.services import claim_lease, locked_row, save_unique
 from events.models import Event, EventType
 from webhooks import addresses, sender, signing
 from webhooks.models import Delivery, Subscription
@@ -175,16 +175,10 @@ def headers_for(*, event_id: str, secret: str, body: bytes, timestamp: int) -> d
 def attempt_delivery(*, delivery_id: int) -> sender.Outcome | None:
     """Send the delivery once if it is pending, due, and no other worker is sending it; record
     how it went. None when there was nothing to do."""
-    now = timezone.now()
-    lease = uuid.uuid4()
-    claimed = Delivery.objects.filter(
-        pk=delivery_id, state=Delivery.State.PENDING, next_attempt_at__lte=now, lease__isnull=True
-    ).update(
-        lease=lease,
-        leased_until=now + timedelta(seconds=settings.WEBHOOK_TIMEOUT + LEASE_MARGIN_SECONDS),
-        attempt=F("attempt") + 1,
+    lease = claim_lease(
+        Delivery, pk=delivery_id, seconds=settings.WEBHOOK_TIMEOUT + LEASE_MARGIN_SECONDS, attempts_field="attempt"
     )
-    if not claimed:
+    if lease is None:
         return None
     delivery = Delivery.objects.select_related("subscription", "event").get(pk=delivery_id)
     subscription = delivery.subscription
