@@ -9,7 +9,6 @@ the form, the inlines, the panel) and prints p50/p95 and the queries one page ma
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from bench.django_start import start_django  # noqa: E402  (after the path)
 from bench.filters import CUSTOMERS, LOAD, MECHANICS, TABLES, VEHICLES  # noqa: E402
 
 
@@ -29,23 +29,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    os.environ.update(
-        {
-            "DATABASE_URL": args.database,
-            "DEBUG": "false",
-            "THROTTLING_ENABLED": "false",
-            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "CACHE_URL": "locmemcache://admin-ticket-page-bench",
-            "REQUEST_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
+    start_django(database=args.database, cache="locmemcache://admin-ticket-page-bench")
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -53,10 +38,6 @@ def main() -> None:
     from inventory.models import Inventory
     from tickets import services, workflow
     from tickets.models import Ticket
-
-    assert connection.vendor == "postgresql", "this benchmark is about PostgreSQL"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
 
     with connection.cursor() as cursor:
         if Ticket.objects.count() != args.tickets:

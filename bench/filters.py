@@ -16,7 +16,6 @@ shop's are, each ticket's description one of a few hundred distinct texts.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+from bench.django_start import start_django  # noqa: E402  (after the path)
 
 CUSTOMERS, VEHICLES, MECHANICS = 20_000, 100_000, 50
 
@@ -121,22 +121,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="measure only requests whose label contains this")
     args = parser.parse_args()
 
-    os.environ.update(
-        {
-            "DATABASE_URL": args.database,
-            "DEBUG": "false",
-            "THROTTLING_ENABLED": "false",
-            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "CACHE_URL": "locmemcache://filters-bench",
-            "REQUEST_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    start_django(database=args.database, cache="locmemcache://filters-bench")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
@@ -145,10 +130,6 @@ def main() -> None:
     from core.caching import bump
     from tickets.models import Ticket
     from tickets.services import recount_ticket_statuses
-
-    assert connection.vendor == "postgresql", "this benchmark is about PostgreSQL"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
 
     with connection.cursor() as cursor:
         if args.reload or Ticket.objects.count() != args.tickets:
