@@ -26,13 +26,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from core.errors import Conflict, InvalidInput
 from core.ratelimits import clear_sign_in_failures
-from core.services import claim_lease, locked_row
+from core.services import claim_lease, locked_row, queue_due
 from core.text import normalize_email
 from customers import services as customer_services
 from customers.models import Customer
@@ -336,15 +335,8 @@ def sweep_emails(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
     lost = list(Email.objects.filter(state=Email.State.PENDING, leased_until__lt=now)[:limit])
     for email in lost:
         _record(email, lease=email.lease, error="The attempt did not finish: the worker making it stopped.")
-    quiet_since = now - timedelta(seconds=settings.EMAIL_REQUEUE_SECONDS)
-    due = list(
-        Email.objects.filter(state=Email.State.PENDING, lease__isnull=True, next_attempt_at__lte=now)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=quiet_since))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    due = queue_due(Email, now=now, requeue_seconds=settings.EMAIL_REQUEUE_SECONDS, limit=limit)
     if due:
-        Email.objects.filter(pk__in=due).update(queued_at=now)
         _enqueue(due)
     return {"lost": len(lost), "queued": len(due)}
 
