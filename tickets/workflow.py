@@ -139,14 +139,8 @@ def approve_supplemental(*, ticket_id: int, by: str, note: str = "", customer_id
     _check_approvable(total, status=ticket.status)
     approved_before, ticket.approved_total = ticket.approved_total, total
     ticket.save(update_fields=["approved_total"])
-    history_note = f"Approved the total of {total} (was {approved_before})" + (f": {note}" if note else ".")
-    StatusChange.objects.create(
-        ticket_id=ticket_id,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        at=timezone.now(),
-        by=by,
-        note=history_note,
+    _note_in_history(
+        ticket, by=by, note=f"Approved the total of {total} (was {approved_before})" + (f": {note}" if note else ".")
     )
     record_change(
         record=ticket,
@@ -174,6 +168,13 @@ def _awaiting_approval(*, ticket_id: int, customer_id: int | None, not_theirs: s
             status=ticket.status,
         )
     return ticket, total
+
+
+def _note_in_history(ticket: Ticket, *, by: str, note: str) -> None:
+    """An entry in the ticket's history that leaves its status as it is (from = to)."""
+    StatusChange.objects.create(
+        ticket_id=ticket.pk, from_status=ticket.status, to_status=ticket.status, at=timezone.now(), by=by, note=note
+    )
 
 
 def _check_approvable(total: Decimal, *, status: str) -> None:
@@ -220,11 +221,8 @@ def decline_supplemental(*, ticket_id: int, by: str, note: str = "", customer_id
         ticket_id=ticket_id, customer_id=customer_id, not_theirs="Customers may only decline on their own tickets."
     )
     note = note.strip()[:APPROVAL_NOTE_LIMIT]
-    StatusChange.objects.create(
-        ticket_id=ticket_id,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        at=timezone.now(),
+    _note_in_history(
+        ticket,
         by=by,
         note=f"Declined the total of {total} (approved: {ticket.approved_total})" + (f": {note}" if note else "."),
     )
