@@ -25,6 +25,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bench.django_start import start_django  # noqa: E402  (after the path)
+from bench.loading import reload_tables, vacuum_analyze  # noqa: E402
 from bench.reports import LOAD as REPORTS_LOAD  # noqa: E402  (after the path)
 from bench.reports import TABLES as REPORTS_TABLES  # noqa: E402
 
@@ -113,23 +114,16 @@ def main() -> None:
 
     from reports import selectors as report_selectors
     from tickets.models import Ticket, TicketInventory
-    from tickets.services import recount_ticket_statuses
 
     with connection.cursor() as cursor:
         loaded = (
             TicketInventory.objects.exists() and Ticket.objects.filter(pk__lte=args.tickets).count() == args.tickets
         )
         if args.reload or not loaded:
-            started = time.perf_counter()
-            cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             sizes = {"customers": 20_000, "vehicles": 100_000, "mechanics": 50, "tickets": args.tickets, "items": ITEMS}
             sizes["stale_before"] = TODAY - timedelta(days=60)
-            for sql in LOAD:
-                cursor.execute(sql.format(**sizes))
-            recount_ticket_statuses()
-            print(f"loaded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s", flush=True)
-        connection.set_autocommit(True)
-        cursor.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
+            reload_tables(cursor, tables=TABLES, statements=LOAD, sizes=sizes)
+        vacuum_analyze(connection, cursor, TABLES)
         cursor.execute("SELECT version()")
         print(cursor.fetchone()[0])
         counts = {}

@@ -20,6 +20,7 @@ sys.path.insert(0, str(PROJECT))
 
 from bench.django_start import start_django  # noqa: E402  (after the path)
 from bench.filters import CUSTOMERS, LOAD, MECHANICS, TABLES, VEHICLES  # noqa: E402
+from bench.loading import reload_tables, vacuum_analyze  # noqa: E402
 
 
 def main() -> None:
@@ -41,15 +42,9 @@ def main() -> None:
 
     with connection.cursor() as cursor:
         if Ticket.objects.count() != args.tickets:
-            started = time.perf_counter()
-            cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             sizes = {"customers": CUSTOMERS, "vehicles": VEHICLES, "mechanics": MECHANICS, "tickets": args.tickets}
-            for sql in LOAD:
-                cursor.execute(sql.format(**sizes))
-            services.recount_ticket_statuses()
-            print(f"loaded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s", flush=True)
-        connection.set_autocommit(True)
-        cursor.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
+            reload_tables(cursor, tables=TABLES, statements=LOAD, sizes=sizes)
+        vacuum_analyze(connection, cursor, TABLES)
 
     # Tickets in the middle of the table: an estimate with nothing on it, and an estimate taken
     # through the day with parts, labor, history and payments.

@@ -24,6 +24,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 from bench.django_start import start_django  # noqa: E402  (after the path)
+from bench.loading import reload_tables, vacuum_analyze  # noqa: E402
 
 CUSTOMERS, VEHICLES, MECHANICS = 20_000, 100_000, 50
 
@@ -129,20 +130,12 @@ def main() -> None:
     from accounts.tokens import tokens_for_staff
     from core.caching import bump
     from tickets.models import Ticket
-    from tickets.services import recount_ticket_statuses
 
     with connection.cursor() as cursor:
         if args.reload or Ticket.objects.count() != args.tickets:
-            started = time.perf_counter()
-            cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             sizes = {"customers": CUSTOMERS, "vehicles": VEHICLES, "mechanics": MECHANICS, "tickets": args.tickets}
-            for sql in LOAD:
-                cursor.execute(sql.format(**sizes))
-            recount_ticket_statuses()
-            print(f"loaded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s", flush=True)
-        # Index-only scans need the visibility map: what autovacuum gives a table that has settled.
-        connection.set_autocommit(True)
-        cursor.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
+            reload_tables(cursor, tables=TABLES, statements=LOAD, sizes=sizes)
+        vacuum_analyze(connection, cursor, TABLES)
         cursor.execute("SELECT version()")
         print(cursor.fetchone()[0])
         cursor.execute(f"SELECT {requests_to_measure(args.tickets)[1]}")

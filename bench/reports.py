@@ -28,6 +28,7 @@ from bench.django_start import start_django  # noqa: E402  (after the path)
 from bench.filters import CUSTOMERS, MECHANICS, VEHICLES  # noqa: E402  (after the path)
 from bench.filters import LOAD as TICKET_LOAD  # noqa: E402
 from bench.filters import TABLES as TICKET_TABLES  # noqa: E402
+from bench.loading import reload_tables, vacuum_analyze  # noqa: E402
 
 LOAD = [
     *TICKET_LOAD,
@@ -104,21 +105,14 @@ def main() -> None:
     from accounts.tokens import tokens_for_staff
     from reports import selectors
     from tickets.models import Invoice, Ticket
-    from tickets.services import recount_ticket_statuses
 
     with connection.cursor() as cursor:
         # (The 60-line ticket measured below comes after the loaded ones.)
         loaded = Ticket.objects.filter(pk__lte=args.tickets).count() == args.tickets and Invoice.objects.exists()
         if args.reload or not loaded:
-            started = time.perf_counter()
-            cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             sizes = {"customers": CUSTOMERS, "vehicles": VEHICLES, "mechanics": MECHANICS, "tickets": args.tickets}
-            for sql in LOAD:
-                cursor.execute(sql.format(**sizes))
-            recount_ticket_statuses()
-            print(f"loaded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s", flush=True)
-        connection.set_autocommit(True)
-        cursor.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
+            reload_tables(cursor, tables=TABLES, statements=LOAD, sizes=sizes)
+        vacuum_analyze(connection, cursor, TABLES)
         cursor.execute("SELECT version()")
         print(cursor.fetchone()[0])
         counts = {}
