@@ -15,7 +15,6 @@ and its receivables then hold what a working shop's would.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from bench.django_start import start_django  # noqa: E402  (after the path)
+from bench.loading import reload_tables, vacuum_analyze  # noqa: E402
 from bench.reports import LOAD as REPORTS_LOAD  # noqa: E402  (after the path)
 from bench.reports import TABLES as REPORTS_TABLES  # noqa: E402
 
@@ -104,51 +105,25 @@ def main() -> None:
     parser.add_argument("--only", default="", help="measure only pages whose label contains this")
     args = parser.parse_args()
 
-    os.environ.update(
-        {
-            "DATABASE_URL": args.database,
-            "DEBUG": "false",
-            "THROTTLING_ENABLED": "false",
-            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "CACHE_URL": "locmemcache://admin-bench",
-            "REQUEST_LOG_LEVEL": "WARNING",
-            "TIME_ZONE": "America/Chicago",
-            "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
-        }
-    )
-    import django
-
-    django.setup()
+    start_django(database=args.database, cache="locmemcache://admin-bench", TIME_ZONE="America/Chicago")
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from reports import selectors as report_selectors
     from tickets.models import Ticket, TicketInventory
-    from tickets.services import recount_ticket_statuses
-
-    assert connection.vendor == "postgresql", "this benchmark is about PostgreSQL"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
 
     with connection.cursor() as cursor:
         loaded = (
             TicketInventory.objects.exists() and Ticket.objects.filter(pk__lte=args.tickets).count() == args.tickets
         )
         if args.reload or not loaded:
-            started = time.perf_counter()
-            cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             sizes = {"customers": 20_000, "vehicles": 100_000, "mechanics": 50, "tickets": args.tickets, "items": ITEMS}
             sizes["stale_before"] = TODAY - timedelta(days=60)
-            for sql in LOAD:
-                cursor.execute(sql.format(**sizes))
-            recount_ticket_statuses()
-            print(f"loaded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s", flush=True)
-        connection.set_autocommit(True)
-        cursor.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
+            reload_tables(cursor, tables=TABLES, statements=LOAD, sizes=sizes)
+        vacuum_analyze(connection, cursor, TABLES)
         cursor.execute("SELECT version()")
         print(cursor.fetchone()[0])
         counts = {}

@@ -9,7 +9,6 @@ the form, the inlines, the panel) and prints p50/p95 and the queries one page ma
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -19,7 +18,9 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from bench.django_start import start_django  # noqa: E402  (after the path)
 from bench.filters import CUSTOMERS, LOAD, MECHANICS, TABLES, VEHICLES  # noqa: E402
+from bench.loading import reload_tables, vacuum_analyze  # noqa: E402
 
 
 def main() -> None:
@@ -29,23 +30,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    os.environ.update(
-        {
-            "DATABASE_URL": args.database,
-            "DEBUG": "false",
-            "THROTTLING_ENABLED": "false",
-            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "CACHE_URL": "locmemcache://admin-ticket-page-bench",
-            "REQUEST_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
+    start_django(database=args.database, cache="locmemcache://admin-ticket-page-bench")
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -54,21 +40,11 @@ def main() -> None:
     from tickets import services, workflow
     from tickets.models import Ticket
 
-    assert connection.vendor == "postgresql", "this benchmark is about PostgreSQL"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-
     with connection.cursor() as cursor:
         if Ticket.objects.count() != args.tickets:
-            started = time.perf_counter()
-            cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             sizes = {"customers": CUSTOMERS, "vehicles": VEHICLES, "mechanics": MECHANICS, "tickets": args.tickets}
-            for sql in LOAD:
-                cursor.execute(sql.format(**sizes))
-            services.recount_ticket_statuses()
-            print(f"loaded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s", flush=True)
-        connection.set_autocommit(True)
-        cursor.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
+            reload_tables(cursor, tables=TABLES, statements=LOAD, sizes=sizes)
+        vacuum_analyze(connection, cursor, TABLES)
 
     # Tickets in the middle of the table: an estimate with nothing on it, and an estimate taken
     # through the day with parts, labor, history and payments.

@@ -16,7 +16,6 @@ shop's are, each ticket's description one of a few hundred distinct texts.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+from bench.django_start import start_django  # noqa: E402  (after the path)
+from bench.loading import reload_tables, vacuum_analyze  # noqa: E402
 
 CUSTOMERS, VEHICLES, MECHANICS = 20_000, 100_000, 50
 
@@ -121,22 +122,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="measure only requests whose label contains this")
     args = parser.parse_args()
 
-    os.environ.update(
-        {
-            "DATABASE_URL": args.database,
-            "DEBUG": "false",
-            "THROTTLING_ENABLED": "false",
-            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "CACHE_URL": "locmemcache://filters-bench",
-            "REQUEST_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    start_django(database=args.database, cache="locmemcache://filters-bench")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
@@ -144,24 +130,12 @@ def main() -> None:
     from accounts.tokens import tokens_for_staff
     from core.caching import bump
     from tickets.models import Ticket
-    from tickets.services import recount_ticket_statuses
-
-    assert connection.vendor == "postgresql", "this benchmark is about PostgreSQL"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
 
     with connection.cursor() as cursor:
         if args.reload or Ticket.objects.count() != args.tickets:
-            started = time.perf_counter()
-            cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
             sizes = {"customers": CUSTOMERS, "vehicles": VEHICLES, "mechanics": MECHANICS, "tickets": args.tickets}
-            for sql in LOAD:
-                cursor.execute(sql.format(**sizes))
-            recount_ticket_statuses()
-            print(f"loaded {args.tickets:,} tickets in {time.perf_counter() - started:.1f}s", flush=True)
-        # Index-only scans need the visibility map: what autovacuum gives a table that has settled.
-        connection.set_autocommit(True)
-        cursor.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
+            reload_tables(cursor, tables=TABLES, statements=LOAD, sizes=sizes)
+        vacuum_analyze(connection, cursor, TABLES)
         cursor.execute("SELECT version()")
         print(cursor.fetchone()[0])
         cursor.execute(f"SELECT {requests_to_measure(args.tickets)[1]}")

@@ -23,30 +23,18 @@ than two runs minutes apart. The database's own CPU time is not counted.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 import uuid
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+from bench.django_start import recreate_database, start_django  # noqa: E402  (after the path)
+
 WARMUP = 30
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, dbname="postgres", autocommit=True
-    ) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def timed(request) -> tuple[float, float]:
@@ -86,26 +74,14 @@ def main() -> None:
     args = parser.parse_args()
 
     recreate_database(args.database)
-    os.environ.update(
-        {
-            "DATABASE_URL": args.database,
-            "CACHE_URL": args.cache,
-            "DEBUG": "false",
-            "THROTTLING_ENABLED": "false",
-            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "REQUEST_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
-            "CONN_MAX_AGE": "3600",
-            "CELERY_BROKER_URL": "memory://",  # events are recorded; no worker is needed to time writes
-        }
+    start_django(
+        database=args.database,
+        cache=args.cache,
+        CONN_MAX_AGE="3600",
+        CELERY_BROKER_URL="memory://",  # events are recorded; no worker is needed to time writes
     )
-    import django
-
-    django.setup()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.cache import caches
-    from django.core.management import call_command
     from django.db import connection
     from rest_framework.test import APIClient
 
@@ -115,9 +91,6 @@ def main() -> None:
     from tickets import services
     from tickets.models import TicketLine
 
-    assert connection.vendor == "postgresql", "this benchmark is about PostgreSQL"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
     for alias in caches:
         caches[alias].clear()
     customer = Customer.objects.create(name="Bench", email="bench@example.com", phone="1", password="!")

@@ -26,7 +26,6 @@ adds than two runs minutes apart.
 import argparse
 import importlib
 import inspect
-import os
 import statistics
 import sys
 import time
@@ -35,10 +34,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+from bench.django_start import recreate_database, start_django  # noqa: E402  (after the path)
+
 WARMUP = 50
 # The services that record audit entries (--paired turns them off in turn).
 AUDITED_MODULES = (
@@ -57,18 +57,6 @@ def call(function, **kwargs):
     return function(**{name: value for name, value in kwargs.items() if name in accepted})
 
 
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, dbname="postgres", autocommit=True
-    ) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/ms_bench_writes")
@@ -83,25 +71,13 @@ def main() -> None:
     args = parser.parse_args()
 
     recreate_database(args.database)
-    os.environ.update(
-        {
-            "DATABASE_URL": args.database,
-            "CACHE_URL": args.cache,
-            "DEBUG": "false",
-            "THROTTLING_ENABLED": "false",
-            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "REQUEST_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "mechanic_shop.settings",
-            "CONN_MAX_AGE": "3600",  # one backend for the whole run, whose CPU time is read
-        }
+    start_django(
+        database=args.database,
+        cache=args.cache,
+        CONN_MAX_AGE="3600",  # one backend for the whole run, whose CPU time is read
     )
-    import django
-
-    django.setup()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.cache import caches
-    from django.core.management import call_command
     from django.db import connection
     from rest_framework.test import APIClient
 
@@ -113,9 +89,6 @@ def main() -> None:
     from mechanics.models import Mechanic
     from tickets import services
 
-    assert connection.vendor == "postgresql", "this benchmark is about PostgreSQL"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
     for alias in caches:
         caches[alias].clear()
 

@@ -1,9 +1,14 @@
-"""What the apps' services do alike: read a row under its lock, and save a row whose unique column
-another request may have taken."""
+"""What the apps' services do alike: read a row under its lock, save a row whose unique column
+another request may have taken, and the rows a worker sends (emails, webhook deliveries): claim one
+for an attempt with a lease, and pick those due that no task is on its way for."""
 
+import uuid
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from core.errors import InvalidInput, NotFound
@@ -30,3 +35,32 @@ def save_unique(row: ModelT, *, field: str, message: str) -> ModelT:
     except IntegrityError as exc:
         raise InvalidInput("Invalid input.", {field: [message]}) from exc
     return row
+
+
+def claim_lease(model: type[models.Model], *, pk: int, seconds: float, attempts_field: str) -> uuid.UUID | None:
+    """Claim the row of `model` with this primary key for one attempt, if it is pending, due
+    (next_attempt_at passed) and not leased: one conditional UPDATE sets a new `lease`, leased
+    until `seconds` from now, and counts the attempt in `attempts_field`. The lease, or None when
+    another worker holds the row or it is not due (however many copies of a task run, one wins)."""
+    now = timezone.now()
+    lease = uuid.uuid4()
+    claimed = model.objects.filter(pk=pk, state="pending", next_attempt_at__lte=now, lease__isnull=True).update(
+        lease=lease, leased_until=now + timedelta(seconds=seconds), **{attempts_field: F(attempts_field) + 1}
+    )
+    return lease if claimed else None
+
+
+def queue_due(model: type[models.Model], *, now: datetime, requeue_seconds: float, limit: int) -> list[int]:
+    """The primary keys of up to `limit` rows of `model` that are pending, not leased and due, and
+    had no task sent for them in the last `requeue_seconds` (queued_at), the longest due first;
+    marked queued `now`. The caller sends their tasks."""
+    quiet_since = now - timedelta(seconds=requeue_seconds)
+    due = list(
+        model.objects.filter(state="pending", lease__isnull=True, next_attempt_at__lte=now)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=quiet_since))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if due:
+        model.objects.filter(pk__in=due).update(queued_at=now)
+    return due

@@ -26,13 +26,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from core.errors import Conflict, InvalidInput
 from core.ratelimits import clear_sign_in_failures
-from core.services import locked_row
+from core.services import claim_lease, locked_row, queue_due
 from core.text import normalize_email
 from customers import services as customer_services
 from customers.models import Customer
@@ -272,16 +271,10 @@ def reset_password(*, token: str, new_password: str) -> Customer:
 def send_email(*, email_id: int) -> str | None:
     """Send the email once if it is pending, due and no other worker is sending it; record how
     it went. Its new state, or None when there was nothing to do."""
-    now = timezone.now()
-    lease = uuid.uuid4()
-    claimed = Email.objects.filter(
-        pk=email_id, state=Email.State.PENDING, next_attempt_at__lte=now, lease__isnull=True
-    ).update(
-        lease=lease,
-        leased_until=now + timedelta(seconds=settings.EMAIL_TIMEOUT + LEASE_MARGIN_SECONDS),
-        attempts=F("attempts") + 1,
+    lease = claim_lease(
+        Email, pk=email_id, seconds=settings.EMAIL_TIMEOUT + LEASE_MARGIN_SECONDS, attempts_field="attempts"
     )
-    if not claimed:
+    if lease is None:
         return None
     email = Email.objects.get(pk=email_id)
     try:
@@ -342,15 +335,8 @@ def sweep_emails(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
     lost = list(Email.objects.filter(state=Email.State.PENDING, leased_until__lt=now)[:limit])
     for email in lost:
         _record(email, lease=email.lease, error="The attempt did not finish: the worker making it stopped.")
-    quiet_since = now - timedelta(seconds=settings.EMAIL_REQUEUE_SECONDS)
-    due = list(
-        Email.objects.filter(state=Email.State.PENDING, lease__isnull=True, next_attempt_at__lte=now)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=quiet_since))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    due = queue_due(Email, now=now, requeue_seconds=settings.EMAIL_REQUEUE_SECONDS, limit=limit)
     if due:
-        Email.objects.filter(pk__in=due).update(queued_at=now)
         _enqueue(due)
     return {"lost": len(lost), "queued": len(due)}
 

@@ -133,27 +133,14 @@ def approve_supplemental(*, ticket_id: int, by: str, note: str = "", customer_id
         raise InvalidInput(
             "Invalid input.", {"note": [f"Ensure this field has no more than {APPROVAL_NOTE_LIMIT} characters."]}
         )
-    ticket = locked_row(Ticket, ticket_id)
-    if customer_id is not None and ticket.customer_id != customer_id:
-        raise Forbidden("Customers may only approve their own tickets.")
-    total = _charges(ticket_id).total
-    if not money.needs_approval(status=ticket.status, approved_total=ticket.approved_total, total=total):
-        raise Conflict(
-            f"Nothing on ticket {ticket_id} waits for approval: it is {ticket.status}"
-            + ("." if ticket.approved_total is None else f", its total {total}, approved {ticket.approved_total}."),
-            status=ticket.status,
-        )
+    ticket, total = _awaiting_approval(
+        ticket_id=ticket_id, customer_id=customer_id, not_theirs="Customers may only approve their own tickets."
+    )
     _check_approvable(total, status=ticket.status)
     approved_before, ticket.approved_total = ticket.approved_total, total
     ticket.save(update_fields=["approved_total"])
-    history_note = f"Approved the total of {total} (was {approved_before})" + (f": {note}" if note else ".")
-    StatusChange.objects.create(
-        ticket_id=ticket_id,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        at=timezone.now(),
-        by=by,
-        note=history_note,
+    _note_in_history(
+        ticket, by=by, note=f"Approved the total of {total} (was {approved_before})" + (f": {note}" if note else ".")
     )
     record_change(
         record=ticket,
@@ -164,6 +151,30 @@ def approve_supplemental(*, ticket_id: int, by: str, note: str = "", customer_id
     bump_ticket(ticket_id)
     events.ticket_changed(ticket_id)
     return ticket
+
+
+def _awaiting_approval(*, ticket_id: int, customer_id: int | None, not_theirs: str) -> tuple[Ticket, Decimal]:
+    """The ticket, locked, and its total now, when a total on it waits for the customer's
+    decision: Forbidden (`not_theirs`) when a customer (`customer_id`) decides on another's
+    ticket, a Conflict when nothing waits for approval."""
+    ticket = locked_row(Ticket, ticket_id)
+    if customer_id is not None and ticket.customer_id != customer_id:
+        raise Forbidden(not_theirs)
+    total = _charges(ticket_id).total
+    if not money.needs_approval(status=ticket.status, approved_total=ticket.approved_total, total=total):
+        raise Conflict(
+            f"Nothing on ticket {ticket_id} waits for approval: it is {ticket.status}"
+            + ("." if ticket.approved_total is None else f", its total {total}, approved {ticket.approved_total}."),
+            status=ticket.status,
+        )
+    return ticket, total
+
+
+def _note_in_history(ticket: Ticket, *, by: str, note: str) -> None:
+    """An entry in the ticket's history that leaves its status as it is (from = to)."""
+    StatusChange.objects.create(
+        ticket_id=ticket.pk, from_status=ticket.status, to_status=ticket.status, at=timezone.now(), by=by, note=note
+    )
 
 
 def _check_approvable(total: Decimal, *, status: str) -> None:
@@ -206,20 +217,12 @@ def decline_supplemental(*, ticket_id: int, by: str, note: str = "", customer_id
     link's Decline): recorded in the ticket's history (from = to = its status), the ticket left
     as it was, still needing approval. Under the ticket's row lock; a Conflict when nothing waits
     for approval."""
-    ticket = locked_row(Ticket, ticket_id)
-    if customer_id is not None and ticket.customer_id != customer_id:
-        raise Forbidden("Customers may only decline on their own tickets.")
-    total = _charges(ticket_id).total
-    if not money.needs_approval(status=ticket.status, approved_total=ticket.approved_total, total=total):
-        raise Conflict(
-            f"Nothing on ticket {ticket_id} waits for approval: it is {ticket.status}.", status=ticket.status
-        )
+    ticket, total = _awaiting_approval(
+        ticket_id=ticket_id, customer_id=customer_id, not_theirs="Customers may only decline on their own tickets."
+    )
     note = note.strip()[:APPROVAL_NOTE_LIMIT]
-    StatusChange.objects.create(
-        ticket_id=ticket_id,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        at=timezone.now(),
+    _note_in_history(
+        ticket,
         by=by,
         note=f"Declined the total of {total} (approved: {ticket.approved_total})" + (f": {note}" if note else "."),
     )

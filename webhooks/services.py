@@ -22,12 +22,11 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.services import locked_row, save_unique
+from core.services import claim_lease, locked_row, queue_due, save_unique
 from events.models import Event, EventType
 from webhooks import addresses, sender, signing
 from webhooks.models import Delivery, Subscription
@@ -175,16 +174,10 @@ def headers_for(*, event_id: str, secret: str, body: bytes, timestamp: int) -> d
 def attempt_delivery(*, delivery_id: int) -> sender.Outcome | None:
     """Send the delivery once if it is pending, due, and no other worker is sending it; record
     how it went. None when there was nothing to do."""
-    now = timezone.now()
-    lease = uuid.uuid4()
-    claimed = Delivery.objects.filter(
-        pk=delivery_id, state=Delivery.State.PENDING, next_attempt_at__lte=now, lease__isnull=True
-    ).update(
-        lease=lease,
-        leased_until=now + timedelta(seconds=settings.WEBHOOK_TIMEOUT + LEASE_MARGIN_SECONDS),
-        attempt=F("attempt") + 1,
+    lease = claim_lease(
+        Delivery, pk=delivery_id, seconds=settings.WEBHOOK_TIMEOUT + LEASE_MARGIN_SECONDS, attempts_field="attempt"
     )
-    if not claimed:
+    if lease is None:
         return None
     delivery = Delivery.objects.select_related("subscription", "event").get(pk=delivery_id)
     subscription = delivery.subscription
@@ -281,14 +274,7 @@ def sweep_deliveries(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
     for delivery in lost:
         outcome = sender.Outcome(None, "The attempt did not finish: the worker making it stopped.")
         record_outcome(delivery=delivery, lease=delivery.lease, outcome=outcome)
-    quiet_since = now - timedelta(seconds=settings.WEBHOOK_REQUEUE_SECONDS)
-    due = list(
-        Delivery.objects.filter(state=Delivery.State.PENDING, lease__isnull=True, next_attempt_at__lte=now)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=quiet_since))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    due = queue_due(Delivery, now=now, requeue_seconds=settings.WEBHOOK_REQUEUE_SECONDS, limit=limit)
     if due:
-        Delivery.objects.filter(pk__in=due).update(queued_at=now)
         _enqueue(due)
     return {"lost": len(lost), "queued": len(due)}
