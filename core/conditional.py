@@ -166,6 +166,10 @@ class ConditionalMixin:
             response["ETag"] = etag
         header = request.headers.get("If-None-Match")
         if etag and header is not None and request.method in ("GET", "HEAD") and etag_matches(header, etag):
+            if isinstance(response, Response) and not response.is_rendered:
+                # Rendered (not sent) so that a cached read stores it: the next conditional GET
+                # is then answered from the version alone instead of building the body again.
+                response.render()
             not_modified = HttpResponseNotModified()
             for name in ("ETag", "Vary", "Cache-Control"):
                 if name in response:

@@ -234,3 +234,18 @@ def test_without_the_counters_the_tag_is_the_representations_hash(staff_client, 
     assert response.status_code == 200 and not response["ETag"].startswith('"tickets-')
     assert response["ETag"] == conditional.representation_etag(response.data)
     assert staff_client.get(url_of(ticket), headers={"If-None-Match": response["ETag"]}).status_code == 304
+
+
+def test_a_304_built_from_the_body_stores_it_so_the_next_needs_none(
+    staff_client, make_ticket, django_assert_num_queries
+):
+    ticket = make_ticket()
+    etag = tag_of(staff_client, ticket)
+    forget_stored_bodies()  # and their owners: as when the stored answer has expired
+    caches["accounts"].delete(f"subject:{hashlib.sha256(url_of(ticket).encode()).hexdigest()}")
+
+    built = staff_client.get(url_of(ticket), headers={"If-None-Match": etag})
+    with django_assert_num_queries(0):
+        answered = staff_client.get(url_of(ticket), headers={"If-None-Match": etag})
+
+    assert (built.status_code, answered.status_code) == (304, 304)
