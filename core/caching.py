@@ -242,16 +242,15 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
             # A conditional GET the versions alone answer (304): after the authentication and the
             # permission checks, before any body is read or built.
             unchanged = getattr(view, "not_modified", None)
-            if unchanged is not None and "If-None-Match" in request.headers:
+            response = unchanged(request, current) if unchanged is not None else None
+            if response is not None:
                 subject = _stored_subject(request, read, current, prefetched)
-                if subject is not None:
+                if subject is not None:  # else the record (or its stored answer) decides, as without the header
                     if read.permission_fields:
                         view.check_object_permissions(request, SimpleNamespace(**subject))
-                    response = unchanged(request, current)
-                    if response is not None:
-                        patch_response_headers(response, seconds)
-                        patch_vary_headers(response, ["Authorization"])
-                        return response
+                    patch_response_headers(response, seconds)
+                    patch_vary_headers(response, ["Authorization"])
+                    return response
             entry = cache.get(key)
             if entry is not None:
                 if read.permission_fields:
