@@ -1,7 +1,6 @@
 """Fixtures every app's tests share: API clients signed in as each kind of caller, model
 factories as fixtures, and the switches for throttling and the Redis cache."""
 
-import os
 import shutil
 import zlib
 
@@ -181,24 +180,40 @@ def redis_cache(settings):
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, driven by Playwright (tests marked browser and slow)."""
+    """Debian's Chromium, driven by Playwright (tests marked browser and slow), for one module."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop in the test's thread, where the test still reads
-    # and writes through the ORM synchronously; Django refuses that unless told it is safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in the tests' thread while it is started,
+    # and the tests still read and write through the ORM synchronously: Django refuses that unless
+    # told it is safe. Only while the browser runs: a later module (check --deploy) must see the
+    # setting as production has it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM)
+            yield browser
+            browser.close()
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh browser context (no cookies of another test) and a page in it."""
-    context = browser.new_context()
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+def make_page(browser):
+    """Pages, each in a fresh browser context (no cookies of another test): `make_page()`, or
+    with the context's options, `make_page(viewport=..., java_script_enabled=False)`."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(make_page):
+    return make_page()

@@ -9,7 +9,7 @@ from core.errors import Unavailable
 from core.exceptions import ServiceUnavailable, database_failure_exception
 
 # Pages meant for people in a browser keep their HTML errors.
-_HTML_PREFIXES = ("/admin/", "/api/docs", "/api/redoc", "/static/")
+_HTML_PREFIXES = ("/admin/", "/api/docs", "/api/redoc", "/static/", "/estimates/", "/password-reset")
 
 
 def error_response(request, message: str, status: int) -> HttpResponse:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "webhooks",
     "documents",
     "reports",
+    "notifications",
     "demo",
 ]
 
@@ -265,6 +266,8 @@ DEFAULT_THROTTLE_RATES = {
     "customer_writes": "30/hour",  # POST /tickets and POST /vehicles by a customer
     "login": "10/minute",  # per client address, and per account from one address
     "login_account": "100/hour",  # per account over all addresses
+    "password_reset": "5/hour",  # POST /customers/password-reset, per client address
+    "password_reset_email": "3/hour",  # the same, per email asked about
 }
 THROTTLING_ENABLED = env.bool("THROTTLING_ENABLED", default=True)
 # "a=1/hour, b=2/day": spaces around names and rates are not part of them.
@@ -323,6 +326,30 @@ _PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 PAPER_SIZE = _PAPER_SIZES.get(env.str("PAPER_SIZE", default="A4").strip().lower(), "")
 if not PAPER_SIZE:
     raise ImproperlyConfigured(f"PAPER_SIZE must be A4 or Letter, not {env.str('PAPER_SIZE')!r}.")
+
+# --- Email to customers (notifications app) ---------------------------------------------------
+# Any of Django's email backends, from a django-environ URL: smtp+tls://user:password@host:587,
+# consolemail:// (the default: printed by the worker, for development), filemail:///directory.
+# Every email is sent by a Celery worker after the change that owes it has committed.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds an SMTP server has to answer (Django waits forever without one).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30)
+# Where customers reach the service: the links in emails are built on it.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:5001").rstrip("/")
+# How long an estimate's approval link works, and a password-reset link (Django's setting).
+ESTIMATE_LINK_DAYS = env.int("ESTIMATE_LINK_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# Seconds between a failed send and the next attempt; after the last, the email is failed (logged
+# as an error, and listed in the admin).
+EMAIL_RETRY_SCHEDULE = [
+    float(seconds) for seconds in env.list("EMAIL_RETRY_SCHEDULE", default=["10", "60", "300", "1800", "7200", "21600"])
+]
+EMAILS_SWEEP_SECONDS = env.float("EMAILS_SWEEP_SECONDS", default=30)
+# An email whose task was sent this long ago and has not run is sent again by the sweep.
+EMAIL_REQUEUE_SECONDS = env.float("EMAIL_REQUEUE_SECONDS", default=120)
 
 JWT_ACCESS_TOKEN_LIFETIME = env.int("JWT_ACCESS_TOKEN_LIFETIME", default=3600)
 SIMPLE_JWT = {
@@ -426,6 +453,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": WEBHOOK_SWEEP_SECONDS},
     },
     "events-prune": {"task": "events.tasks.prune", "schedule": 3600, "options": {"expires": 3600}},
+    "emails-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": EMAILS_SWEEP_SECONDS,
+        "options": {"expires": EMAILS_SWEEP_SECONDS},
+    },
+    "emails-prune": {"task": "notifications.tasks.prune", "schedule": 3600, "options": {"expires": 3600}},
     "idempotency-prune": {"task": "idempotency.tasks.prune", "schedule": 3600, "options": {"expires": 3600}},
 }
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
     path("", include("customers.urls")),
     path("", include("mechanics.urls")),
     path("", include("inventory.urls")),

@@ -53,7 +53,9 @@ def nice_ceiling(value: Decimal) -> Decimal:
 
 
 def _money_label(value: Decimal) -> str:
-    return f"{value:,.0f}"
+    """Whole amounts without cents ("1,500"), others as short as they are exact ("2.5", "0.5")."""
+    text = f"{value:,.2f}"
+    return text[:-3] if text.endswith(".00") else text.rstrip("0")
 
 
 def bar_chart(

@@ -15,6 +15,7 @@ from accounts.tokens import tokens_for_staff
 from core.admin_services import SECRET_FIELD_NAMES, NoSecretLookups
 from customers.models import Customer
 from events.services import record_event
+from notifications.models import Email, EstimateLink
 from tickets.models import TicketInventory
 from vehicles.models import Vehicle
 from webhooks.models import Delivery, Subscription
@@ -40,6 +41,8 @@ def shop(make_ticket, make_mechanic, make_item, make_customer, superuser):
         url="https://hooks.example.com/in", url_digest="0" * 64, events=["*"], secret="whsec_0"
     )
     Delivery.objects.create(subscription=subscription, event=event)
+    link = EstimateLink.objects.create(ticket=ticket, purpose="estimate", total="19.99")
+    Email.objects.create(kind="estimate", to=customer.email, ticket=ticket, link=link)
     return {"mechanic": mechanic, "item": item, "customer": customer, "ticket": ticket}
 
 

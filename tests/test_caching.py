@@ -39,6 +39,7 @@ from conftest import CUSTOMER_PASSWORD, client_with_token
 from core import caching
 from inventory import stock
 from mechanics import services as mechanic_services
+from notifications import services as notification_services
 from tickets import services as ticket_services
 from tickets import workflow
 from vehicles.tests.factories import VehicleFactory, make_vin
@@ -131,6 +132,13 @@ def assert_fresh_after(client, urls: list[str], write, changed: list[str] | None
         assert truth[url] != before[url], f"{url}: the write changed nothing visible"
         if after[url].status_code == 200:
             assert not is_hit(after[url]), f"{url}: served from the cache after the write"
+
+
+def answer_estimate_link(w, decision: str) -> None:
+    """The ticket's customer answers the approval link of an estimate sent now (its page)."""
+    link = notification_services.send_estimate(ticket_id=w.t.pk, by="staff")
+    token = notification_services.estimate_url(link).rsplit("/", 1)[1]
+    ok(Client().post(f"/estimates/{token}", {"decision": decision}))
 
 
 def ok(response, status: int = 200) -> None:
@@ -606,6 +614,21 @@ WRITE_PATHS = [
             move(w.t, "approved"),
             ticket_services.add_line(ticket_id=w.t.pk, kind="fee", description="Extra", quantity=1, unit_price=7),
         ),
+    ),
+    WritePath(
+        "decline the new total (by its customer, on the estimate link's page)",
+        lambda w: answer_estimate_link(w, "decline"),
+        exercises=(f"{TRANSITION}.decline_supplemental",),
+        prepare=lambda w: (
+            move(w.t, "approved"),
+            ticket_services.add_line(ticket_id=w.t.pk, kind="fee", description="Extra", quantity=1, unit_price=7),
+        ),
+    ),
+    WritePath(
+        "approve the estimate (by its customer, on the estimate link's page)",
+        lambda w: answer_estimate_link(w, "approve"),
+        ticket_urls,
+        (f"{TRANSITION}.transition",),
     ),
     WritePath(
         "transition by its customer",

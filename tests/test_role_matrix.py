@@ -313,6 +313,18 @@ ENDPOINTS = [
     E("get", "/tickets/{other_invoiced_ticket}/estimate.pdf", None, 401, 403, 200),
     E("get", "/tickets/{my_invoiced_ticket}/invoice.pdf", None, 401, 200, 200),
     E("get", "/tickets/{other_invoiced_ticket}/invoice.pdf", None, 401, 403, 200),
+    # --- customers hear from the shop: staff send an estimate; anyone asks for a password reset
+    E("post", "/tickets/{my_ticket}/send-estimate", None, 401, 403, 202),
+    E("post", "/tickets/{other_ticket}/send-estimate", None, 401, 403, 202),
+    E("post", "/customers/password-reset", lambda w: {"email": "me@example.com"}, 202, 202, 202),
+    E(
+        "post",
+        "/customers/password-reset/confirm",
+        lambda w: {"token": "not-a-token", "new_password": "Fresh-Lantern-77"},
+        400,
+        400,
+        400,
+    ),
     # --- reports: staff only
     E("get", "/reports/sales", None, 401, 403, 200),
     E("get", "/reports/payments", None, 401, 403, 200),
@@ -373,6 +385,7 @@ NOT_ALLOWED = [
     E("get", "/tickets/{my_ticket}/transition", None, 401, 405, 405),
     E("post", "/tickets/{my_ticket}/history", None, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/approve", None, 401, 405, 405),
+    E("get", "/tickets/{my_ticket}/send-estimate", None, 401, 405, 405),
     E("post", "/tickets/{my_ticket}/changes", None, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/lines", None, 401, 405, 405),
     E("get", "/tickets/{my_ticket}/lines/{my_line}", None, 401, 405, 405),

@@ -198,3 +198,29 @@ def _return_parts(*, ticket_id: int, by: str) -> None:
     quantities = dict(TicketInventory.objects.filter(ticket_id=ticket_id).values_list("inventory_id", "quantity"))
     if quantities:
         stock.return_for_ticket(ticket_id=ticket_id, quantities=quantities, by=by, note="Ticket cancelled")
+
+
+@transaction.atomic
+def decline_supplemental(*, ticket_id: int, by: str, note: str = "", customer_id: int | None = None) -> Ticket:
+    """The customer declines the ticket's total raised above the one they approved (the estimate
+    link's Decline): recorded in the ticket's history (from = to = its status), the ticket left
+    as it was, still needing approval. Under the ticket's row lock; a Conflict when nothing waits
+    for approval."""
+    ticket = locked_row(Ticket, ticket_id)
+    if customer_id is not None and ticket.customer_id != customer_id:
+        raise Forbidden("Customers may only decline on their own tickets.")
+    total = _charges(ticket_id).total
+    if not money.needs_approval(status=ticket.status, approved_total=ticket.approved_total, total=total):
+        raise Conflict(
+            f"Nothing on ticket {ticket_id} waits for approval: it is {ticket.status}.", status=ticket.status
+        )
+    note = note.strip()[:APPROVAL_NOTE_LIMIT]
+    StatusChange.objects.create(
+        ticket_id=ticket_id,
+        from_status=ticket.status,
+        to_status=ticket.status,
+        at=timezone.now(),
+        by=by,
+        note=f"Declined the total of {total} (approved: {ticket.approved_total})" + (f": {note}" if note else "."),
+    )
+    return ticket

@@ -190,3 +190,14 @@ def test_bars_are_as_tall_as_their_share_of_the_axis():
     assert [line.label for line in chart.grid] == ["0", "50", "100"]
     assert chart.total == Decimal("150.00")
     assert chart.bars[0].x < chart.bars[1].x < chart.bars[2].x <= 400
+
+
+@pytest.mark.parametrize(
+    ("amounts", "labels"),
+    [(["0.00"], ["0", "0.5", "1"]), (["4.00"], ["0", "2.5", "5"]), (["1800.00"], ["0", "1,000", "2,000"])],
+)
+def test_the_axis_labels_its_grid_lines_exactly(amounts, labels):
+    today = selectors.shop_today()
+    series = [(today - timedelta(days=n), Decimal(amount)) for n, amount in enumerate(amounts)]
+
+    assert [line.label for line in charts.bar_chart(series).grid] == labels
