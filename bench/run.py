@@ -222,12 +222,14 @@ def _ms(text: str) -> float:
     return float(value) * _UNITS[unit]
 
 
-def wrk(url: str, args, token: str | None = None, duration: int | None = None) -> dict:
+def wrk(url: str, args, token: str | None = None, duration: int | None = None, headers: dict | None = None) -> dict:
     """One wrk run of GET requests."""
     command = ["wrk", "-t2", f"-c{args.connections}", f"-d{duration or args.duration}s", "--latency", "--timeout", "5s"]
     env = dict(os.environ)
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, env=env, check=True).stdout
     try:
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -251,7 +253,13 @@ def demo_customer_email(base: str) -> str:
     return call(base, "/customers?page=1&per_page=1", token=staff_token(base))[0]["email"]
 
 
-def endpoints(base: str) -> list[tuple[str, str, str | None]]:
+def etag_of(base: str, path: str, token: str) -> str:
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers["ETag"]
+
+
+def endpoints(base: str) -> list[tuple[str, str, str | None] | tuple[str, str, str | None, dict]]:
     staff = staff_token(base)
     customer_row = call(base, "/customers?page=1&per_page=1", token=staff)[0]
     customer = call(base, "/customers/login", {"email": customer_row["email"], "password": "demo-customer-pass"})[
@@ -261,6 +269,8 @@ def endpoints(base: str) -> list[tuple[str, str, str | None]]:
     ticket_path = f"/tickets/{ticket_id[0]['id']}" if ticket_id else "/tickets/1"
     return [
         ("ticket detail", ticket_path, staff),
+        # If-None-Match with the current tag: answered from the ticket's version, with no body.
+        ("ticket detail 304", ticket_path, staff, {"If-None-Match": etag_of(base, ticket_path, staff)}),
         ("customer detail (cached)", f"/customers/{customer_row['id']}", staff),
         ("inventory page 3/10", "/inventory?page=3&per_page=10", staff),
         ("inventory whole list", "/inventory", staff),
@@ -274,15 +284,15 @@ def endpoints(base: str) -> list[tuple[str, str, str | None]]:
     ]
 
 
-def measure(server: Server, path: str, args, token: str | None) -> dict:
+def measure(server: Server, path: str, args, token: str | None, headers: dict | None = None) -> dict:
     """wrk on one endpoint, after the server has drained and a warm-up that is not timed but whose
     errors count."""
     server.drain()
     warmup_errors = 0
     if args.warmup:
-        warmup_errors = wrk(server.base + path, args, token, duration=args.warmup)["errors"]
+        warmup_errors = wrk(server.base + path, args, token, duration=args.warmup, headers=headers)["errors"]
         server.drain()
-    result = wrk(server.base + path, args, token)
+    result = wrk(server.base + path, args, token, headers=headers)
     result["errors"] += warmup_errors
     return result
 
@@ -353,12 +363,12 @@ def main() -> None:
         try:
             email = demo_customer_email(server.base)
             rows = []
-            for name, path, token in endpoints(server.base):
+            for name, path, token, *headers in endpoints(server.base):
                 if args.only and name not in args.only.split(","):
                     continue
                 if args.scale and name not in ("ticket detail", "ticket list page", "my-tickets", "top-3-mechanics"):
                     continue
-                rows.append((name, measure(server, path, args, token)))
+                rows.append((name, measure(server, path, args, token, *headers)))
                 print(f"  {name}: {rows[-1][1]['rps']:.0f} req/s", flush=True)
         finally:
             server.stop()

@@ -52,6 +52,8 @@ COUNTERS_CACHE = "accounts"
 # The request attribute holding the versions read with the caller's account.
 PREFETCHED = "cache_versions"
 NOT_PREFETCHED = object()
+# The request attribute holding the versions a cached read is answered under, read before its body.
+VERSIONS_READ = "cache_versions_read"
 
 
 def counters():
@@ -124,8 +126,14 @@ def _cached_read_of(view) -> CachedRead | None:
     return getattr(handler, "cached_read", None)
 
 
+def _subject_key(request) -> str:
+    # One per record (its path): what a conditional GET checks permissions with, without the body.
+    return f"subject:{hashlib.sha256(request.path.encode()).hexdigest()}"
+
+
 def prefetch_keys(request) -> list[str]:
-    """The counter keys the cached read this (DRF) request is routed to will need, read by the
+    """The counter keys the cached read this (DRF) request is routed to will need, and the stored
+    permission subject of its record (a conditional GET may answer 304 with it alone), read by the
     authentication together with the caller's account; none for any other request."""
     if request.method != "GET":
         return []
@@ -134,9 +142,12 @@ def prefetch_keys(request) -> list[str]:
     if read is None:
         return []
     try:
-        return [_generation_key(name) for name in read.names(view)]
+        keys = [_generation_key(name) for name in read.names(view)]
     except (KeyError, ValueError):  # a path the action will refuse anyway
         return []
+    if read.permission_fields and "If-None-Match" in request.headers:
+        keys.append(_subject_key(request))
+    return keys
 
 
 def remember(request, values: dict | None) -> None:
@@ -167,6 +178,29 @@ def version_tag(request) -> str | None:
     name a newer version than the body shows (a version read after building could, when a
     write commits in between, and a stale body would then be answered 304)."""
     return getattr(request, "cache_entry_key", None)
+
+
+def versions_read(request) -> dict[str, int] | None:
+    """The versions (name -> value) the cached read of this request is answered under, read before
+    its body was built or looked up; None when the request is no cached read or the cache could
+    not be read. A validator (ETag) made from them can only be older than the body, never newer."""
+    return getattr(request, VERSIONS_READ, None)
+
+
+def _stored_subject(request, read: CachedRead, current: dict, prefetched) -> dict | None:
+    """The permission fields of the record stored with the versions `current`, if a 200 stored
+    them under these very versions (a write since then bumped them, and the fields may differ)."""
+    if not read.permission_fields:
+        return {}
+    key = _subject_key(request)
+    try:
+        stored = prefetched.get(key) if isinstance(prefetched, dict) else counters().get(key)
+    except Exception:
+        logger.warning("cache unavailable; reading the record for its permission", exc_info=True)
+        return None
+    if not isinstance(stored, dict) or stored.get("versions") != current:
+        return None
+    return stored["fields"]
 
 
 def _answer(entry: dict) -> HttpResponse:
@@ -204,6 +238,19 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
             if current is None:
                 return action(request, *args, **kwargs)
             key = request.cache_entry_key = _entry_key(request, read, current)
+            setattr(request, VERSIONS_READ, current)
+            # A conditional GET the versions alone answer (304): after the authentication and the
+            # permission checks, before any body is read or built.
+            unchanged = getattr(view, "not_modified", None)
+            response = unchanged(request, current) if unchanged is not None else None
+            if response is not None:
+                subject = _stored_subject(request, read, current, prefetched)
+                if subject is not None:  # else the record (or its stored answer) decides, as without the header
+                    if read.permission_fields:
+                        view.check_object_permissions(request, SimpleNamespace(**subject))
+                    patch_response_headers(response, seconds)
+                    patch_vary_headers(response, ["Authorization"])
+                    return response
             entry = cache.get(key)
             if entry is not None:
                 if read.permission_fields:
@@ -224,6 +271,11 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
                         "stored_at": time.time(),
                     }
                     cache.set(key, entry, seconds)
+                    if read.permission_fields:
+                        try:
+                            counters().set(_subject_key(request), {"versions": current, "fields": subject}, seconds)
+                        except Exception:
+                            logger.warning("cache counters unavailable; permission subject not kept", exc_info=True)
 
                 response.add_post_render_callback(store)
             return response

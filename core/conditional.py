@@ -7,6 +7,13 @@ does, whatever write changed it (a ticket's lines, payments, mechanics, a tax ra
 that keeps a version of its own (a per-ticket cache version, say) may supply it instead with
 `register_version_source`: the ETag is then made from that version, without serializing.
 
+A version must be read before the body it tags is built: a version read afterwards can name a
+write the body does not show, and that stale body would then keep being answered 304 (or let a
+blind If-Match through). So a GET takes the versions its cached read read (core.caching's
+`versions_read`) and, when they match If-None-Match, is answered 304 before any body is built
+(`not_modified`, called by `cache_read` after the permission checks); a PUT/PATCH answer reads
+the version after its write and then builds the body it sends.
+
 `If-Match` is checked under the resource's row lock, in the transaction the write then runs in
 (`ConditionalMixin.precondition`): a second client that read the same version waits for the
 first write to commit, then finds its tag stale and gets 412, so two clients can never both
@@ -14,7 +21,7 @@ write over the same version.
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 
 import orjson
@@ -25,10 +32,13 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from core.caching import versions_read
 from core.renderers import json_default
 from core.services import locked_row
 
-VersionSource = Callable[[int], object | None]
+# source(pk, known): the resource's version, from `known` (versions read earlier, name -> value)
+# when given, else read now; None when it has none (then the representation's hash is used).
+VersionSource = Callable[[int, Mapping[str, int] | None], object | None]
 _version_sources: dict[str, VersionSource] = {}
 
 # The ViewSet actions whose 200 answers carry an ETag: reading, replacing or changing one resource.
@@ -42,8 +52,10 @@ class PreconditionFailed(APIException):
 
 
 def register_version_source(resource: str, source: VersionSource) -> None:
-    """Let `source(pk)` supply the version the ETags of `resource` ("tickets") are made from. It
-    must change whenever the representation does; returning None falls back to the hash."""
+    """Let `source(pk, known)` supply the version the ETags of `resource` ("tickets") are made
+    from. It must change whenever the representation does and never repeat an earlier value;
+    returning None falls back to the hash. With `known` (versions read before a body was built)
+    it must use those and nothing read later, returning None when they do not hold its version."""
     _version_sources[resource] = source
 
 
@@ -53,14 +65,18 @@ def representation_etag(data) -> str:
     return quote_etag(hashlib.sha256(text).hexdigest()[:40])
 
 
-def etag_for(resource: str, pk: int, data: Callable[[], object]) -> str:
+def version_etag(resource: str, pk: int, known: Mapping[str, int] | None = None) -> str | None:
+    """The ETag of one resource from its registered version source (from `known` versions, else
+    the current ones); None when it has no version."""
+    source = _version_sources.get(resource)
+    version = source(pk, known) if source is not None else None
+    return None if version is None else quote_etag(f"{resource}-{pk}-{version}")
+
+
+def etag_for(resource: str, pk: int, data: Callable[[], object], known: Mapping[str, int] | None = None) -> str:
     """The ETag of one resource: from its registered version source, else from its
     representation (`data()`, called only when needed)."""
-    source = _version_sources.get(resource)
-    version = source(pk) if source is not None else None
-    if version is not None:
-        return quote_etag(f"{resource}-{pk}-{version}")
-    return representation_etag(data())
+    return version_etag(resource, pk, known) or representation_etag(data())
 
 
 def etag_matches(header: str, etag: str) -> bool:
@@ -77,7 +93,9 @@ class ConditionalMixin:
 
     - `retrieve`, `update`, `partial_update` answers (200) carry an ETag; a GET whose
       If-None-Match holds it is answered 304 with no body. This happens in finalize_response,
-      outside any `cache_read` wrapper, so a 304 is never cached and a cached 200 keeps its tag.
+      outside any `cache_read` wrapper, so a 304 is never cached and a cached 200 keeps its tag;
+      or, for a resource with a version source and a cached read, in `not_modified`, before the
+      body is built.
     - With If-Match, `update`, `partial_update`, `destroy` (ConditionalDestroyMixin) and the actions decorated with
       `@if_match` run in one transaction that first locks the resource's row and compares the
       tag of what is stored now: stale is 412 and nothing changes.
@@ -105,6 +123,32 @@ class ConditionalMixin:
         if not etag_matches(header, self.current_etag()):
             raise PreconditionFailed()
 
+    def not_modified(self, request, versions: Mapping[str, int]) -> HttpResponseNotModified | None:
+        """304 when If-None-Match holds the tag of `versions` (read by the cached read before any
+        body); None when it does not, or the resource has no version source (the body decides)."""
+        header = request.headers.get("If-None-Match")
+        if header is None or self.action != "retrieve":
+            return None
+        etag = version_etag(self.etag_resource, self._resource_pk(), versions)
+        if etag is None or not etag_matches(header, etag):
+            return None
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
+
+    def _answer_etag(self, request, response) -> str:
+        pk = self._resource_pk()
+        if request.method in ("GET", "HEAD"):
+            # Only versions read before the body: none read (no cached read) means the hash.
+            return etag_for(self.etag_resource, pk, lambda: response.data, versions_read(request) or {})
+        etag = version_etag(self.etag_resource, pk)  # after the write (and its commit)
+        if etag is not None:
+            # The body the write built may predate a write committed before this version was
+            # read; the one sent is built after, so it shows at least what the tag names.
+            response.data = self.representation()
+            return etag
+        return representation_etag(response.data)
+
     def update(self, request, *args, **kwargs):
         if "If-Match" not in request.headers:
             return super().update(request, *args, **kwargs)
@@ -118,10 +162,14 @@ class ConditionalMixin:
             return response
         etag = response.get("ETag")
         if etag is None and isinstance(response, Response) and response.data is not None:
-            etag = etag_for(self.etag_resource, self._resource_pk(), lambda: response.data)
+            etag = self._answer_etag(request, response)
             response["ETag"] = etag
         header = request.headers.get("If-None-Match")
         if etag and header is not None and request.method in ("GET", "HEAD") and etag_matches(header, etag):
+            if isinstance(response, Response) and not response.is_rendered:
+                # Rendered (not sent) so that a cached read stores it: the next conditional GET
+                # is then answered from the version alone instead of building the body again.
+                response.render()
             not_modified = HttpResponseNotModified()
             for name in ("ETag", "Vary", "Cache-Control"):
                 if name in response:

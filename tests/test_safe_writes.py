@@ -161,7 +161,7 @@ def test_a_cached_read_keeps_its_etag_and_answers_304(staff_client, resources):
 
 def test_a_version_source_supplies_the_ticket_etag(staff_client, make_ticket, monkeypatch):
     ticket = make_ticket()
-    monkeypatch.setitem(conditional._version_sources, "tickets", lambda pk: 7)
+    monkeypatch.setitem(conditional._version_sources, "tickets", lambda pk, known: 7)
 
     response = staff_client.get(f"/tickets/{ticket.pk}")
     stale = staff_client.patch(

@@ -8,6 +8,8 @@
   their services bump it with "tickets".
 """
 
+from collections.abc import Mapping
+
 from core.caching import bump, generations
 
 TICKET_LISTS = "tickets"
@@ -23,10 +25,15 @@ def bump_ticket(ticket_id: int) -> None:
     bump(TICKET_LISTS, ticket_version(ticket_id))
 
 
-def ticket_detail_version(ticket_id: int) -> str | None:
+def ticket_detail_version(ticket_id: int, known: Mapping[str, int] | None = None) -> str | None:
     """The version GET /tickets/<id> is cached under ("<ticket-details>.<ticket:id>"): it changes
     whenever the ticket's representation may have, so a validator (ETag) can be made from it
-    without building the body. None when the counters cannot be read."""
+    without building the body (core.conditional's version source for "tickets"). From `known`
+    (the versions a cached read read before its body) when given, else the current counters.
+    None when they cannot be read: the ETag is then the representation's hash. A lost counter
+    restarts at the current time (core.caching.generations), above any value it had."""
     names = [TICKET_DETAILS, ticket_version(ticket_id)]
-    current = generations(names)
-    return None if current is None else ".".join(str(current[name]) for name in names)
+    current = generations(names) if known is None else known
+    if current is None or any(current.get(name) is None for name in names):
+        return None
+    return ".".join(str(current[name]) for name in names)

@@ -22,7 +22,7 @@ def test_any_change_of_the_data_changes_the_tag(changed):
 
 def test_a_registered_version_source_makes_the_tag_without_the_representation(monkeypatch):
     monkeypatch.setattr(conditional, "_version_sources", {})
-    conditional.register_version_source("tickets", lambda pk: pk * 10)
+    conditional.register_version_source("tickets", lambda pk, known: pk * 10)
 
     def representation():
         raise AssertionError("not needed")
@@ -32,7 +32,7 @@ def test_a_registered_version_source_makes_the_tag_without_the_representation(mo
 
 
 def test_a_version_source_answering_none_falls_back_to_the_hash(monkeypatch):
-    monkeypatch.setattr(conditional, "_version_sources", {"tickets": lambda pk: None})
+    monkeypatch.setattr(conditional, "_version_sources", {"tickets": lambda pk, known: None})
 
     assert conditional.etag_for("tickets", 4, lambda: {"id": 4}) == conditional.representation_etag({"id": 4})
 
