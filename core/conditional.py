@@ -1,23 +1,24 @@
 """Conditional requests (RFC 9110 §13): the `ETag` of a single resource, `If-None-Match` on its
 reads (304) and `If-Match` on its writes (412).
 
-Every ETag the API sends is made here, by `etag_for`. By default it is a hash of the resource's
-JSON representation (as the caller receives it), so it changes exactly when the representation
-does, whatever write changed it (a ticket's lines, payments, mechanics, a tax rate). A resource
-that keeps a version of its own (a per-ticket cache version, say) may supply it instead with
-`register_version_source`: the ETag is then made from that version, without serializing.
+Every ETag the API sends is made here, by `etag_for`: a digest of the resource's JSON
+representation (as the caller receives it), so it changes exactly when the representation does,
+whatever write changed it (a ticket's lines, payments, mechanics, a tax rate). A resource that
+keeps a version of its own (the per-ticket cache version) registers it with
+`register_version_source`; its tags are then "<resource>-<id>-<version>-<digest>".
 
-A version must be read before the body it tags is built: a version read afterwards can name a
-write the body does not show, and that stale body would then keep being answered 304 (or let a
-blind If-Match through). So a GET takes the versions its cached read read (core.caching's
-`versions_read`) and, when they match If-None-Match, is answered 304 before any body is built
-(`not_modified`, called by `cache_read` after the permission checks); a PUT/PATCH answer reads
-the version after its write and then builds the body it sends.
+The version answers If-None-Match: a GET takes the versions its cached read read before any body
+(core.caching's `versions_read`) and, when a tag of If-None-Match names them, is answered 304
+before any body is built (`not_modified`, called by `cache_read` after the permission checks). A
+version must be read before the body it tags: one read afterwards could name a write the body
+does not show. A PUT/PATCH answer reads the version after its write, then builds the body it sends.
 
-`If-Match` is checked under the resource's row lock, in the transaction the write then runs in
-(`ConditionalMixin.precondition`): a second client that read the same version waits for the
-first write to commit, then finds its tag stale and gets 412, so two clients can never both
-write over the same version.
+The digest answers If-Match, under the resource's row lock, in the transaction the write then runs
+in (`ConditionalMixin.precondition`): the representation stored now must be the one the tag was
+sent with. A version alone could not decide it: the cache's counters move around a commit, not
+with it, so a tag read during another write's transaction can name that write's version beside a
+body without it. A second client that read the same representation waits for the first write to
+commit, then finds it changed and gets 412, so two clients can never both write over it.
 """
 
 import hashlib
@@ -59,24 +60,36 @@ def register_version_source(resource: str, source: VersionSource) -> None:
     _version_sources[resource] = source
 
 
-def representation_etag(data) -> str:
-    """A strong ETag from a representation: the same data, the same tag, however it is ordered."""
+def representation_digest(data) -> str:
+    """A digest of a representation: the same data, the same digest, however it is ordered."""
     text = orjson.dumps(data, default=json_default, option=orjson.OPT_SORT_KEYS)
-    return quote_etag(hashlib.sha256(text).hexdigest()[:40])
+    return hashlib.sha256(text).hexdigest()[:40]
 
 
-def version_etag(resource: str, pk: int, known: Mapping[str, int] | None = None) -> str | None:
-    """The ETag of one resource from its registered version source (from `known` versions, else
-    the current ones); None when it has no version."""
+def representation_etag(data) -> str:
+    """A strong ETag from a representation alone."""
+    return quote_etag(representation_digest(data))
+
+
+def version_prefix(resource: str, pk: int, known: Mapping[str, int] | None = None) -> str | None:
+    """The start of a versioned ETag of one resource, "<resource>-<pk>-<version>-", from its
+    registered version source (from `known` versions, else the current ones); None without one."""
     source = _version_sources.get(resource)
     version = source(pk, known) if source is not None else None
-    return None if version is None else quote_etag(f"{resource}-{pk}-{version}")
+    return None if version is None else f"{resource}-{pk}-{version}-"
 
 
 def etag_for(resource: str, pk: int, data: Callable[[], object], known: Mapping[str, int] | None = None) -> str:
-    """The ETag of one resource: from its registered version source, else from its
-    representation (`data()`, called only when needed)."""
-    return version_etag(resource, pk, known) or representation_etag(data())
+    """The ETag of one resource: its version (when it has a source) and the digest of `data()`,
+    the representation sent with it."""
+    prefix = version_prefix(resource, pk, known)  # before the body: it may name no later write
+    digest = representation_digest(data())
+    return quote_etag(digest if prefix is None else prefix + digest)
+
+
+def _strong_tags(header: str) -> list[str]:
+    """The header's strong tags, without their quotes."""
+    return [tag.strip('"') for tag in parse_etags(header) if not tag.startswith("W/")]
 
 
 def etag_matches(header: str, etag: str) -> bool:
@@ -84,7 +97,22 @@ def etag_matches(header: str, etag: str) -> bool:
     any existing resource, a weak tag (W/"...") never matches."""
     if header.strip() == "*":
         return True
-    return etag in [quote_etag(tag) for tag in parse_etags(header) if not tag.startswith("W/")]
+    return etag in [quote_etag(tag) for tag in _strong_tags(header)]
+
+
+def digest_matches(header: str, digest: str) -> bool:
+    """If-Match against the representation stored now: a tag matches when the representation it
+    was sent with is the current one, whatever version it names (`*`: any)."""
+    if header.strip() == "*":
+        return True
+    return any(tag.rsplit("-", 1)[-1] == digest for tag in _strong_tags(header))
+
+
+def version_matches(header: str, prefix: str) -> str | None:
+    """The tag of If-None-Match that names the version `prefix` names (`*`: any), or None."""
+    if header.strip() == "*":
+        return "*"
+    return next((tag for tag in _strong_tags(header) if tag.startswith(prefix)), None)
 
 
 class ConditionalMixin:
@@ -107,9 +135,6 @@ class ConditionalMixin:
         """The resource as a GET of it answers now."""
         return self.get_serializer(self.get_object()).data
 
-    def current_etag(self) -> str:
-        return etag_for(self.etag_resource, self._resource_pk(), self.representation)
-
     def _resource_pk(self) -> int:
         return int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
 
@@ -120,20 +145,22 @@ class ConditionalMixin:
             return
         model = self.get_queryset().model
         locked_row(model, self._resource_pk())
-        if not etag_matches(header, self.current_etag()):
+        if not digest_matches(header, representation_digest(self.representation())):
             raise PreconditionFailed()
 
     def not_modified(self, request, versions: Mapping[str, int]) -> HttpResponseNotModified | None:
-        """304 when If-None-Match holds the tag of `versions` (read by the cached read before any
-        body); None when it does not, or the resource has no version source (the body decides)."""
+        """304 when If-None-Match holds a tag of the version `versions` name (read by the cached
+        read before any body); None when it does not, or the resource has no version source (the
+        body decides)."""
         header = request.headers.get("If-None-Match")
         if header is None or self.action != "retrieve":
             return None
-        etag = version_etag(self.etag_resource, self._resource_pk(), versions)
-        if etag is None or not etag_matches(header, etag):
+        prefix = version_prefix(self.etag_resource, self._resource_pk(), versions)
+        tag = None if prefix is None else version_matches(header, prefix)
+        if tag is None or tag == "*":
             return None
         response = HttpResponseNotModified()
-        response["ETag"] = etag
+        response["ETag"] = quote_etag(tag)
         return response
 
     def _answer_etag(self, request, response) -> str:
@@ -141,13 +168,13 @@ class ConditionalMixin:
         if request.method in ("GET", "HEAD"):
             # Only versions read before the body: none read (no cached read) means the hash.
             return etag_for(self.etag_resource, pk, lambda: response.data, versions_read(request) or {})
-        etag = version_etag(self.etag_resource, pk)  # after the write (and its commit)
-        if etag is not None:
-            # The body the write built may predate a write committed before this version was
-            # read; the one sent is built after, so it shows at least what the tag names.
-            response.data = self.representation()
-            return etag
-        return representation_etag(response.data)
+        prefix = version_prefix(self.etag_resource, pk)  # after the write (and its commit)
+        if prefix is None:
+            return representation_etag(response.data)
+        # The body the write built may predate a write committed before this version was read;
+        # the one sent is built after, so it shows at least what the tag names.
+        response.data = self.representation()
+        return quote_etag(prefix + representation_digest(response.data))
 
     def update(self, request, *args, **kwargs):
         if "If-Match" not in request.headers:
