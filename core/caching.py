@@ -171,15 +171,6 @@ def _entry_key(request, read: CachedRead, versions: dict[str, int]) -> str:
     return f"read:{version}:{audience}:{renderer}:{url}"
 
 
-def version_tag(request) -> str | None:
-    """What the answer to this request is stored under (versions, audience, URL): the same while
-    no write touched what it shows. None when the request is no cached read. A validator
-    (ETag) derived from it needs no body built; being read before the body was, it can never
-    name a newer version than the body shows (a version read after building could, when a
-    write commits in between, and a stale body would then be answered 304)."""
-    return getattr(request, "cache_entry_key", None)
-
-
 def versions_read(request) -> dict[str, int] | None:
     """The versions (name -> value) the cached read of this request is answered under, read before
     its body was built or looked up; None when the request is no cached read or the cache could
@@ -237,7 +228,7 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
             current = generations(wanted, None if prefetched is NOT_PREFETCHED else prefetched)
             if current is None:
                 return action(request, *args, **kwargs)
-            key = request.cache_entry_key = _entry_key(request, read, current)
+            key = _entry_key(request, read, current)
             setattr(request, VERSIONS_READ, current)
             # A conditional GET the versions alone answer (304): after the authentication and the
             # permission checks, before any body is read or built.
