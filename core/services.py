@@ -64,3 +64,14 @@ def queue_due(model: type[models.Model], *, now: datetime, requeue_seconds: floa
     if due:
         model.objects.filter(pk__in=due).update(queued_at=now)
     return due
+
+
+def delete_in_batches(queryset: models.QuerySet, *, batch: int = 1000) -> int:
+    """Delete the rows of `queryset` a batch at a time, each batch in a transaction of its own (no
+    long lock on a table others write to); returns how many were deleted."""
+    removed = 0
+    while ids := list(queryset.order_by().values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            queryset.model.objects.filter(pk__in=ids).delete()
+        removed += len(ids)
+    return removed

@@ -19,13 +19,13 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from core.renderers import JSONRenderer
+from core.services import delete_in_batches
 from events.models import Event, EventType
 from events.signals import event_published
 
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 1000
-PRUNE_BATCH = 1000
 
 
 def iso_timestamp(moment: datetime) -> str:
@@ -95,13 +95,4 @@ def prune_events(*, now: datetime | None = None) -> int:
     """Remove dispatched events older than EVENTS_RETENTION_DAYS, with what their consumers kept
     of them (the webhook delivery log). Returns how many events were removed."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.EVENTS_RETENTION_DAYS)
-    removed = 0
-    while batch := list(
-        Event.objects.filter(dispatched_at__isnull=False, created_at__lt=cutoff).values_list("pk", flat=True)[
-            :PRUNE_BATCH
-        ]
-    ):
-        with transaction.atomic():
-            Event.objects.filter(pk__in=batch).delete()
-        removed += len(batch)
-    return removed
+    return delete_in_batches(Event.objects.filter(dispatched_at__isnull=False, created_at__lt=cutoff))

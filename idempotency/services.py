@@ -17,9 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, ServiceError
+from core.services import delete_in_batches
 from idempotency.models import IdempotencyKey, State
-
-PRUNE_BATCH = 1000
 
 
 class KeyReused(ServiceError):
@@ -107,10 +106,4 @@ def release(*, record: IdempotencyKey) -> None:
 def prune_keys(*, now: datetime | None = None) -> int:
     """Remove keys older than IDEMPOTENCY_KEY_SECONDS; returns how many."""
     cutoff = (now or timezone.now()) - _lifetime()
-    removed = 0
-    while batch := list(
-        IdempotencyKey.objects.filter(created_at__lte=cutoff).values_list("pk", flat=True)[:PRUNE_BATCH]
-    ):
-        IdempotencyKey.objects.filter(pk__in=batch).delete()
-        removed += len(batch)
-    return removed
+    return delete_in_batches(IdempotencyKey.objects.filter(created_at__lte=cutoff))

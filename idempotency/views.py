@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
-from core.exceptions import APIConflict
 from idempotency import services
 from idempotency.models import IdempotencyKey
 
@@ -68,8 +67,6 @@ def idempotent(handler):
             claim = services.claim(caller=caller, key=key, fingerprint=fingerprint_of(request))
         except services.KeyReused as exc:
             raise KeyReused(exc.message) from exc
-        except services.KeyInProgress as exc:
-            raise APIConflict(exc.message) from exc
         if claim.replay:
             return replay(claim.record)
         try:

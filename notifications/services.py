@@ -31,7 +31,7 @@ from kombu.exceptions import KombuError
 
 from core.errors import Conflict, InvalidInput
 from core.ratelimits import clear_sign_in_failures
-from core.services import claim_lease, locked_row, queue_due
+from core.services import claim_lease, delete_in_batches, locked_row, queue_due
 from core.text import normalize_email
 from customers import services as customer_services
 from customers.models import Customer
@@ -341,18 +341,9 @@ def sweep_emails(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
     return {"lost": len(lost), "queued": len(due)}
 
 
-PRUNE_BATCH = 1000
-
-
 def prune_emails(*, now=None) -> int:
     """Remove emails sent, skipped or failed more than EVENTS_RETENTION_DAYS ago (the addresses
     a reset was asked for among them); pending ones stay. Returns how many were removed."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.EVENTS_RETENTION_DAYS)
     done = [Email.State.SENT, Email.State.SKIPPED, Email.State.FAILED]
-    removed = 0
-    while batch := list(
-        Email.objects.filter(state__in=done, created_at__lt=cutoff).values_list("pk", flat=True)[:PRUNE_BATCH]
-    ):
-        Email.objects.filter(pk__in=batch).delete()
-        removed += len(batch)
-    return removed
+    return delete_in_batches(Email.objects.filter(state__in=done, created_at__lt=cutoff))

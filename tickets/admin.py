@@ -87,6 +87,10 @@ class FrozenTicketInline(BoundedAutocomplete):
     def _open(self, request, obj) -> bool:
         return obj is None or not obj.is_frozen
 
+    @admin.display(description="amount")
+    def amount(self, line) -> str:
+        return "" if line.pk is None else money.line_amount(line.quantity, line.unit_price)
+
     def has_add_permission(self, request, obj=None) -> bool:
         return self._open(request, obj) and super().has_add_permission(request, obj)
 
@@ -161,10 +165,6 @@ class TicketInventoryInline(FrozenTicketInline, admin.TabularInline):
             kwargs["widget"] = PartsAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="amount")
-    def amount(self, line) -> str:
-        return "" if line.pk is None else money.line_amount(line.quantity, line.unit_price)
-
     @admin.display(description="on hand")
     def on_hand(self, line) -> str:
         if line.pk is None:
@@ -190,10 +190,6 @@ class TicketLineInline(FrozenTicketInline, admin.TabularInline):
     autocomplete_fields = ["mechanic"]
     related = ("mechanic",)
     verbose_name = "labor or fee line"
-
-    @admin.display(description="amount")
-    def amount(self, line) -> str:
-        return "" if line.pk is None else money.line_amount(line.quantity, line.unit_price)
 
 
 class PaymentInline(ViewOnly, admin.TabularInline):

@@ -98,11 +98,6 @@ def with_totals(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 NEEDS_APPROVAL = Q(status__in=AWAITING_APPROVAL_STATUSES, unbilled_total__gt=F("approved_total"))
 
 
-def needing_approval(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """API.md's needs_approval, in SQL: approved or in progress, the total above the approved one."""
-    return queryset.alias(unbilled_total=_unbilled_total()).filter(NEEDS_APPROVAL)
-
-
 def waiting_for_approval(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Estimates the customer has not approved yet, and tickets whose new total waits for the
     customer's approval (needs_approval). Each arm names its statuses, so the status index

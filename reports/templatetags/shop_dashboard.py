@@ -8,14 +8,10 @@ from django import template
 from django.urls import reverse
 
 from reports import charts, selectors
-from tickets.admin_lists import STATUS_LABELS, status_badge
+from tickets.admin_lists import STATUS_LABELS, status_badge, ticket_list_url
 from tickets.models import Status
 
 register = template.Library()
-
-
-def _ticket_list(**filters) -> str:
-    return f"{reverse('admin:tickets_ticket_changelist')}?{'&'.join(f'{k}={v}' for k, v in filters.items())}"
 
 
 @register.inclusion_tag("admin/reports/dashboard.html", takes_context=True)
@@ -31,7 +27,7 @@ def shop_dashboard(context) -> dict:
             "badge": status_badge(status),
             "count": board.status_counts[status],
             "today": board.day_board.get(status, 0),
-            "url": _ticket_list(state="all", status__exact=status),
+            "url": ticket_list_url(state="all", status__exact=status),
         }
         for status in Status.values
     ]
@@ -40,15 +36,15 @@ def shop_dashboard(context) -> dict:
         "board": board,
         "statuses": statuses,
         "today_total": sum(board.day_board.values()),
-        "today_url": _ticket_list(
+        "today_url": ticket_list_url(
             state="all", service_date__gte=board.today, service_date__lt=board.today + timedelta(days=1)
         ),
         "waiting": [(ticket, status_badge(ticket.status)) for ticket in board.waiting],
-        "waiting_url": _ticket_list(state="waiting"),
+        "waiting_url": ticket_list_url(state="waiting"),
         "ready": [(ticket, status_badge(ticket.status)) for ticket in board.ready],
-        "ready_url": _ticket_list(state="ready"),
+        "ready_url": ticket_list_url(state="ready"),
         "low_stock_url": f"{reverse('admin:inventory_inventory_changelist')}?stock=low",
-        "receivables_url": _ticket_list(state="all", status__exact=Status.INVOICED),
+        "receivables_url": ticket_list_url(state="all", status__exact=Status.INVOICED),
         "receivables_total": sum((owed for _, owed in board.receivables.values()), Decimal("0.00")),
         "chart": charts.bar_chart(board.revenue),
     }
