@@ -112,7 +112,6 @@ def bump(*names: str) -> None:
 
 @dataclass(frozen=True)
 class CachedRead:
-    seconds: int
     versions: Callable  # (view) -> the generation names the answer shows
     per_caller: bool = False
     permission_fields: tuple[str, ...] = ()
@@ -210,7 +209,7 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
     def names(view) -> list[str]:
         return [name(view) if callable(name) else name for name in versions]
 
-    read = CachedRead(seconds, names, per_caller, tuple(permission_fields))
+    read = CachedRead(names, per_caller, tuple(permission_fields))
 
     def decorator(action):
         @wraps(action)

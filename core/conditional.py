@@ -23,7 +23,7 @@ commit, then finds it changed and gets 412, so two clients can never both write 
 
 import hashlib
 from collections.abc import Callable, Mapping
-from functools import wraps
+from functools import partial, wraps
 
 import orjson
 from django.db import transaction
@@ -177,11 +177,7 @@ class ConditionalMixin:
         return quote_etag(prefix + representation_digest(response.data))
 
     def update(self, request, *args, **kwargs):
-        if "If-Match" not in request.headers:
-            return super().update(request, *args, **kwargs)
-        with transaction.atomic():
-            self.precondition()
-            return super().update(request, *args, **kwargs)
+        return _checking_if_match(self, request, partial(super().update, request, *args, **kwargs))
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -210,11 +206,17 @@ class ConditionalDestroyMixin(ConditionalMixin):
     any ViewSet with a `destroy`, so that is not in ConditionalMixin)."""
 
     def destroy(self, request, *args, **kwargs):
-        if "If-Match" not in request.headers:
-            return super().destroy(request, *args, **kwargs)
-        with transaction.atomic():
-            self.precondition()
-            return super().destroy(request, *args, **kwargs)
+        return _checking_if_match(self, request, partial(super().destroy, request, *args, **kwargs))
+
+
+def _checking_if_match(view: ConditionalMixin, request, write: Callable):
+    """`write()`, after If-Match (when sent) is checked under the row lock in the transaction the
+    write then runs in."""
+    if "If-Match" not in request.headers:
+        return write()
+    with transaction.atomic():
+        view.precondition()
+        return write()
 
 
 def if_match(handler):
@@ -223,11 +225,7 @@ def if_match(handler):
 
     @wraps(handler)
     def conditional_handler(view, request, *args, **kwargs):
-        if "If-Match" not in request.headers:
-            return handler(view, request, *args, **kwargs)
-        with transaction.atomic():
-            view.precondition()
-            return handler(view, request, *args, **kwargs)
+        return _checking_if_match(view, request, partial(handler, view, request, *args, **kwargs))
 
     conditional_handler.checks_if_match = True
     return conditional_handler
