@@ -168,9 +168,8 @@ def redis_cache(settings):
     # workers) never clear each other's (tests/caches.py).
     redis = {"BACKEND": "tests.caches.NamespacedRedisCache", "LOCATION": REDIS_URL}
     settings.CACHES = {
-        "default": {**redis, "KEY_PREFIX": NAMESPACE, "OPTIONS": {"IGNORE_EXCEPTIONS": True}},
+        "default": {**redis, "KEY_PREFIX": NAMESPACE},
         "limits": {**redis, "KEY_PREFIX": f"{NAMESPACE}:limits"},
-        "accounts": {**redis, "KEY_PREFIX": f"{NAMESPACE}:accounts"},
     }
     caches["default"].clear()
     yield caches["default"]

@@ -44,15 +44,15 @@ def account_and_values(token, also: Sequence[str] = ()):
 class ShopJWTAuthentication(JWTAuthentication):
     """SimpleJWT's JWT authentication for customers and staff alike. The account comes from
     Django's cache (accounts/principals.py) instead of a query on every request, read together
-    with the version counters of the request's cached read, if it is one (core.caching): a
-    cached answer then costs one more cache read, not three."""
+    with what the request's cached read needs, if it is one (core.caching): its versions and
+    its stored answer, so that a cached answer costs no cache read of its own."""
 
     def authenticate(self, request):
         self.wanted = caching.prefetch_keys(request)
         self.values = None
         authenticated = super().authenticate(request)
         if authenticated is not None and self.wanted:
-            caching.remember(request, self.values)
+            caching.remember(request, self.wanted, self.values)
         return authenticated
 
     def get_raw_token(self, header: bytes) -> bytes | None:

@@ -28,7 +28,7 @@ TOMBSTONE = "changed"
 
 
 def accounts_cache():
-    return caches["accounts"]
+    return caches["default"]
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,27 @@
-"""Cached reads, made fresh by every write, answered in two cache round trips.
+"""Cached reads, made fresh by every write, answered in one cache round trip.
 
 A cached read is a ViewSet action decorated with `cache_read(...)` (through `method_decorator`).
 DRF has authenticated the caller, checked the view's permissions and counted rate limits before
 the decorated action runs, so a 401, 403 or 429 never comes from the cache.
 
-What an entry is stored under (the "default" cache):
-- the current versions of what the answer shows: generation counters, one per resource
-  ("customers", "mechanics", "tickets", "ticket-details") or per record ("ticket:42"); a write
-  bumps them, so every entry stored before is never looked up again and expires on its own;
-- who shares it: every caller allowed to see the answer gets the same body, so by default all
-  of them share one entry; a read whose body depends on the caller (a customer's own tickets)
-  names its audience (`per_caller`);
-- the absolute URL (Link headers name the host) and the negotiated renderer.
+What an entry is kept under, and with (the "default" cache):
+- its key: who shares it (every caller allowed to see the answer gets the same body, so by
+  default all of them share one entry; a read whose body depends on the caller, a customer's own
+  tickets, names its audience: `per_caller`), the negotiated renderer and the absolute URL (Link
+  headers name the host);
+- beside the body, the versions of what the answer shows: generation counters, one per resource
+  ("customers", "mechanics", "tickets", "ticket-details") or per record ("ticket:42"). A write
+  bumps them, and an entry is answered only while its versions are the current ones: the next
+  read after a write builds the body again and replaces the entry.
 Only 200s are stored. A read whose permission depends on the record (a customer may open only
 their own ticket) stores the fields the view's object permission reads (`permission_fields`)
 beside the body, and a hit checks them with the view's own permission classes first.
 
-Round trips on a hit: the counters live in the "accounts" cache beside the callers' accounts
-(accounts/principals.py), and ShopJWTAuthentication reads the caller's account and the versions
-this request's cached read needs in one `get_many` (`prefetch_keys`, `remember`); the stored
-answer is the second read.
+Round trips on a hit: one. ShopJWTAuthentication reads the caller's account (accounts/principals.py,
+in the same cache) together with the keys this request's cached read needs (`prefetch_keys`,
+`remember`): the versions and the entry itself, whose key names nothing the authentication does
+not know yet. A read per caller, or a conditional GET whose tag is out of date, reads its entry
+in a second round trip.
 
 Who bumps: the service that makes the write, explicitly, for each resource whose cached reads may
 show it (tickets' services bump "tickets" and the ticket's own version through
@@ -39,25 +41,22 @@ from dataclasses import dataclass
 from functools import wraps
 from types import SimpleNamespace
 
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import patch_response_headers, patch_vary_headers
 
 logger = logging.getLogger(__name__)
 
-# The generation counters share the accounts' cache (not the pages'): one get_many reads the
-# caller's account and the versions together, and culling pages never evicts a counter.
-COUNTERS_CACHE = "accounts"
-# The request attribute holding the versions read with the caller's account.
-PREFETCHED = "cache_versions"
+# The request attribute holding what the authentication read for the request's cached read with
+# the caller's account: key -> value (None: not found) for each key it asked for; None when the
+# cache could not be read.
+PREFETCHED = "cache_prefetched"
 NOT_PREFETCHED = object()
 # The request attribute holding the versions a cached read is answered under, read before its body.
 VERSIONS_READ = "cache_versions_read"
-
-
-def counters():
-    return caches[COUNTERS_CACHE]
+# The audience of an entry every caller allowed to see it shares.
+SHARED = "all"
 
 
 def _generation_key(name: str) -> str:
@@ -66,17 +65,16 @@ def _generation_key(name: str) -> str:
 
 def generations(names: Iterable[str], known: dict | None = None) -> dict[str, int] | None:
     """The current generation of each name, from `known` (counter key -> value, as read with the
-    caller's account) or the counters cache. A missing counter (never set, or evicted) starts at
+    caller's account) or the cache. A missing counter (never set, or evicted) starts at
     the current time in microseconds, a value no earlier entry can have been stored under. None
     when the cache cannot be read: the read is then answered without the cache."""
     keys = {name: _generation_key(name) for name in names}
-    store = counters()
     try:
-        values = dict(known) if known is not None else store.get_many(list(keys.values()))
+        values = dict(known) if known is not None else cache.get_many(list(keys.values()))
         for key in keys.values():
             if values.get(key) is None:
-                store.add(key, time.time_ns() // 1000, timeout=None)
-                values[key] = store.get(key)
+                cache.add(key, time.time_ns() // 1000, timeout=None)
+                values[key] = cache.get(key)
     except Exception:
         logger.warning("cache counters unavailable; answering without the cache", exc_info=True)
         return None
@@ -96,13 +94,12 @@ def bump(*names: str) -> None:
     sees the old rows and may store them under the new generation."""
 
     def bump_now() -> None:
-        store = counters()
         for name in names:
             key = _generation_key(name)
             try:
-                store.incr(key)
+                cache.incr(key)
             except ValueError:  # no counter yet: the next reader starts a new one
-                store.delete(key)
+                cache.delete(key)
             except Exception:
                 logger.warning("cache counters unavailable; could not bump %s", name, exc_info=True)
 
@@ -131,9 +128,10 @@ def _subject_key(request) -> str:
 
 
 def prefetch_keys(request) -> list[str]:
-    """The counter keys the cached read this (DRF) request is routed to will need, and the stored
-    permission subject of its record (a conditional GET may answer 304 with it alone), read by the
-    authentication together with the caller's account; none for any other request."""
+    """The keys the cached read this (DRF) request is routed to will need, for the authentication
+    to read together with the caller's account: the versions, and the entry when its key names
+    no caller (a conditional GET: the stored permission subject of its record instead, with which
+    the versions alone may answer 304); none for any other request."""
     if request.method != "GET":
         return []
     view = (getattr(request, "parser_context", None) or {}).get("view")
@@ -144,14 +142,18 @@ def prefetch_keys(request) -> list[str]:
         keys = [_generation_key(name) for name in read.names(view)]
     except (KeyError, ValueError):  # a path the action will refuse anyway
         return []
-    if read.permission_fields and "If-None-Match" in request.headers:
-        keys.append(_subject_key(request))
+    if "If-None-Match" in request.headers:
+        if read.permission_fields:
+            keys.append(_subject_key(request))
+    elif not read.per_caller:
+        keys.append(_entry_key(request, SHARED))
     return keys
 
 
-def remember(request, values: dict | None) -> None:
-    """Keep the counters read with the caller's account (None: the cache was unavailable)."""
-    setattr(request, PREFETCHED, values)
+def remember(request, keys: list[str], values: dict | None) -> None:
+    """Keep what the authentication read of `keys` (a get_many's answer, or None when the cache
+    was unavailable)."""
+    setattr(request, PREFETCHED, None if values is None else {key: values.get(key) for key in keys})
 
 
 def _audience(request) -> str:
@@ -161,13 +163,31 @@ def _audience(request) -> str:
     return f"{user._meta.label_lower}:{user.pk}"
 
 
-def _entry_key(request, read: CachedRead, versions: dict[str, int]) -> str:
-    # Every part that decides the body; the URL hashed so that keys stay short whatever its length.
-    audience = _audience(request) if read.per_caller else "all"
+def _entry_key(request, audience: str) -> str:
+    # Every part that decides the body but its versions (kept in the entry); the URL hashed so
+    # that keys stay short whatever its length.
     renderer = getattr(getattr(request, "accepted_renderer", None), "format", "")
     url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-    version = ".".join(f"{name}={value}" for name, value in sorted(versions.items()))
-    return f"read:{version}:{audience}:{renderer}:{url}"
+    return f"read:{audience}:{renderer}:{url}"
+
+
+def _cached(key: str, prefetched):
+    """The value under `key`: as read with the caller's account if it was, else from the cache
+    (None when missing or unreadable: the read is then built from the database)."""
+    if isinstance(prefetched, dict) and key in prefetched:
+        return prefetched[key]
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("cache unavailable; reading from the database", exc_info=True)
+        return None
+
+
+def _keep(key: str, value, seconds: int) -> None:
+    try:
+        cache.set(key, value, seconds)
+    except Exception:
+        logger.warning("cache unavailable; answer not kept", exc_info=True)
 
 
 def versions_read(request) -> dict[str, int] | None:
@@ -182,12 +202,7 @@ def _stored_subject(request, read: CachedRead, current: dict, prefetched) -> dic
     them under these very versions (a write since then bumped them, and the fields may differ)."""
     if not read.permission_fields:
         return {}
-    key = _subject_key(request)
-    try:
-        stored = prefetched.get(key) if isinstance(prefetched, dict) else counters().get(key)
-    except Exception:
-        logger.warning("cache unavailable; reading the record for its permission", exc_info=True)
-        return None
+    stored = _cached(_subject_key(request), prefetched)
     if not isinstance(stored, dict) or stored.get("versions") != current:
         return None
     return stored["fields"]
@@ -227,7 +242,6 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
             current = generations(wanted, None if prefetched is NOT_PREFETCHED else prefetched)
             if current is None:
                 return action(request, *args, **kwargs)
-            key = _entry_key(request, read, current)
             setattr(request, VERSIONS_READ, current)
             # A conditional GET the versions alone answer (304): after the authentication and the
             # permission checks, before any body is read or built.
@@ -241,8 +255,9 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
                     patch_response_headers(response, seconds)
                     patch_vary_headers(response, ["Authorization"])
                     return response
-            entry = cache.get(key)
-            if entry is not None:
+            key = _entry_key(request, _audience(request) if read.per_caller else SHARED)
+            entry = _cached(key, prefetched)
+            if isinstance(entry, dict) and entry.get("versions") == current:
                 if read.permission_fields:
                     view.check_object_permissions(request, SimpleNamespace(**entry["subject"]))
                 return _answer(entry)
@@ -255,17 +270,15 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
                 def store(rendered):
                     headers = [(h, v) for h, v in rendered.items() if h.lower() not in ("age", "set-cookie")]
                     entry = {
+                        "versions": current,
                         "content": rendered.content,
                         "headers": headers,
                         "subject": subject,
                         "stored_at": time.time(),
                     }
-                    cache.set(key, entry, seconds)
+                    _keep(key, entry, seconds)
                     if read.permission_fields:
-                        try:
-                            counters().set(_subject_key(request), {"versions": current, "fields": subject}, seconds)
-                        except Exception:
-                            logger.warning("cache counters unavailable; permission subject not kept", exc_info=True)
+                        _keep(_subject_key(request), {"versions": current, "fields": subject}, seconds)
 
                 response.add_post_render_callback(store)
             return response

@@ -137,14 +137,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Caches -----------------------------------------------------------------------------------
 # One store (Redis from CACHE_URL, or without it a diskcache directory that every local process
-# shares, with atomic increments across processes), three aliases with their own key prefixes:
-# - "default": cached answers (core.caching). An optimisation: with Redis its errors are ignored
-#   and a read then comes from the database.
+# shares, with atomic increments across processes), two aliases with their own key prefixes:
+# - "default": what a request reads before it is answered, in one round trip: the signed-in
+#   account (accounts/principals.py), the cached reads' version counters and their cached answers
+#   (core.caching). Errors are raised and the code decides: an account change that could not
+#   forget the cached account is refused, a read whose cache cannot be read is built from the
+#   database. Nothing is evicted for size (on diskcache; give Redis a maxmemory policy that
+#   evicts by TTL or none): an evicted tombstone could let a changed account's old copy back.
 # - "limits": the rate-limit counters. Errors are raised, so the sign-in limits can fail closed.
-# - "accounts": signed-in accounts (accounts/principals.py) and the cached reads' version counters
-#   (core.caching), read together in one round trip. Errors are raised, so an account change that
-#   could not forget the cached account is refused rather than silently ignored, and a read
-#   whose versions cannot be read is built from the database.
 if env.str("CACHE_URL", default=""):
     _cache = environ.Env.cache_url_config(env.str("CACHE_URL"))
 else:
@@ -181,14 +181,12 @@ CACHES = {
         "KEY_PREFIX": _cache["KEY_PREFIX"] if alias == "default" else f"{_cache['KEY_PREFIX']}:{alias}",
         "OPTIONS": {**_cache.get("OPTIONS", {})},
     }
-    for alias in ("default", "limits", "accounts")
+    for alias in ("default", "limits")
 }
 if _cache["BACKEND"] == "core.cache_backends.DiskCache":
-    for alias in CACHES:  # culling cached pages must never evict a counter or an account
+    for alias in CACHES:  # one directory each: the rate limits' counters are culled on their own
         CACHES[alias]["LOCATION"] = str(Path(_cache["LOCATION"]) / alias)
-if _cache["BACKEND"] == "django_redis.cache.RedisCache":
-    CACHES["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    CACHES["default"]["OPTIONS"]["eviction_policy"] = "none"  # every entry but a counter expires
 
 # --- Passwords --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -19,10 +19,7 @@ def diskcache_directory(tmp_path_factory) -> str:
 def diskcache_store(settings, diskcache_directory):
     """Every cache alias on diskcache, the settings' default store, whatever CACHE_URL the suite
     runs with."""
-    if all(
-        settings.CACHES[alias]["BACKEND"] == "core.cache_backends.DiskCache"
-        for alias in ("default", "limits", "accounts")
-    ):
+    if all(settings.CACHES[alias]["BACKEND"] == "core.cache_backends.DiskCache" for alias in ("default", "limits")):
         # The suite's own store already (the root conftest empties it for each test). Replacing it
         # would cost every test new diskcache objects: a tenth of a second each.
         yield caches["default"]
@@ -33,12 +30,12 @@ def diskcache_store(settings, diskcache_directory):
             "LOCATION": f"{diskcache_directory}/{alias}",
             "KEY_PREFIX": "tests",
         }
-        for alias in ("default", "limits", "accounts")
+        for alias in ("default", "limits")
     }
-    for alias in ("default", "limits", "accounts"):
+    for alias in ("default", "limits"):
         caches[alias].clear()
     yield caches["default"]
-    for alias in ("default", "limits", "accounts"):
+    for alias in ("default", "limits"):
         caches[alias].clear()
         caches[alias].close()
 
@@ -65,7 +62,7 @@ def admin_browser(superuser) -> Client:
 @pytest.fixture
 def redis_unreachable(settings):
     """Every cache alias on a Redis port nothing listens on, configured as settings.py configures
-    Redis: every call fails at once, the default cache's errors ignored."""
+    Redis: every call fails at once."""
     pytest.importorskip("django_redis")
     unreachable = {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -73,7 +70,6 @@ def redis_unreachable(settings):
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
     }
     settings.CACHES = {
-        "default": {**unreachable, "OPTIONS": {**unreachable["OPTIONS"], "IGNORE_EXCEPTIONS": True}},
+        "default": unreachable,
         "limits": unreachable,
-        "accounts": unreachable,
     }

@@ -132,26 +132,25 @@ def test_the_default_cache_is_diskcache_in_cache_dir(load_settings, tmp_path):
     loaded = load_settings(SECRET_KEY=KEY, CACHE_DIR=str(tmp_path / "shared"))
     caches = loaded["CACHES"]
 
-    assert set(caches) == {"default", "limits", "accounts"}
+    assert set(caches) == {"default", "limits"}
     for cache in caches.values():
         assert cache["BACKEND"] == "core.cache_backends.DiskCache"
         assert Path(cache["LOCATION"]).is_relative_to(tmp_path / "shared")  # every process of the machine shares it
-    # Counters and accounts apart from pages, so culling pages never evicts them.
-    assert len({cache["LOCATION"] for cache in caches.values()}) == 3
+    assert len({cache["LOCATION"] for cache in caches.values()}) == 2
+    # Accounts' tombstones must never be culled for size (every entry but a counter expires).
+    assert caches["default"]["OPTIONS"]["eviction_policy"] == "none"
 
 
 def test_cache_url_puts_both_caches_on_redis(load_settings):
     loaded = load_settings(SECRET_KEY=KEY, CACHE_URL="redis://127.0.0.1:6379/3")
-    default, limits, accounts = (loaded["CACHES"][alias] for alias in ("default", "limits", "accounts"))
+    default, limits = (loaded["CACHES"][alias] for alias in ("default", "limits"))
 
-    assert default["BACKEND"] == limits["BACKEND"] == accounts["BACKEND"] == "django_redis.cache.RedisCache"
-    # Cached reads are an optimisation: their errors are ignored. Counters and accounts must
-    # report theirs (the sign-in limits fail closed; an account change that cannot be
-    # forgotten is refused).
-    assert default["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
-    assert not limits["OPTIONS"].get("IGNORE_EXCEPTIONS") and not accounts["OPTIONS"].get("IGNORE_EXCEPTIONS")
-    assert len({cache["KEY_PREFIX"] for cache in (default, limits, accounts)}) == 3
-    for cache in (default, limits, accounts):
+    assert default["BACKEND"] == limits["BACKEND"] == "django_redis.cache.RedisCache"
+    # Both report their errors: the sign-in limits fail closed, an account change that cannot be
+    # forgotten is refused, and core.caching answers from the database when the cache fails.
+    assert not default["OPTIONS"].get("IGNORE_EXCEPTIONS") and not limits["OPTIONS"].get("IGNORE_EXCEPTIONS")
+    assert len({cache["KEY_PREFIX"] for cache in (default, limits)}) == 2
+    for cache in (default, limits):
         assert cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] <= 0.5 and cache["OPTIONS"]["SOCKET_TIMEOUT"] <= 0.5
 
 
@@ -181,7 +180,7 @@ def test_two_databases_get_two_cache_prefixes(load_settings, one, other):
     first = cache_prefixes(load_settings(SECRET_KEY=KEY, CACHE_URL=REDIS, DATABASE_URL=one))
     second = cache_prefixes(load_settings(SECRET_KEY=KEY, CACHE_URL=REDIS, DATABASE_URL=other))
 
-    for alias in ("default", "limits", "accounts"):
+    for alias in ("default", "limits"):
         assert first[alias] != second[alias]
         assert not second[alias].startswith(first["default"] + ":")  # no alias of one inside the other's keys
 
@@ -199,14 +198,14 @@ def test_one_database_gets_the_same_cache_prefix_every_time(load_settings, tmp_p
 
     assert prefixes[0] == prefixes[1]
     assert prefixes[0]["default"].startswith("shop-")  # readable in the Redis keys
-    assert len(set(prefixes[0].values())) == 3
+    assert len(set(prefixes[0].values())) == 2
     assert len(set(by_path)) == 1
 
 
 def test_an_explicit_cache_key_prefix_wins(load_settings):
     for url in ("postgres://shop@db.example:5432/shop_a", "postgres://shop@db.example:5432/shop_b"):
         loaded = load_settings(SECRET_KEY=KEY, CACHE_URL=REDIS, DATABASE_URL=url, CACHE_KEY_PREFIX="blue")
-        assert cache_prefixes(loaded) == {"default": "blue", "limits": "blue:limits", "accounts": "blue:accounts"}
+        assert cache_prefixes(loaded) == {"default": "blue", "limits": "blue:limits"}
 
 
 def test_throttle_rates_override_only_what_they_name(load_settings):

@@ -17,7 +17,7 @@ from customers.models import Customer
 
 
 class _AccountsCache:
-    """The "accounts" cache alias, looked up at each use (settings may change per test)."""
+    """The accounts' cache alias, looked up at each use (settings may change per test)."""
 
     def __getattr__(self, name):
         return getattr(principals.accounts_cache(), name)

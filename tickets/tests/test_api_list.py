@@ -89,7 +89,7 @@ def test_cached_list_expires_after_ten_seconds(staff_client, make_ticket, thrott
     # A cache whose clock is Python's (Redis keeps its own), so the test can move it forward.
     settings.CACHES = {
         alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"tickets-expiry-{alias}"}
-        for alias in ("default", "limits", "accounts")
+        for alias in ("default", "limits")
     }
     make_ticket()
     now = time.time()
