@@ -44,7 +44,7 @@ from types import SimpleNamespace
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils.cache import patch_response_headers, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ PREFETCHED = "cache_prefetched"
 NOT_PREFETCHED = object()
 # The request attribute holding the versions a cached read is answered under, read before its body.
 VERSIONS_READ = "cache_versions_read"
+# The request attribute holding the digest of its absolute URL, part of its entry's key.
+URL_DIGEST = "cache_url_digest"
 # The audience of an entry every caller allowed to see it shares.
 SHARED = "all"
 
@@ -165,9 +167,12 @@ def _audience(request) -> str:
 
 def _entry_key(request, audience: str) -> str:
     # Every part that decides the body but its versions (kept in the entry); the URL hashed so
-    # that keys stay short whatever its length.
+    # that keys stay short whatever its length, once per request (the prefetch and the read ask).
     renderer = getattr(getattr(request, "accepted_renderer", None), "format", "")
-    url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    url = getattr(request, URL_DIGEST, None)
+    if url is None:
+        url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+        setattr(request, URL_DIGEST, url)
     return f"read:{audience}:{renderer}:{url}"
 
 
@@ -252,7 +257,6 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
                 if subject is not None:  # else the record (or its stored answer) decides, as without the header
                     if read.permission_fields:
                         view.check_object_permissions(request, SimpleNamespace(**subject))
-                    patch_response_headers(response, seconds)
                     patch_vary_headers(response, ["Authorization"])
                     return response
             key = _entry_key(request, _audience(request) if read.per_caller else SHARED)
@@ -264,7 +268,6 @@ def cache_read(*versions: str | Callable, seconds: int, per_caller: bool = False
             response = action(request, *args, **kwargs)
             if response.status_code == 200 and hasattr(response, "add_post_render_callback"):
                 subject = {field: response.data[field] for field in read.permission_fields}
-                patch_response_headers(response, seconds)
                 patch_vary_headers(response, ["Authorization"])
 
                 def store(rendered):

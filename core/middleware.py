@@ -60,8 +60,8 @@ class JsonErrorMiddleware:
 class PrivateApiResponseMiddleware:
     """Responses to a signed-in caller are theirs alone: `Cache-Control: private` keeps shared
     HTTP caches (proxies, CDNs) from storing them, and `no-cache` makes the caller's own client
-    revalidate, so it sees its writes at once. The server-side cache (core/caching.py) stored
-    the response before this runs; the lifetime core.caching gave it is dropped here."""
+    revalidate, so it sees its writes at once. How long the server's cache (core/caching.py)
+    keeps an answer is not a lifetime promised to clients: no max-age, no Expires."""
 
     def __init__(self, get_response):
         self.get_response = get_response

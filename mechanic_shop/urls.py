@@ -1,18 +1,33 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
 
+import accounts.urls
+import core.urls
+import customers.urls
+import documents.urls
+import inventory.urls
+import mechanics.urls
+import notifications.urls
+import reports.urls
+import tickets.urls
+import vehicles.urls
+import webhooks.urls
+
+# Every app's routes in one flat list, not one `include("")` per app: Django's resolver raises,
+# and lists what it tried, for each include that does not match, on every request to the apps
+# after it.
 urlpatterns = [
-    path("", include("accounts.urls")),
-    path("", include("notifications.urls")),
-    path("", include("customers.urls")),
-    path("", include("mechanics.urls")),
-    path("", include("inventory.urls")),
-    path("", include("tickets.urls")),
-    path("", include("documents.urls")),
-    path("", include("reports.urls")),
-    path("", include("vehicles.urls")),
-    path("", include("webhooks.urls")),
-    path("", include("core.urls")),
+    *accounts.urls.urlpatterns,
+    *notifications.urls.urlpatterns,
+    *customers.urls.urlpatterns,
+    *mechanics.urls.urlpatterns,
+    *inventory.urls.urlpatterns,
+    *tickets.urls.urlpatterns,
+    *documents.urls.urlpatterns,
+    *reports.urls.urlpatterns,
+    *vehicles.urls.urlpatterns,
+    *webhooks.urls.urlpatterns,
+    *core.urls.urlpatterns,
     path("admin/", admin.site.urls),
 ]
 

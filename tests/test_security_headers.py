@@ -377,8 +377,8 @@ def test_responses_to_a_signed_in_caller_are_private(shop, provoke):
 
 
 def test_a_cached_read_is_private_without_a_lifetime_on_a_miss_and_on_a_hit(shop):
-    """GET /mechanics/<id> is kept 60 s in the server's cache (core.caching gives it max-age=60 and
-    Expires); the signed-in caller's copy, fresh or from the cache, carries neither."""
+    """GET /mechanics/<id> is kept 60 s in the server's cache; the signed-in caller's copy, fresh
+    or from the cache, carries no lifetime (max-age, Expires)."""
     path = f"/mechanics/{shop['mechanic'].pk}"
 
     miss, hit = shop["staff"].get(path), shop["staff"].get(path)
