@@ -2,7 +2,7 @@
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -273,29 +273,28 @@ def seed_shop(
     vehicles_of = _add_vehicles(rng, customer_ids) if sizes.tickets else {}
     counts["vehicles"] = sum(len(vehicles) for vehicles in vehicles_of.values())
     highest_reading: dict[int, int] = {}
+    first_day, span = first_service_day(sizes.tickets, today=timezone.localdate())
     for batch in _batches(sizes.tickets, batch_size):
         with transaction.atomic():
-            plans = [_plan_ticket(rng, index, sizes.tickets, customer_ids, vehicles_of) for index in batch]
+            plans = [
+                _plan_ticket(rng, index, sizes.tickets, customer_ids, vehicles_of, first_day=first_day, span=span)
+                for index in batch
+            ]
+            for plan in plans:
+                _plan_work(rng, plan, mechanic_ids, item_ids, prices)
             tickets = Ticket.objects.bulk_create([plan.ticket for plan in plans])
             links, parts, lines, history, invoices, payments = [], [], [], [], [], []
             for plan, ticket in zip(plans, tickets, strict=True):
-                assigned = rng.sample(mechanic_ids, k=min(len(mechanic_ids), rng.choice((1, 1, 2, 2, 3))))
-                links += [TicketMechanic(ticket_id=ticket.pk, mechanic_id=mechanic_id) for mechanic_id in assigned]
-                ticket_parts = [
-                    TicketInventory(
-                        ticket_id=ticket.pk,
-                        inventory_id=item_id,
-                        quantity=rng.choice((1, 1, 2, 4)),
-                        unit_price=prices[item_id],
-                    )
-                    for item_id in rng.sample(item_ids, k=min(len(item_ids), rng.choice((0, 1, 2, 3))))
+                links += [
+                    TicketMechanic(ticket_id=ticket.pk, mechanic_id=mechanic_id) for mechanic_id in plan.mechanics
                 ]
-                ticket_lines = _labor_and_fees(rng, ticket.pk, assigned)
-                parts += ticket_parts
-                lines += ticket_lines
+                for row in (*plan.parts, *plan.lines):
+                    row.ticket_id = ticket.pk
+                parts += plan.parts
+                lines += plan.lines
                 history += _history(rng, ticket, plan.path)
                 if ticket.status in (Status.INVOICED, Status.CLOSED):
-                    invoice = _invoice(ticket, ticket_parts, ticket_lines, issued_at=history[-1].at)
+                    invoice = Invoice(ticket_id=ticket.pk, issued_at=history[-1].at, **plan.charged.as_dict())
                     invoices.append(invoice)
                     payments += _payments(rng, ticket, invoice.total, paid_in_full=ticket.status == Status.CLOSED)
                 if ticket.vehicle_id and ticket.mileage_out is not None:
@@ -361,13 +360,27 @@ PATHS = {
     ],
     Status.CANCELLED: [Status.ESTIMATE, Status.CANCELLED],
 }
-FIRST_DAY, DAYS = date(2024, 1, 1), 1060
+# Tickets come in over the last DAYS days at most, about four a day (a small demo shop's tickets
+# fill its recent weeks, so its dashboard shows a month of revenue), the newest SETTLE_DAYS ago:
+# every move of a ticket's history (hours apart) then lies in the past.
+DAYS, TICKETS_PER_DAY, SETTLE_DAYS = 1060, 4, 7
+
+
+def first_service_day(total: int, *, today: date) -> tuple[date, int]:
+    """The first service day of `total` tickets seeded on `today`, and the days they span."""
+    span = min(DAYS, max(30, total // TICKETS_PER_DAY))
+    return today - timedelta(days=SETTLE_DAYS + span - 1), span
 
 
 @dataclass
 class TicketPlan:
     ticket: Ticket
     path: list[str]
+    # Its work, drawn before the ticket is saved (ticket_id set once it is), priced as it would be.
+    mechanics: list[int] = field(default_factory=list)
+    parts: list[TicketInventory] = field(default_factory=list)
+    lines: list[TicketLine] = field(default_factory=list)
+    charged: money.Charges | None = None
 
 
 def _stock_up(rng: random.Random, item_ids: list[int]) -> None:
@@ -450,9 +463,11 @@ def _status_for(rng: random.Random, index: int, total: int) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _plan_ticket(rng, index: int, total: int, customer_ids: list[int], vehicles_of: dict) -> TicketPlan:
+def _plan_ticket(
+    rng, index: int, total: int, customer_ids: list[int], vehicles_of: dict, *, first_day: date, span: int
+) -> TicketPlan:
     """Tickets come in date order, so ids and invoice numbers grow with time as in a real shop."""
-    day = index * DAYS // max(total, 1)
+    day = index * span // max(total, 1)
     customer_id = rng.choice(customer_ids)
     vehicle = rng.choice(vehicles_of[customer_id]) if customer_id in vehicles_of else None
     status = _status_for(rng, index, total)
@@ -462,7 +477,7 @@ def _plan_ticket(rng, index: int, total: int, customer_ids: list[int], vehicles_
         customer_id=customer_id,
         vehicle=vehicle,
         vin=vehicle.vin if vehicle else random_vin(rng),
-        service_date=FIRST_DAY + timedelta(days=day),
+        service_date=first_day + timedelta(days=day),
         service_description=rng.choice(SERVICES),
         status=status,
         mileage_in=mileage_in,
@@ -471,10 +486,23 @@ def _plan_ticket(rng, index: int, total: int, customer_ids: list[int], vehicles_
     return TicketPlan(ticket, PATHS[status])
 
 
-def _labor_and_fees(rng: random.Random, ticket_id: int, mechanic_ids: list[int]) -> list[TicketLine]:
+def _plan_work(rng: random.Random, plan: TicketPlan, mechanic_ids: list[int], item_ids: list[int], prices) -> None:
+    """The ticket's mechanics, parts and labor and fee lines, and what they come to: a ticket past
+    its estimate was approved at that total."""
+    plan.mechanics = rng.sample(mechanic_ids, k=min(len(mechanic_ids), rng.choice((1, 1, 2, 2, 3))))
+    plan.parts = [
+        TicketInventory(inventory_id=item_id, quantity=rng.choice((1, 1, 2, 4)), unit_price=prices[item_id])
+        for item_id in rng.sample(item_ids, k=min(len(item_ids), rng.choice((0, 1, 2, 3))))
+    ]
+    plan.lines = _labor_and_fees(rng, plan.mechanics)
+    plan.charged = money.charges(part_lines=plan.parts, lines=plan.lines, tax_rate=settings.TAX_RATE)
+    if Status.APPROVED in plan.path:
+        plan.ticket.approved_total = plan.charged.total
+
+
+def _labor_and_fees(rng: random.Random, mechanic_ids: list[int]) -> list[TicketLine]:
     lines = [
         TicketLine(
-            ticket_id=ticket_id,
             kind=TicketLine.Kind.LABOR,
             description=rng.choice(LABOR),
             quantity=rng.choice(LABOR_HOURS),
@@ -487,7 +515,6 @@ def _labor_and_fees(rng: random.Random, ticket_id: int, mechanic_ids: list[int])
         description, price = rng.choice(FEES)
         lines.append(
             TicketLine(
-                ticket_id=ticket_id,
                 kind=TicketLine.Kind.FEE,
                 description=description,
                 quantity=Decimal("1.00"),
@@ -507,12 +534,6 @@ def _history(rng: random.Random, ticket: Ticket, path: list[str]) -> list[Status
         )
         previous, at = status, at + timedelta(hours=rng.randrange(1, 30))
     return entries
-
-
-def _invoice(ticket: Ticket, parts: list[TicketInventory], lines: list[TicketLine], *, issued_at) -> Invoice:
-    """The invoice with its totals frozen, as tickets.workflow makes it."""
-    charged = money.charges(part_lines=parts, lines=lines, tax_rate=settings.TAX_RATE)
-    return Invoice(ticket_id=ticket.pk, issued_at=issued_at, **charged.as_dict())
 
 
 def _payments(rng: random.Random, ticket: Ticket, total: Decimal, *, paid_in_full: bool) -> list[Payment]:

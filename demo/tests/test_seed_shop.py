@@ -4,6 +4,7 @@ exist with known passwords only on a development machine (DEBUG on)."""
 import json
 import random
 import re
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
@@ -11,16 +12,21 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Max, Sum
+from django.utils import timezone
 
 from customers.models import Customer
 from demo.data import (
+    DAYS,
     DEMO_STAFF_USERNAME,
     DEVELOPMENT_CUSTOMER_PASSWORD,
     DEVELOPMENT_STAFF_PASSWORD,
+    SETTLE_DAYS,
+    first_service_day,
     random_vin,
 )
 from inventory.models import Inventory, StockMovement
 from mechanics.models import Mechanic
+from reports.selectors import revenue_per_day
 from tickets.models import Invoice, Payment, Status, StatusChange, Ticket, TicketInventory, TicketLine, TicketMechanic
 from tickets.serializers import VIN_PATTERN
 from vehicles.models import Vehicle
@@ -364,3 +370,40 @@ def test_flush_also_removes_vehicles_lines_history_invoices_payments_and_the_led
     seed(capsys, *NOTHING, "--flush")
     for model in (Vehicle, TicketLine, StatusChange, Invoice, Payment, StockMovement):
         assert not model.objects.exists(), model
+
+
+def test_the_default_demo_fills_the_dashboards_last_month_and_every_move_lies_in_the_past(capsys):
+    """`make run`'s demo (the default sizes): the newest tickets came in a week ago, whatever day it
+    is seeded, and the month's revenue chart has invoices on most of its days."""
+    seed(capsys)
+    today = timezone.localdate()
+
+    newest = Ticket.objects.aggregate(newest=Max("service_date"))["newest"]
+    revenue = revenue_per_day(first=today - timedelta(days=29), last=today)
+
+    assert newest == today - timedelta(days=SETTLE_DAYS)
+    assert not StatusChange.objects.filter(at__gt=timezone.now()).exists()
+    assert not Invoice.objects.filter(issued_at__gt=timezone.now()).exists()
+    assert sum(1 for _, total in revenue if total) >= 10, revenue
+
+
+@pytest.mark.parametrize(("tickets", "span"), [(0, 30), (40, 30), (200, 50), (20_000, DAYS), (1_000_000, DAYS)])
+def test_tickets_span_about_four_a_day_between_a_month_and_the_longest_history(tickets, span):
+    today = date(2026, 12, 6)
+
+    first, days = first_service_day(tickets, today=today)
+
+    assert days == span
+    assert first + timedelta(days=days - 1) == today - timedelta(days=SETTLE_DAYS)
+
+
+def test_every_approved_ticket_has_the_total_its_customer_approved(capsys, staff_client):
+    seed(capsys, *SIZES)
+    approved = Ticket.objects.exclude(status__in=[Status.ESTIMATE, Status.CANCELLED])
+    declined_or_waiting = Ticket.objects.filter(status__in=[Status.ESTIMATE])
+
+    assert approved.exists() and not approved.filter(approved_total__isnull=True).exists()
+    assert not declined_or_waiting.exclude(approved_total__isnull=True).exists()
+    for ticket in approved:
+        body = staff_client.get(f"/tickets/{ticket.pk}").json()
+        assert Decimal(body["approved_total"]) == Decimal(body["totals"]["total"]) and body["needs_approval"] is False
