@@ -38,6 +38,7 @@ from customers.models import Customer
 from events.models import Event, EventType
 from notifications import messages, tokens
 from notifications.models import Email, EstimateLink
+from notifications.selectors import purpose_awaited
 from tickets import money, selectors, workflow
 from tickets.models import Status, Ticket
 
@@ -106,16 +107,6 @@ def emails_for_event(sender, event: Event, **kwargs) -> Email | None:
 # --- the estimate and its approval link -----------------------------------------------------------
 
 
-def _open_for(ticket: Ticket, total: Decimal) -> str | None:
-    """What a link sent now would ask the customer: to approve the estimate, or a total raised
-    since their approval (supplemental); None when nothing waits for their approval."""
-    if ticket.status == Status.ESTIMATE:
-        return EstimateLink.Purpose.ESTIMATE
-    if money.needs_approval(status=ticket.status, approved_total=ticket.approved_total, total=total):
-        return EstimateLink.Purpose.SUPPLEMENTAL
-    return None
-
-
 def _current_total(ticket_id: int) -> Decimal:
     return money.ticket_totals(selectors.ticket_detail(ticket_id=ticket_id)).total
 
@@ -127,7 +118,7 @@ def send_estimate(*, ticket_id: int, by: str) -> EstimateLink:
     Conflict, a 409)."""
     ticket = locked_row(Ticket, ticket_id)
     total = _current_total(ticket_id)
-    purpose = _open_for(ticket, total)
+    purpose = purpose_awaited(ticket=ticket, total=total)
     if purpose is None:
         raise Conflict(
             f"Ticket {ticket_id} is {ticket.status} and waits for no approval: there is no estimate to send.",
@@ -160,7 +151,7 @@ def _usable(link: EstimateLink | None, claims: tokens.EstimateClaims, ticket: Ti
         on = timezone.localdate(link.used_at, timezone=timezone.get_default_timezone())
         raise tokens.LinkUnusable("used", USED.format(decision=link.decision, date=on.isoformat()))
     total = money.ticket_totals(ticket).total
-    if _open_for(ticket, total) != link.purpose:
+    if purpose_awaited(ticket=ticket, total=total) != link.purpose:
         raise tokens.LinkUnusable("closed", CLOSED.format(status=ticket.status.replace("_", " ")))
     if total != link.total:
         raise tokens.LinkUnusable("changed", CHANGED.format(total=link.total))

@@ -107,7 +107,7 @@ def test_a_service_writers_day(page, live_server, make_staff, settings):
     assert f"Ticket {ticket.pk} is now approved." in page.locator(".messagelist").inner_text()
     assert money_row(page, "Approved total") == "305.00" and money_row(page, "Needs approval") == "no"
     assert "Approved by phone" in page.locator(".field-status_history").inner_text()
-    for label, shown in (("Start work", "In Progress"), ("Complete the work", "Completed"), ("Invoice", "Invoiced")):
+    for label, shown in (("Start work", "In progress"), ("Complete the work", "Completed"), ("Invoice", "Invoiced")):
         press(page, label)
         assert panel(page).locator(".status-badge").inner_text() == shown
     assert f"Invoice no. {ticket.invoice.pk}" in panel(page).inner_text()

@@ -16,21 +16,12 @@ from tickets.models import Status, Ticket
 from vehicles.models import Vehicle
 
 # The badge of each status: its words and its class (the colours are in the changelist's template).
-STATUS_LABELS = {
-    Status.ESTIMATE: "Estimate",
-    Status.APPROVED: "Approved",
-    Status.IN_PROGRESS: "In progress",
-    Status.COMPLETED: "Completed",
-    Status.INVOICED: "Invoiced",
-    Status.CLOSED: "Closed",
-    Status.CANCELLED: "Cancelled",
-}
 # How many of a customer's tickets their page shows (the rest are a link to the list away).
 CUSTOMER_PAGE_TICKETS = 20
 
 
 def status_badge(status: str) -> str:
-    return format_html('<span class="status-badge status-{}">{}</span>', status, STATUS_LABELS.get(status, status))
+    return format_html('<span class="status-badge status-{}">{}</span>', status, Status(status).label)
 
 
 def ticket_list_url(**filters) -> str:
@@ -38,6 +29,8 @@ def ticket_list_url(**filters) -> str:
     return f"{reverse('admin:tickets_ticket_changelist')}?{query}"
 
 
+# The statuses each value of the list's state filter shows ("waiting" is a rule of its own).
+STATE_STATUSES = {"open": selectors.OPEN_STATUSES, "ready": selectors.READY_FOR_PICKUP_STATUSES, "all": Status.values}
 # The list's query parameters that change which statuses it shows, and those that change no count
 # (the order and the page).
 STATUS_PARAMETERS = {"state", "status__exact"}
@@ -51,10 +44,9 @@ def listed_statuses(params) -> frozenset[str] | None:
     if set(params) - STATUS_PARAMETERS - UNCOUNTED_PARAMETERS:
         return None
     state = params.get("state", TicketStateFilter.DEFAULT)
-    statuses = {"open": selectors.OPEN_STATUSES, "ready": selectors.READY_FOR_PICKUP_STATUSES, "all": Status.values}
-    if state not in statuses:
+    if state not in STATE_STATUSES:
         return None  # "waiting" is counted by its query; anything else is left to the filter
-    chosen = frozenset(statuses[state])
+    chosen = frozenset(STATE_STATUSES[state])
     if "status__exact" in params:
         return chosen & {params["status__exact"]} if params["status__exact"] in Status.values else None
     return chosen
@@ -102,14 +94,10 @@ class TicketStateFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request, queryset):
-        match self.value():
-            case "open":
-                return queryset.filter(status__in=selectors.OPEN_STATUSES)
-            case "waiting":
-                return selectors.waiting_for_approval(queryset)
-            case "ready":
-                return queryset.filter(status__in=selectors.READY_FOR_PICKUP_STATUSES)
-        return queryset
+        state = self.value()
+        if state == "waiting":  # a rule of its own, not a set of statuses
+            return selectors.waiting_for_approval(queryset)
+        return queryset if state == "all" else queryset.filter(status__in=STATE_STATUSES[state])
 
 
 admin.site.unregister(Customer)

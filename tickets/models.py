@@ -7,13 +7,13 @@ from vehicles.models import Vehicle
 
 
 class Status(models.TextChoices):
-    ESTIMATE = "estimate"
-    APPROVED = "approved"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    INVOICED = "invoiced"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
+    ESTIMATE = "estimate", "Estimate"
+    APPROVED = "approved", "Approved"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    INVOICED = "invoiced", "Invoiced"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 # A ticket in one of these statuses is frozen (API.md: "locked"): it is history, and nothing

@@ -149,6 +149,13 @@ def _check_mileage(mileage_in: int | None, mileage_out: int | None) -> None:
         raise InvalidInput("Invalid input.", {"mileage_out": [MILEAGE_OUT_BELOW_IN]})
 
 
+def _ticket_changed(ticket_id: int, event: str = events.EventType.TICKET_UPDATED) -> None:
+    """After a write to the ticket, in its transaction: every cached read showing it made stale
+    (tickets.versions) and the event recorded for the outbox."""
+    bump_ticket(ticket_id)
+    events.ticket_changed(ticket_id, event)
+
+
 @transaction.atomic
 def ticket_create(
     *,
@@ -181,8 +188,7 @@ def ticket_create(
     StatusChange.objects.create(ticket=ticket, from_status=None, to_status=ticket.status, at=timezone.now(), by=by)
     if vehicle is not None:
         refresh_mileage(vehicle_ids={vehicle.pk})
-    bump_ticket(ticket.pk)
-    events.ticket_changed(ticket.pk, events.EventType.TICKET_CREATED)
+    _ticket_changed(ticket.pk, events.EventType.TICKET_CREATED)
     return ticket
 
 
@@ -236,8 +242,7 @@ def ticket_update(*, ticket_id: int, changes: dict, customer_id: int | None = No
     record_change(
         record=ticket, by=by, action=Action.UPDATE, changes=changed_fields(was, snapshot(ticket, TICKET_FIELDS))
     )
-    bump_ticket(ticket.pk)
-    events.ticket_changed(ticket.pk)
+    _ticket_changed(ticket.pk)
     return ticket
 
 
@@ -253,8 +258,7 @@ def assign_mechanic(*, ticket_id: int, mechanic_id: int, by: str = "") -> bool:
         raise NotFound(f"Mechanic {mechanic_id} not found.") from None
     if created:
         record_change(record=ticket, by=by, action=Action.MECHANIC_ADDED, changes=_mechanic_described(mechanic))
-        bump_ticket(ticket_id)
-        events.ticket_changed(ticket.pk)
+        _ticket_changed(ticket_id)
     return created
 
 
@@ -266,8 +270,7 @@ def remove_mechanic(*, ticket_id: int, mechanic_id: int, by: str = "") -> None:
     if not deleted:
         raise NotFound(f"Mechanic {mechanic_id} is not assigned to ticket {ticket_id}.")
     record_change(record=ticket, by=by, action=Action.MECHANIC_REMOVED, changes=_mechanic_described(mechanic))
-    bump_ticket(ticket_id)
-    events.ticket_changed(ticket.pk)
+    _ticket_changed(ticket_id)
 
 
 def _mechanic_described(mechanic: Mechanic) -> dict:
@@ -300,8 +303,7 @@ def update_mechanics(*, ticket_id: int, add_ids: Iterable[int], remove_ids: Iter
         changes=[(Action.MECHANIC_ADDED, {"mechanic_id": mid, "name": names[mid]}) for mid in added]
         + [(Action.MECHANIC_REMOVED, {"mechanic_id": mid, "name": names[mid]}) for mid in removed],
     )
-    bump_ticket(ticket_id)
-    events.ticket_changed(ticket.pk)
+    _ticket_changed(ticket_id)
     return ticket
 
 
@@ -380,8 +382,7 @@ def remove_part(*, ticket_id: int, inventory_id: int, by: str = "") -> None:
         action=Action.PART_REMOVED,
         changes={"inventory_id": inventory_id, "quantity": line.quantity, "unit_price": line.unit_price},
     )
-    bump_ticket(ticket_id)
-    events.ticket_changed(ticket_id)
+    _ticket_changed(ticket_id)
 
 
 @transaction.atomic
@@ -408,8 +409,7 @@ def add_line(
         mechanic_id=mechanic_id,
     )
     record_change(record=ticket, by=by, action=Action.LINE_ADDED, changes=_line_described(line))
-    bump_ticket(ticket_id)
-    events.ticket_changed(ticket.pk)
+    _ticket_changed(ticket_id)
     return line
 
 
@@ -431,8 +431,7 @@ def update_line(*, ticket_id: int, line_id: int, changes: dict, by: str = "") ->
             setattr(line, field, changes[field])
     line.save()
     record_change(record=ticket, by=by, action=Action.UPDATE, changes=changed_fields(before, snapshot(line, fields)))
-    bump_ticket(ticket_id)
-    events.ticket_changed(ticket_id)
+    _ticket_changed(ticket_id)
     return line
 
 
@@ -445,8 +444,7 @@ def delete_line(*, ticket_id: int, line_id: int, by: str = "") -> None:
     described = _line_described(line)
     line.delete()
     record_change(record=ticket, by=by, action=Action.LINE_REMOVED, changes=described)
-    bump_ticket(ticket_id)
-    events.ticket_changed(ticket_id)
+    _ticket_changed(ticket_id)
 
 
 def _line_described(line: TicketLine) -> dict:

@@ -8,7 +8,7 @@ from django import template
 from django.urls import reverse
 
 from reports import charts, selectors
-from tickets.admin_lists import STATUS_LABELS, status_badge, ticket_list_url
+from tickets.admin_lists import status_badge, ticket_list_url
 from tickets.models import Status
 
 register = template.Library()
@@ -23,7 +23,7 @@ def shop_dashboard(context) -> dict:
     statuses = [
         {
             "status": status,
-            "label": STATUS_LABELS[status],
+            "label": Status(status).label,
             "badge": status_badge(status),
             "count": board.status_counts[status],
             "today": board.day_board.get(status, 0),
