@@ -806,3 +806,28 @@ def test_delete_item_with_a_ledger_is_409_and_keeps_it(staff_client, stocked):
     error = assert_error(staff_client.delete(f"/inventory/{item.pk}"), 409)
     assert "stock movements" in error["error"]
     assert Inventory.objects.filter(pk=item.pk).exists()
+
+
+@pytest.mark.parametrize("path", ["/inventory", "/inventory?page=1&per_page=10", "/inventory?ordering=-price"])
+def test_every_listed_row_is_the_items_serialized_representation(api_client, stocked, make_item, path):
+    """The list answers its rows as read (selectors.inventory_rows), without the serializer: they
+    must stay what InventorySerializer makes of each item, byte for byte, and what GET of the
+    item answers."""
+    from inventory.serializers import InventorySerializer
+
+    stocked(7, name="Brake pad", price=Decimal("49.90"), reorder_point=3)
+    stocked(0, name="Wiper blade", price=Decimal("0.50"))
+    make_item(name="Shop rag (uncounted)", price=Decimal("12"))
+    make_item(name="Spark plug", price=Decimal("1234567.89"))
+
+    response = api_client.get(path)
+
+    assert response.status_code == 200
+    listed = json.loads(response.content)
+    items = {item.pk: item for item in Inventory.objects.all()}
+    assert listed and {row["id"] for row in listed} <= set(items)
+    for row in listed:
+        assert row == json.loads(api_client.get(f"/inventory/{row['id']}").content)
+        serialized = InventorySerializer(items[row["id"]]).data
+        assert list(row) == list(serialized)
+        assert response.content.count(f'"price":{serialized["price"]}'.encode()) >= 1
