@@ -142,8 +142,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 #   account (accounts/principals.py), the cached reads' version counters and their cached answers
 #   (core.caching). Errors are raised and the code decides: an account change that could not
 #   forget the cached account is refused, a read whose cache cannot be read is built from the
-#   database. Nothing is evicted for size (on diskcache; give Redis a maxmemory policy that
-#   evicts by TTL or none): an evicted tombstone could let a changed account's old copy back.
+#   database. Nothing is evicted for size (on diskcache; Redis wants `maxmemory-policy noeviction`,
+#   README): an evicted tombstone could let a changed account's old copy back.
 # - "limits": the rate-limit counters. Errors are raised, so the sign-in limits can fail closed.
 if env.str("CACHE_URL", default=""):
     _cache = environ.Env.cache_url_config(env.str("CACHE_URL"))
