@@ -8,7 +8,6 @@ events.signals.event_published inside a transaction that also marks the event di
 the event's row lock, so each event is handed over once however many dispatchers race.
 """
 
-import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -16,14 +15,11 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from kombu.exceptions import KombuError
 
 from core.renderers import JSONRenderer
-from core.services import delete_in_batches
+from core.services import delete_in_batches, send_tasks
 from events.models import Event, EventType
 from events.signals import event_published
-
-logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 1000
 
@@ -52,12 +48,7 @@ def record_event(*, type: str, data: dict) -> Event:
 def _send_dispatch(event_id: uuid.UUID) -> None:
     from events import tasks  # tasks import this module
 
-    try:
-        # No retries: the change has committed, the request should not wait on a broker that is
-        # down, and the sweep dispatches the event anyway.
-        tasks.dispatch.apply_async((str(event_id),), retry=False)
-    except (KombuError, OSError) as exc:
-        logger.warning("Event %s not sent to the broker (%s); the sweep will dispatch it.", event_id, exc)
+    send_tasks(tasks.dispatch, [str(event_id)])
 
 
 def _locked(events):

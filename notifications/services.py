@@ -27,11 +27,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import KombuError
 
 from core.errors import Conflict, InvalidInput
 from core.ratelimits import clear_sign_in_failures
-from core.services import claim_lease, delete_in_batches, locked_row, queue_due
+from core.services import claim_lease, delete_in_batches, locked_row, queue_due, retry_fields, send_tasks
 from core.text import normalize_email
 from customers import services as customer_services
 from customers.models import Customer
@@ -47,9 +46,6 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 500
 # A worker's claim outlives the longest a send may take: the SMTP timeout and a margin.
 LEASE_MARGIN_SECONDS = 30
-# Retries due within this many seconds are sent to the broker as delayed tasks; later ones are
-# left to the sweep.
-COUNTDOWN_LIMIT_SECONDS = 60
 # What an estimate link's decisions are recorded with in the ticket's history.
 LINK_NOTE = "by estimate link"
 
@@ -60,11 +56,7 @@ LINK_NOTE = "by estimate link"
 def _enqueue(email_ids: list[int], countdown: float | None = None) -> None:
     from notifications import tasks  # tasks import this module
 
-    for email_id in email_ids:
-        try:
-            tasks.send.apply_async((email_id,), countdown=countdown, retry=False)
-        except (KombuError, OSError) as exc:
-            logger.warning("Email %s not sent to the broker (%s); the sweep will send it.", email_id, exc)
+    send_tasks(tasks.send, email_ids, countdown=countdown)
 
 
 def owe(*, kind: str, to: str, ticket_id: int | None = None, **fields) -> Email:
@@ -286,7 +278,7 @@ def _record(email: Email, *, lease: uuid.UUID, state: str | None = None, error: 
     the lease was no longer this attempt's (the sweep took the attempt for lost meanwhile)."""
     now = timezone.now()
     schedule = settings.EMAIL_RETRY_SCHEDULE
-    retry_in = None
+    countdown = None
     if state is not None:
         fields = {"state": state, "sent_at": now if state == Email.State.SENT else None, "next_attempt_at": None}
     elif email.failures >= len(schedule):
@@ -302,20 +294,14 @@ def _record(email: Email, *, lease: uuid.UUID, state: str | None = None, error: 
         )
     else:
         state = Email.State.PENDING
-        retry_in = schedule[email.failures]
-        queued = retry_in <= COUNTDOWN_LIMIT_SECONDS
-        fields = {
-            "failures": email.failures + 1,
-            "next_attempt_at": now + timedelta(seconds=retry_in),
-            "queued_at": now if queued else None,
-        }
+        fields, countdown = retry_fields(failures=email.failures, schedule=schedule, now=now)
     with transaction.atomic():
         if not Email.objects.filter(pk=email.pk, lease=lease).update(
             error=error, lease=None, leased_until=None, **fields
         ):
             return None
-        if retry_in is not None and retry_in <= COUNTDOWN_LIMIT_SECONDS:
-            transaction.on_commit(partial(_enqueue, [email.pk], countdown=retry_in), robust=True)
+        if countdown is not None:
+            transaction.on_commit(partial(_enqueue, [email.pk], countdown=countdown), robust=True)
     return state
 
 

@@ -23,10 +23,9 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from kombu.exceptions import KombuError
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.services import claim_lease, locked_row, queue_due, save_unique
+from core.services import claim_lease, locked_row, queue_due, retry_fields, save_unique, send_tasks
 from events.models import Event, EventType
 from webhooks import addresses, sender, signing
 from webhooks.models import Delivery, Subscription
@@ -38,10 +37,6 @@ DUPLICATE_URL = "A webhook with this URL already exists."
 # A worker's claim outlives the longest an attempt may take: the timeout, then the task's time
 # limits (WEBHOOK_TIMEOUT + 2 and + 4 seconds, webhooks.tasks).
 LEASE_MARGIN_SECONDS = 5
-# Retries due within this many seconds are sent to the broker as delayed tasks; later ones are
-# left to the sweep (a broker holds delayed tasks in the workers' memory, and Redis hands an
-# unacknowledged one to another worker after its visibility timeout).
-COUNTDOWN_LIMIT_SECONDS = 60
 SWEEP_BATCH = 500
 
 
@@ -140,11 +135,7 @@ def subscription_delete(*, subscription_id: int) -> None:
 def _enqueue(delivery_ids: list[int], countdown: float | None = None) -> None:
     from webhooks import tasks  # tasks import this module
 
-    for delivery_id in delivery_ids:
-        try:
-            tasks.deliver.apply_async((delivery_id,), countdown=countdown, retry=False)
-        except (KombuError, OSError) as exc:
-            logger.warning("Delivery %s not sent to the broker (%s); the sweep will send it.", delivery_id, exc)
+    send_tasks(tasks.deliver, delivery_ids, countdown=countdown)
 
 
 def fan_out(sender, event: Event, **kwargs) -> list[int]:
@@ -202,19 +193,13 @@ def record_outcome(*, delivery: Delivery, lease: uuid.UUID, outcome: sender.Outc
     lease was no longer this attempt's (the sweep took the attempt for lost meanwhile)."""
     now = timezone.now()
     schedule = settings.WEBHOOK_RETRY_SCHEDULE
-    retry_in = None
+    countdown = None
     if outcome.delivered:
         fields = {"state": Delivery.State.DELIVERED, "next_attempt_at": None, "queued_at": None}
     elif final or delivery.failures >= len(schedule):
         fields = {"state": Delivery.State.FAILED, "failures": delivery.failures + 1, "next_attempt_at": None}
     else:
-        retry_in = schedule[delivery.failures]
-        queued = retry_in <= COUNTDOWN_LIMIT_SECONDS
-        fields = {
-            "failures": delivery.failures + 1,
-            "next_attempt_at": now + timedelta(seconds=retry_in),
-            "queued_at": now if queued else None,
-        }
+        fields, countdown = retry_fields(failures=delivery.failures, schedule=schedule, now=now)
     with transaction.atomic():
         recorded = Delivery.objects.filter(pk=delivery.pk, lease=lease).update(
             status_code=outcome.status_code, error=outcome.error, at=now, lease=None, leased_until=None, **fields
@@ -222,8 +207,8 @@ def record_outcome(*, delivery: Delivery, lease: uuid.UUID, outcome: sender.Outc
         if not recorded:
             return False
         _note_health(subscription_id=delivery.subscription_id, delivered=outcome.delivered, now=now)
-        if retry_in is not None and retry_in <= COUNTDOWN_LIMIT_SECONDS:
-            transaction.on_commit(partial(_enqueue, [delivery.pk], countdown=retry_in), robust=True)
+        if countdown is not None:
+            transaction.on_commit(partial(_enqueue, [delivery.pk], countdown=countdown), robust=True)
     return True
 
 
