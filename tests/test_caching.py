@@ -1,7 +1,7 @@
 """Cached reads (GET /customers/<id>, /mechanics, /mechanics/<id>, /tickets, /tickets/<id>,
 /tickets/my-tickets): a hit after a miss, never stale after any write, never shown to a caller who
-may not see it, one entry for all callers allowed to see the same body, and two cache round trips
-per hit. Each test runs on the default store (diskcache) and on Redis (the `store` fixture).
+may not see it, one entry for all callers allowed to see the same body, and one cache round trip
+per hit (two for a read per caller). Each test runs on the default store (diskcache) and on Redis (the `store` fixture).
 
 The invalidation policy (core/caching.py): the service that writes bumps the versions of what
 the write shows in; every write goes through a service, the admin's too, and the demo data's bulk

@@ -72,7 +72,9 @@ def test_customer_login_returns_working_tokens(api_client, customer):
     access, refresh_claims = claims_of(body["auth_token"]), claims_of(body["refresh_token"])
     assert (access["token_type"], access["role"], access["customer_id"]) == ("access", "customer", str(customer.pk))
     assert "user_id" not in access
-    assert access["exp"] - access["iat"] == 3600
+    # The pair's times count from the refresh token's issue (the access token's own "iat" is the
+    # moment it was made, which may fall in the next second).
+    assert access["exp"] - refresh_claims["iat"] == 3600
     assert refresh_claims["token_type"] == "refresh"
     assert client_with_token(body["auth_token"]).get(CUSTOMER_PROBE).status_code == 200
     assert_no_store(response)
