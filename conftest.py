@@ -1,9 +1,12 @@
 """Fixtures every app's tests share: API clients signed in as each kind of caller, model
 factories as fixtures, and the switches for throttling and the Redis cache."""
 
+import runpy
 import shutil
 import zlib
+from pathlib import Path
 
+import environ
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
@@ -157,6 +160,52 @@ def ratelimit_clock(monkeypatch) -> RateLimitClock:
 @pytest.fixture
 def throttling_off(settings):
     settings.THROTTLING_ENABLED = False
+
+
+# The variables mechanic_shop/settings.py reads that the machine running the tests may have set.
+SETTINGS_ENVIRONMENT = [
+    "SECRET_KEY",
+    "DEBUG",
+    "DATABASE_URL",
+    "CACHE_URL",
+    "CACHE_DIR",
+    "CACHE_KEY_PREFIX",
+    "THROTTLE_RATES",
+    "THROTTLING_ENABLED",
+    "JWT_ACCESS_TOKEN_LIFETIME",
+    "JWT_SIGNING_KEY",
+    "ALLOWED_HOSTS",
+    "NUM_PROXIES",
+    "TIME_ZONE",
+    "PAPER_SIZE",
+    "SHOP_NAME",
+    "SHOP_ADDRESS",
+    "SHOP_PHONE",
+    "SHOP_TAX_ID",
+    "STATIC_ROOT",
+    "EMAIL_URL",
+    "DEFAULT_FROM_EMAIL",
+    "PUBLIC_BASE_URL",
+    "ESTIMATE_LINK_DAYS",
+    "PASSWORD_RESET_TIMEOUT",
+]
+
+
+@pytest.fixture
+def load_settings(monkeypatch, tmp_path):
+    """load_settings(**environment) -> mechanic_shop/settings.py's names, as a dict, loaded afresh
+    with only `environment` set (and no .env file)."""
+    monkeypatch.setattr(environ.Env, "read_env", classmethod(lambda cls, *args, **kwargs: None))
+
+    def load(**environment: str) -> dict:
+        for name in SETTINGS_ENVIRONMENT:
+            monkeypatch.delenv(name, raising=False)
+        environment.setdefault("CACHE_DIR", str(tmp_path / "cache"))
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(Path(django_settings.BASE_DIR) / "mechanic_shop" / "settings.py"))
+
+    return load
 
 
 @pytest.fixture

@@ -7,60 +7,19 @@ own (and no .env file); a few run manage.py as an operator would.
 """
 
 import os
-import runpy
 import subprocess
 import sys
 from pathlib import Path
 
-import environ
 import pytest
 from django.core.checks import CheckMessage, run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from conftest import SETTINGS_ENVIRONMENT
+
 PROJECT = Path(__file__).resolve().parents[1]
-SETTINGS = PROJECT / "mechanic_shop" / "settings.py"
 KEY = "x" * 20 + "-production-like-secret-key-0123456789abcdef"
-# Variables settings.py reads that the machine running the tests may have set.
-CONFIGURATION = [
-    "SECRET_KEY",
-    "DEBUG",
-    "DATABASE_URL",
-    "CACHE_URL",
-    "CACHE_DIR",
-    "CACHE_KEY_PREFIX",
-    "THROTTLE_RATES",
-    "THROTTLING_ENABLED",
-    "JWT_ACCESS_TOKEN_LIFETIME",
-    "JWT_SIGNING_KEY",
-    "ALLOWED_HOSTS",
-    "NUM_PROXIES",
-    "TIME_ZONE",
-    "PAPER_SIZE",
-    "SHOP_NAME",
-    "SHOP_ADDRESS",
-    "SHOP_PHONE",
-    "SHOP_TAX_ID",
-    "STATIC_ROOT",
-]
-
-
-@pytest.fixture
-def load_settings(monkeypatch, tmp_path):
-    """load_settings(**environment) -> the settings module's names, as a dict."""
-    monkeypatch.setattr(environ.Env, "read_env", classmethod(lambda cls, *args, **kwargs: None))  # no .env
-
-    def load(**environment: str) -> dict:
-        for name in CONFIGURATION:
-            monkeypatch.delenv(name, raising=False)
-        environment.setdefault("CACHE_DIR", str(tmp_path / "cache"))
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
-        return runpy.run_path(str(SETTINGS))
-
-    return load
-
-
 # --- SECRET_KEY -----------------------------------------------------------------------------------
 
 
@@ -82,7 +41,7 @@ def test_the_secret_key_signs_the_tokens_unless_a_signing_key_is_given(load_sett
 
 def test_manage_py_refuses_to_start_without_a_secret_key():
     """As an operator meets it: a clear message, not a traceback deep in Django."""
-    clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {*SETTINGS_ENVIRONMENT, "DJANGO_SETTINGS_MODULE"}}
     if (PROJECT / ".env").exists() and "SECRET_KEY=" in (PROJECT / ".env").read_text():
         pytest.skip(".env holds a SECRET_KEY (make run writes one)")
     result = subprocess.run(
@@ -332,7 +291,7 @@ def test_an_unknown_scope_fails_the_check(settings):
     ],
 )
 def test_manage_py_check_fails_with_bad_throttle_rates(rates, message):
-    clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {*SETTINGS_ENVIRONMENT, "DJANGO_SETTINGS_MODULE"}}
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=PROJECT,
@@ -349,7 +308,7 @@ def test_manage_py_check_fails_with_bad_throttle_rates(rates, message):
 
 
 def manage_py_check(tmp_path, **environment: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {*SETTINGS_ENVIRONMENT, "DJANGO_SETTINGS_MODULE"}}
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=PROJECT,
@@ -384,7 +343,7 @@ def test_the_supported_stores_pass_the_checks(tmp_path, environment):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    clean = {k: v for k, v in os.environ.items() if k not in {*CONFIGURATION, "DJANGO_SETTINGS_MODULE"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {*SETTINGS_ENVIRONMENT, "DJANGO_SETTINGS_MODULE"}}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=PROJECT,
