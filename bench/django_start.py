@@ -1,8 +1,14 @@
 """The benchmarks' start: Django on the project's settings against a database of the bench's own,
-with what would skew a measurement switched off (debug, throttling, request logs)."""
+with what would skew a measurement switched off (debug, throttling, request logs); and the Celery
+worker processes of the benchmarks that measure background work."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
@@ -46,3 +52,45 @@ def start_django(*, database: str, cache: str, **extra_env: str) -> None:
     assert connection.vendor == "postgresql", "this benchmark is about PostgreSQL"
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
+
+
+def start_workers(*, count: int, concurrency: int, queue: str, env: dict, logs: Path) -> list[subprocess.Popen]:
+    """`count` Celery worker processes of the project (`concurrency` pool processes each, on the
+    broker queue `queue` names them after), their output in `logs`/worker<n>.log."""
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mechanic_shop",
+                "worker",
+                "--hostname",
+                f"bench{n}-{queue}@%h",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=PROJECT,
+            env={**os.environ, **env},
+            stdout=(logs / f"worker{n}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for n in range(count)
+    ]
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    """Stop them, the last started first, as their SIGTERM handlers do (killed after 20 s)."""
+    for process in reversed(processes):
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -79,6 +79,7 @@ def main() -> None:
 
     WORK.mkdir(parents=True, exist_ok=True)
     from bench import run
+    from bench.django_start import start_workers, stop_processes
 
     run.ensure_database(args.database)
     queue = f"bench-emails-{uuid.uuid4().hex[:8]}"
@@ -140,18 +141,8 @@ def main() -> None:
             workflow.transition(ticket_id=ticket_id, to=status, by="bench")
         tickets.append(ticket_id)
 
-    processes: list[subprocess.Popen] = []
-    worker_env = {**os.environ, **env}
+    processes = start_workers(count=args.workers, concurrency=1, queue=queue, env=env, logs=WORK)
     try:
-        for n in range(args.workers):
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "celery", "-A", "mechanic_shop", "worker", "--hostname",
-                     f"bench{n}-{queue}@%h", "--concurrency", "1", "--loglevel", "WARNING",
-                     "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                    cwd=PROJECT, env=worker_env, stdout=(WORK / f"worker{n}.log").open("wb"), stderr=subprocess.STDOUT,
-                )
-            )  # fmt: skip
         if not wait_for(lambda: not Event.objects.filter(dispatched_at__isnull=True).exists(), 300, interval=0.5):
             sys.exit(f"the workers did not dispatch the events; see {WORK}/*.log")
 
@@ -172,13 +163,7 @@ def main() -> None:
             at[ticket_id] = entry["at"]
         latencies = [at[t] - committed[t] for t in tickets]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
 
     # 2. The approval page.
     with transaction.atomic():

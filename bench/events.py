@@ -122,6 +122,7 @@ def main() -> None:
         sys.exit("this benchmark is for PostgreSQL (--database postgres://...)")
 
     WORK.mkdir(parents=True, exist_ok=True)
+    from bench.django_start import start_workers, stop_processes
     from bench.run import ensure_database
 
     ensure_database(args.database)
@@ -172,15 +173,7 @@ def main() -> None:
 
     worker_env = {**os.environ, **env}
     try:
-        for n in range(args.workers):
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "celery", "-A", "mechanic_shop", "worker", "--hostname",
-                     f"bench{n}-{queue}@%h", "--concurrency", str(args.concurrency), "--loglevel", "WARNING",
-                     "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                    cwd=PROJECT, env=worker_env, stdout=(WORK / f"worker{n}.log").open("wb"), stderr=subprocess.STDOUT,
-                )
-            )  # fmt: skip
+        processes += start_workers(count=args.workers, concurrency=args.concurrency, queue=queue, env=env, logs=WORK)
         processes.append(
             subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "mechanic_shop", "beat", "--loglevel", "WARNING"],
@@ -249,13 +242,7 @@ def main() -> None:
             span = max(received.values()) - started
             burst_latencies = [received[label] - committed[label] for label in all_labels]
     finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
 
     ms = 1000
     print(f"PostgreSQL, broker {broker.split('://')[0]}, {args.workers} workers x {args.concurrency} processes")
